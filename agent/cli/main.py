@@ -1,0 +1,63 @@
+"""The ``hems`` command line.
+
+Exit codes (also in the README): 0 ok; 1 runtime failure; 2 usage or configuration error.
+Each subcommand lives in its own module exposing ``register(subparsers)``, which adds its parser
+and sets ``handler`` to a function taking the parsed arguments and returning the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from agent.errors import HemsError
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_USAGE = 2
+
+# Module names under agent.cli; one per subcommand, in the order --help lists them.
+COMMANDS: tuple[str, ...] = (
+    "cmd_version",
+    "cmd_demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hems",
+        description="Transactive home energy agent.",
+        epilog="Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"agent.cli.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        code: int = handler(args)
+    except HemsError as e:
+        print(f"hems: {e}", file=sys.stderr)
+        return EXIT_RUNTIME
+    except KeyboardInterrupt:
+        return EXIT_RUNTIME
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
