@@ -1,0 +1,54 @@
+"""The drivers' base layer: capability protocols, readings, monitors, health, device protocol."""
+
+from drivers.base.capabilities import (
+    Battery,
+    BatteryLimits,
+    ElementPower,
+    EnergyMeter,
+    EvCharger,
+    PhaseMeter,
+    PvInverter,
+    Switch,
+    Thermostat,
+    ThermostatMode,
+    VehicleSoc,
+    WaterHeater,
+)
+from drivers.base.device import (
+    Capabilities,
+    Device,
+    DeviceContext,
+    DeviceReport,
+    Link,
+    LinkPool,
+    stop_all,
+)
+from drivers.base.health import Health, HealthSnapshot, HealthState
+from drivers.base.reading import Monitor, Reading
+
+__all__ = [
+    "Battery",
+    "BatteryLimits",
+    "Capabilities",
+    "Device",
+    "DeviceContext",
+    "DeviceReport",
+    "ElementPower",
+    "EnergyMeter",
+    "EvCharger",
+    "Health",
+    "HealthSnapshot",
+    "HealthState",
+    "Link",
+    "LinkPool",
+    "Monitor",
+    "PhaseMeter",
+    "PvInverter",
+    "Reading",
+    "Switch",
+    "Thermostat",
+    "ThermostatMode",
+    "VehicleSoc",
+    "WaterHeater",
+    "stop_all",
+]
