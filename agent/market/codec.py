@@ -101,7 +101,11 @@ def _decode(
     build: Callable[[dict[str, Any]], T],
 ) -> T:
     obj = load_object(raw)
-    message_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    # Only an id that is itself valid is echoed back in errors; a hostile one is not repeated.
+    try:
+        message_id: str | None = f.ident(obj, "id")
+    except CodecError:
+        message_id = None
     try:
         f.only(obj, allowed)
         return build(obj)
