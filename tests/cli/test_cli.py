@@ -1,0 +1,41 @@
+"""The command line frame: help, version, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agent import __version__
+from agent.cli.main import EXIT_USAGE, main
+
+
+def test_version_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["version", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["hems"] == __version__
+    assert info["pymodbus"].startswith("3.11.")
+    assert info["paho-mqtt"].startswith("2.")
+
+
+def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == EXIT_USAGE
+    assert "COMMAND" in capsys.readouterr().err
+
+
+def test_unknown_command_exits_2() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["frobnicate"])
+    assert exc.value.code == EXIT_USAGE
+
+
+def test_installed_console_script_runs() -> None:
+    exe = shutil.which("hems") or str(__import__("pathlib").Path(sys.executable).parent / "hems")
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60, check=True)
+    assert "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error" in out.stdout
+    for command in ("version", "demo"):
+        assert command in out.stdout
