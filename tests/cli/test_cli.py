@@ -34,7 +34,7 @@ def test_unknown_command_exits_2() -> None:
 
 
 def test_installed_console_script_runs() -> None:
-    exe = shutil.which("hems") or str(__import__("pathlib").Path(sys.executable).parent / "hems")
+    exe = shutil.which("hems") or str(Path(sys.executable).parent / "hems")
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60, check=True)
     assert "Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error" in out.stdout
     for command in ("version", "demo"):
