@@ -19,18 +19,18 @@ class DriverError(HemsError):
         self.device = device
 
 
-class DeviceTimeout(DriverError, TimeoutError):  # noqa: N818 (names fixed by the design)
+class DeviceTimeout(DriverError, TimeoutError):
     """The device did not answer within the request timeout.
 
     Also a :class:`TimeoutError` so generic timeout handling (``asyncio.timeout``) catches it.
     """
 
 
-class DeviceUnavailable(DriverError):  # noqa: N818 (names fixed by the design)
+class DeviceUnavailable(DriverError):
     """The link to the device is down (connection refused, port gone, broker unreachable)."""
 
 
-class StaleValue(DriverError):  # noqa: N818 (names fixed by the design)
+class StaleValue(DriverError):
     """A value is older than its limit, or has never been received."""
 
 
