@@ -23,6 +23,8 @@ EXIT_USAGE = 2
 COMMANDS: tuple[str, ...] = (
     "cmd_version",
     "cmd_demo",
+    "cmd_ledger",
+    "cmd_check_config",
 )
 
 
