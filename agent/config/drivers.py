@@ -1,0 +1,85 @@
+"""Driver blocks: how the agent talks to a device (``driver.type`` picks one)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from agent.config.base import Strict, cross_field_error
+from agent.config.types import Identifier, NonEmpty, Port, Seconds
+
+DRIVER_TYPES = ("modbus_tcp", "modbus_rtu", "mqtt", "gpio_relay", "simulated")
+
+
+class _ModbusMap(Strict):
+    sunspec: bool = False
+    register_map: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _one_map(self) -> Self:
+        if self.sunspec == (self.register_map is not None):
+            raise cross_field_error(
+                "register_map",
+                "give exactly one of 'sunspec: true' (device speaks SunSpec) or 'register_map: NAME'",
+            )
+        return self
+
+
+class ModbusTcpDriver(_ModbusMap):
+    type: Literal["modbus_tcp"]
+    host: NonEmpty
+    port: Port = 502
+    unit_id: Annotated[int, Field(ge=0, le=255)] = 1
+    timeout_s: Seconds = 1.0
+
+
+class ModbusRtuDriver(_ModbusMap):
+    type: Literal["modbus_rtu"]
+    port: NonEmpty
+    baudrate: Literal[1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    unit_id: Annotated[int, Field(ge=1, le=247)] = 1
+    timeout_s: Seconds = 1.0
+    # None: the Modbus RTU rule of 3.5 character times, computed from the baud rate.
+    inter_frame_gap_s: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+
+
+class MqttDriver(Strict):
+    type: Literal["mqtt"]
+    broker: Identifier
+    topic_map: Identifier
+    base_topic: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^#+\s]+$")]
+    stale_after_s: Seconds = 60.0
+
+
+class GpioRelayDriver(Strict):
+    type: Literal["gpio_relay"]
+    # BCM numbering: the numbers printed as GPIOn on Raspberry Pi pin-outs.
+    pin: Annotated[int, Field(ge=0, le=27)]
+    active_high: bool = True
+    min_on_s: Annotated[float, Field(ge=0.0, le=86_400.0)] = 60.0
+    min_off_s: Annotated[float, Field(ge=0.0, le=86_400.0)] = 60.0
+    # Time-proportioning window: a fraction p of the planned power means on for p * window_s.
+    window_s: Seconds = 600.0
+
+    @model_validator(mode="after")
+    def _window_fits(self) -> Self:
+        if self.min_on_s + self.min_off_s > self.window_s:
+            raise cross_field_error(
+                "window_s",
+                f"must be >= min_on_s + min_off_s = {self.min_on_s + self.min_off_s:g} s "
+                f"(got {self.window_s:g}), otherwise no fraction between on and off can be realised",
+            )
+        return self
+
+
+class SimulatedDriver(Strict):
+    type: Literal["simulated"]
+
+
+Driver = Annotated[
+    ModbusTcpDriver | ModbusRtuDriver | MqttDriver | GpioRelayDriver | SimulatedDriver,
+    Field(discriminator="type"),
+]
