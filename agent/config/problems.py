@@ -12,7 +12,7 @@ from pydantic_core import ErrorDetails
 
 from agent.config.base import FIELD_ERROR
 from agent.config.errors import ConfigProblem
-from agent.config.types import suggest
+from agent.config.types import show_value, suggest
 from agent.config.yaml_lines import Key, KeyPath, LoadedYaml
 
 DISCRIMINATORS = ("role", "type")
@@ -31,10 +31,19 @@ def to_problems(
     return problems
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
 def display(path: KeyPath) -> str:
+    """``devices.battery.capacity_kwh``; list items and odd keys in brackets: ``x[0]``, ``x['a b']``."""
     out = ""
     for key in path:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+        if isinstance(key, int):
+            out += f"[{key}]"
+        elif not _PLAIN_KEY.match(key):
+            out += f"[{show_value(key)}]"
+        else:
+            out += f".{key}" if out else key
     return out
 
 
@@ -71,14 +80,14 @@ def _describe(
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
     value = err["input"]
     secret = any(k in SECRET_KEYS for k in path)
-    got = "" if secret else f" (got {_show(value)})"
+    got = "" if secret else f" (got {show_value(value)})"
     if kind == FIELD_ERROR:
         return str(ctx["message"]), ()
     if kind == "extra_forbidden":
         key = str(path[-1]) if path else "?"
         allowed = _allowed_keys(root, loc[:-1])
         listing = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-        return f"unknown key '{key}'{listing}{suggest(key, allowed)}", ()
+        return f"unknown key {show_value(key)}{listing}{suggest(key, allowed)}", ()
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         key = str(ctx.get("discriminator", "")).strip("'") or "type"
         tags = _union_tags(root, loc)
@@ -86,7 +95,7 @@ def _describe(
         if kind == "union_tag_not_found":
             return f"required key is missing{choices}", (key,)
         tag = str(ctx.get("tag", ""))
-        return f"unknown {key} '{tag}'{choices}{suggest(tag, tags)}", (key,)
+        return f"unknown {key} {show_value(tag)}{choices}{suggest(tag, tags)}", (key,)
     if kind == "missing":
         return "required key is missing", ()
     if kind == "value_error":
@@ -136,17 +145,6 @@ def _describe(
 
 def _unit(kind: str) -> str:
     return "characters" if kind.startswith("string") else "items"
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing (null)"
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

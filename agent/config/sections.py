@@ -24,6 +24,7 @@ from agent.config.types import (
     Secret,
     StepDuration,
     TimeZoneName,
+    show_value,
 )
 from agent.market.intervals import Duration
 
@@ -113,7 +114,8 @@ def _bind_address(value: str) -> str:
     except ValueError:
         if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})", value):
             raise ValueError(
-                f"must be an IP address or host name, e.g. 127.0.0.1 (local only) or 0.0.0.0 (got {value!r})"
+                "must be an IP address or host name, e.g. 127.0.0.1 (local only) or 0.0.0.0 "
+                f"(got {show_value(value)})"
             ) from None
     return value
 

@@ -35,26 +35,38 @@ def suggest(word: str, choices: Any) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def show_value(value: Any) -> str:
+    """A short rendering of a user's value for an error message."""
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _step_duration(value: Any) -> Duration:
     allowed = [d.value for d in STEP_DURATIONS]
     if isinstance(value, str) and value in allowed:
         return Duration(value)
     hint = suggest(value.upper(), allowed) if isinstance(value, str) else ""
-    raise ValueError(f"must be one of {', '.join(allowed)} (got {value!r}){hint}")
+    raise ValueError(f"must be one of {', '.join(allowed)} (got {show_value(value)}){hint}")
 
 
 def _identifier(value: str) -> str:
     if not IDENTIFIER_RE.match(value):
         raise ValueError(
             f"must be an identifier: lower-case letter first, then lower-case letters, digits or '_' "
-            f"(got {value!r})"
+            f"(got {show_value(value)})"
         )
     return value
 
 
 def _party(value: str) -> str:
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,127}$", value):
-        raise ValueError(f"must be a party id of letters, digits and _.:@/- (got {value!r})")
+        raise ValueError(f"must be a party id of letters, digits and _.:@/- (got {show_value(value)})")
     return value
 
 
@@ -68,7 +80,7 @@ def _timezone(value: str) -> str:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f"unknown IANA time zone {value!r}, e.g. 'Europe/Berlin'{suggest(value, _zones())}"
+            f"unknown IANA time zone {show_value(value)}, e.g. 'Europe/Berlin'{suggest(value, _zones())}"
         ) from None
     return value
 
@@ -76,7 +88,9 @@ def _timezone(value: str) -> str:
 def _currency(value: str) -> str:
     if value not in ISO_4217:
         hint = suggest(value.upper(), ISO_4217)
-        raise ValueError(f"must be an ISO 4217 currency code such as EUR, USD, GBP (got {value!r}){hint}")
+        raise ValueError(
+            f"must be an ISO 4217 currency code such as EUR, USD, GBP (got {show_value(value)}){hint}"
+        )
     return value
 
 
@@ -88,7 +102,7 @@ def _clock_time(value: Any) -> Any:
             return time(int(match[1]), int(match[2]))
     if isinstance(value, time):
         return value
-    raise ValueError(f"must be a local clock time 'HH:MM', e.g. '07:30' (got {value!r})")
+    raise ValueError(f"must be a local clock time 'HH:MM', e.g. '07:30' (got {show_value(value)})")
 
 
 def _context(info: ValidationInfo) -> Mapping[str, Any]:
