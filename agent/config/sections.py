@@ -24,6 +24,7 @@ from agent.config.types import (
     Secret,
     StepDuration,
     TimeZoneName,
+    resolve_path,
     show_value,
 )
 from agent.market.intervals import Duration
@@ -125,7 +126,7 @@ class Web(Strict):
     port: Port = 8080
     token: Secret | None = None
     # Where a generated token is kept when 'token' is not given; None: <state_dir>/web-token.
-    token_file: Path | None = None
+    token_file: Annotated[Path, AfterValidator(resolve_path)] | None = None
 
     @model_validator(mode="after")
     def _checks(self) -> Self:

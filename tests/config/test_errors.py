@@ -263,3 +263,28 @@ def test_config_is_frozen(write_yaml: Write) -> None:
     config = load_config(write_yaml(BASE), env={})
     with pytest.raises(ValueError, match="frozen"):
         config.site.latitude = 0.0  # type: ignore[misc]
+
+
+TLS_BASE = BASE + "mqtt_brokers:\n  secure:\n    host: broker.example\n    tls:\n"
+
+
+def test_tls_files_are_resolved_and_port_defaults_to_8883(write_yaml: Write, tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    config = load_config(write_yaml(TLS_BASE + "      ca_file: ca.pem\n"), env={})
+    broker = config.mqtt_brokers["secure"]
+    assert broker.port == 8883
+    assert broker.tls is not None
+    assert broker.tls.ca_file == tmp_path / "ca.pem"
+    plain = load_config(write_yaml(BASE + "mqtt_brokers:\n  plain: {host: h}\n"), env={})
+    assert plain.mqtt_brokers["plain"].port == 1883
+
+
+def test_tls_missing_file_and_unpaired_certificate(write_yaml: Write, tmp_path: Path) -> None:
+    (tmp_path / "client.pem").write_text("x", encoding="utf-8")
+    text = TLS_BASE + "      ca_file: missing-ca.pem\n"
+    (problem,) = problems_of(write_yaml(text))
+    assert (problem.path, problem.line) == ("mqtt_brokers.secure.tls.ca_file", line_of(text, "missing-ca"))
+    assert f"file not found: {tmp_path / 'missing-ca.pem'}" in problem.message
+    (problem,) = problems_of(write_yaml(TLS_BASE + "      cert_file: client.pem\n"))
+    assert problem.path == "mqtt_brokers.secure.tls.key_file"
+    assert "need both cert_file and key_file" in problem.message

@@ -62,7 +62,7 @@ def at(node: Any, path: tuple[Any, ...]) -> Any:
 
 @st.composite
 def mutated(draw: st.DrawFn) -> dict[str, Any]:
-    data = copy.deepcopy(SOURCES[draw(st.sampled_from(sorted(SOURCES)))])
+    data: dict[str, Any] = copy.deepcopy(SOURCES[draw(st.sampled_from(sorted(SOURCES)))])
     for _ in range(draw(st.integers(1, 4))):
         parent = at(data, draw(st.sampled_from([(), *containers(data)])))
         keys = list(parent) if isinstance(parent, dict) else list(range(len(parent)))
