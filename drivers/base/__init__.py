@@ -18,6 +18,7 @@ from drivers.base.device import (
     Capabilities,
     Device,
     DeviceContext,
+    DeviceLimits,
     DeviceReport,
     Link,
     LinkPool,
@@ -25,6 +26,7 @@ from drivers.base.device import (
 )
 from drivers.base.health import Health, HealthSnapshot, HealthState
 from drivers.base.reading import Monitor, Reading
+from drivers.base.values import ValueStore
 
 __all__ = [
     "Battery",
@@ -32,6 +34,7 @@ __all__ = [
     "Capabilities",
     "Device",
     "DeviceContext",
+    "DeviceLimits",
     "DeviceReport",
     "ElementPower",
     "EnergyMeter",
@@ -48,6 +51,7 @@ __all__ = [
     "Switch",
     "Thermostat",
     "ThermostatMode",
+    "ValueStore",
     "VehicleSoc",
     "WaterHeater",
     "stop_all",

@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 from agent.clock import Clock
 from drivers.base.capabilities import (
     Battery,
+    BatteryLimits,
     EnergyMeter,
     EvCharger,
     PvInverter,
@@ -125,12 +126,31 @@ class LinkPool:
                 raise r
 
 
+@dataclass(frozen=True, slots=True)
+class DeviceLimits:
+    """The configured limits a driver checks every write against before sending anything.
+
+    A limit left ``None`` means that kind of write is refused: a driver never writes a value it
+    has no configured bound for.
+    """
+
+    battery: BatteryLimits | None = None
+    pv_rated_w: float | None = None
+    ev_current_a: tuple[float, float] | None = None  # (min, max) per phase; 0 (pause) is allowed
+    setpoint_c: tuple[float, float] | None = None  # (min, max)
+    element_max_w: float | None = None
+
+
 @dataclass
 class DeviceContext:
     """What a driver factory gets besides its settings."""
 
     clock: Clock
     links: LinkPool = field(default_factory=LinkPool)
+    limits: dict[str, DeviceLimits] = field(default_factory=dict)
+
+    def limits_for(self, device: str) -> DeviceLimits:
+        return self.limits.get(device, DeviceLimits())
 
 
 async def stop_all(devices: list[Device], timeout_s: float = 5.0) -> None:

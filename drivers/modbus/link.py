@@ -94,7 +94,7 @@ class ModbusLink:
         self._drop()
         wait_s = self._retry_at - self._clock.monotonic_s()
         if wait_s > 0:
-            raise DeviceUnavailable(f"{self.key}: link down ({self._last_error}); retry in {wait_s:.1f} s")
+            raise DeviceUnavailable(f"{self.key}: link down ({self._last_error}); retry in {wait_s:.2f} s")
         client = self._make_client()
         error = "connection failed"
         try:
@@ -111,7 +111,7 @@ class ModbusLink:
             )
             self._retry_at = self._clock.monotonic_s() + self._backoff_s
             self._last_error = error
-            raise DeviceUnavailable(f"{self.key}: {error}; retry in {self._backoff_s:.1f} s")
+            raise DeviceUnavailable(f"{self.key}: {error}; retry in {self._backoff_s:.2f} s")
         if self._backoff_s:
             _log.info("%s: reconnected", self.key)
         self._backoff_s = 0.0

@@ -1,0 +1,197 @@
+"""The SunSpec driver: discovers the model chain once, then polls the models the agent uses.
+
+Capabilities follow the models found: an inverter model (101-103, 111-113) gives a PV
+inverter, a meter model (201-204, 211-214) an energy meter, storage (124) with a battery model
+(802) a battery. They are known after the first successful refresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from agent.clock import Clock
+from drivers.base import Capabilities, DeviceLimits
+from drivers.errors import DriverConfigError, ProtocolError
+from drivers.modbus.codec import RegType, decode
+from drivers.modbus.device import DEFAULT_STALE_AFTER_S, ModbusDevice
+from drivers.modbus.facets import ModbusBattery, ModbusPhaseMeter, ModbusPv
+from drivers.modbus.link import ModbusLink, Table
+from drivers.modbus.sunspec.decode import ModelValues, decode_model, encode_scaled
+from drivers.modbus.sunspec.discovery import BASE_ADDRESSES, ModelLocation, find_base, walk_models
+from drivers.modbus.sunspec.models import known_model, load_model
+
+INVERTERS = frozenset({101, 102, 103, 111, 112, 113})
+METERS = frozenset({201, 202, 203, 204, 211, 212, 213, 214})
+COMMON, NAMEPLATE, SETTINGS, CONTROLS, STORAGE, BATTERY = 1, 120, 121, 123, 124, 802
+POLLED = INVERTERS | METERS | {NAMEPLATE, SETTINGS, CONTROLS, STORAGE, BATTERY}
+
+
+def _kwh(wh: float) -> float:
+    return wh / 1000.0
+
+
+def _same(x: float) -> float:
+    return x
+
+
+def _negated(x: float) -> float:
+    return -x
+
+
+# model family -> (our name, SunSpec point, unit, conversion, required)
+Mapping = tuple[str, str, str, Callable[[float], float], bool]
+_INVERTER: tuple[Mapping, ...] = (
+    ("pv_power_w", "W", "W", _same, True),
+    ("pv_energy_kwh", "WH", "kWh", _kwh, True),
+    ("pv_dc_power_w", "DCW", "W", _same, False),
+)
+_METER: tuple[Mapping, ...] = (
+    # SunSpec meters count real power positive when it flows from the grid into the premises.
+    ("power_w", "W", "W", _same, True),
+    ("import_kwh", "TotWhImp", "kWh", _kwh, True),
+    ("export_kwh", "TotWhExp", "kWh", _kwh, True),
+    ("frequency_hz", "Hz", "Hz", _same, False),
+    *((f"l{i}_power_w", f"Wph{p}", "W", _same, False) for i, p in ((1, "A"), (2, "B"), (3, "C"))),
+    *((f"l{i}_current_a", f"Aph{p}", "A", _same, False) for i, p in ((1, "A"), (2, "B"), (3, "C"))),
+    *((f"l{i}_voltage_v", f"PhVph{p}", "V", _same, False) for i, p in ((1, "A"), (2, "B"), (3, "C"))),
+)
+_BY_MODEL: dict[int, tuple[Mapping, ...]] = {
+    **dict.fromkeys(INVERTERS, _INVERTER),
+    **dict.fromkeys(METERS, _METER),
+    NAMEPLATE: (("pv_rated_w", "WRtg", "W", _same, False),),
+    SETTINGS: (("pv_max_w", "WMax", "W", _same, False),),
+    CONTROLS: (("curtailment_pct", "WMaxLimPct", "%", _same, False),),
+    STORAGE: (
+        ("battery_soc_pct", "ChaState", "%", _same, True),
+        ("battery_max_charge_w", "WChaMax", "W", _same, False),
+    ),
+    # Model 802 counts W as DER output: positive while discharging. Ours is +charging.
+    BATTERY: (("battery_power_w", "W", "W", _negated, True),),
+}
+
+
+class SunSpecDevice(ModbusDevice):
+    def __init__(
+        self,
+        name: str,
+        driver: str,
+        *,
+        link: ModbusLink,
+        unit_id: int,
+        clock: Clock,
+        limits: DeviceLimits,
+        bases: tuple[int, ...] = BASE_ADDRESSES,
+        stale_after_s: float = DEFAULT_STALE_AFTER_S,
+    ) -> None:
+        super().__init__(
+            name, driver, link=link, unit_id=unit_id, clock=clock, limits=limits, stale_after_s=stale_after_s
+        )
+        self._bases = bases
+        self._locations: list[ModelLocation] | None = None
+        self.models: dict[int, ModelValues] = {}
+
+    async def _discover(self) -> None:
+        base = await find_base(self.link, self.unit_id, self._bases)
+        locations = await walk_models(self.link, self.unit_id, base)
+        self.info["sunspec_base"] = str(base)
+        self.info["sunspec_models"] = ", ".join(
+            f"{loc.model_id} ({load_model(loc.model_id).name})"
+            if known_model(loc.model_id)
+            else str(loc.model_id)
+            for loc in locations
+        )
+        common = next((loc for loc in locations if loc.model_id == COMMON), None)
+        if common is not None:
+            values = await self._read_model(common)
+            for key, point in (("manufacturer", "Mn"), ("model", "Md"), ("serial", "SN"), ("version", "Vr")):
+                if values.has(point):
+                    self.info[key] = str(values.get(point))
+        ids = {loc.model_id for loc in locations}
+        limits = self._limits
+        phase_meter = ModbusPhaseMeter(self.store) if ids & METERS else None
+        self._capabilities = Capabilities(
+            energy_meter=phase_meter,
+            pv_inverter=ModbusPv(self.store, self, limits) if ids & INVERTERS else None,
+            battery=ModbusBattery(self.store, self, limits) if {STORAGE, BATTERY} <= ids else None,
+        )
+        self._locations = [loc for loc in locations if loc.model_id in POLLED]
+
+    async def _read_model(self, loc: ModelLocation) -> ModelValues:
+        model = load_model(loc.model_id)
+        count = 2 + min(loc.length, model.fixed_length)
+        regs = await self.link.read(self.unit_id, loc.address, count)
+        return decode_model(model, loc.address, regs)
+
+    async def _poll(self) -> None:
+        if self._locations is None:
+            await self._discover()
+        assert self._locations is not None
+        problems: list[str] = []
+        for loc in self._locations:
+            values = await self._read_model(loc)
+            self.models[loc.model_id] = values
+            for ours, point, unit, convert, required in _BY_MODEL.get(loc.model_id, ()):
+                if not values.has(point):
+                    if required:
+                        problems.append(f"model {loc.model_id} point {point} not implemented")
+                    continue
+                self.store.set(
+                    ours, convert(values.number(point)), unit, self.source(Table.HOLDING, loc.address)
+                )
+        if problems:
+            raise ProtocolError("; ".join(problems))
+
+    def _loc(self, model_id: int) -> ModelLocation:
+        for loc in self._locations or ():
+            if loc.model_id == model_id:
+                return loc
+        raise DriverConfigError(f"device has no SunSpec model {model_id}", device=self.name)
+
+    async def _write_point(self, model_id: int, point: str, value: float) -> None:
+        loc = self._loc(model_id)
+        current = self.models.get(model_id) or await self._read_model(loc)
+        model = load_model(model_id)
+        p = model.point(point)
+        regs = encode_scaled(model, current, point, value)
+        reg_type = RegType.S16 if p.type in ("int16", "sunssf") else RegType.U16
+        if len(regs) != 1:
+            raise DriverConfigError(f"SunSpec point {point} is not a single register", device=self.name)
+        await self.write_verified(
+            f"SunSpec {model_id}.{point}", loc.address + p.offset, decode(regs, reg_type), reg_type
+        )
+
+    async def write_curtailment_limit_w(self, limit_w: float | None) -> None:
+        if limit_w is None:
+            await self._write_point(CONTROLS, "WMaxLim_Ena", 0)
+            return
+        base_w = self.store.number("pv_max_w").value if self.store.has("pv_max_w") else None
+        if base_w is None or base_w <= 0:
+            base_w = self.store.number("pv_rated_w").value
+        await self._write_point(CONTROLS, "WMaxLimPct", min(100.0, 100.0 * limit_w / base_w))
+        await self._write_point(CONTROLS, "WMaxLim_Ena", 1)
+        self._commanded = True
+
+    async def write_battery_power_w(self, power_w: float) -> None:
+        max_w = self.store.number("battery_max_charge_w").value
+        if max_w <= 0:
+            raise ProtocolError(f"WChaMax {max_w:g} W cannot scale a setpoint", device=self.name)
+        # StorCtl_Mod bit 0 limits charging to InWRte, bit 1 discharging to OutWRte (% of WChaMax);
+        # both bits with both rates at 0 holds the battery idle.
+        if power_w > 0:
+            await self._write_point(STORAGE, "InWRte", 100.0 * power_w / max_w)
+            await self._write_point(STORAGE, "StorCtl_Mod", 1)
+        elif power_w < 0:
+            await self._write_point(STORAGE, "OutWRte", 100.0 * -power_w / max_w)
+            await self._write_point(STORAGE, "StorCtl_Mod", 2)
+        else:
+            await self._write_point(STORAGE, "InWRte", 0)
+            await self._write_point(STORAGE, "OutWRte", 0)
+            await self._write_point(STORAGE, "StorCtl_Mod", 3)
+        self._commanded = True
+
+    async def _release(self) -> None:
+        ids = {loc.model_id for loc in self._locations or ()}
+        if STORAGE in ids:
+            await self._write_point(STORAGE, "StorCtl_Mod", 0)
+        if CONTROLS in ids:
+            await self._write_point(CONTROLS, "WMaxLim_Ena", 0)
