@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, ValidationInfo, model_validator
@@ -18,6 +18,7 @@ from agent.config.types import Identifier, StepDuration
 from agent.market.intervals import Duration
 
 DEFAULT_STATE_DIR = Path("/var/lib/hems")
+_D = TypeVar("_D")
 
 
 def _state_dir(value: Path, info: ValidationInfo) -> Path:
@@ -73,5 +74,6 @@ class Config(Strict):
         broker = self.mqtt_brokers[broker_name]
         return broker.client_id or f"hems-{self.site.id}-{broker_name}"
 
-    def devices_by_role(self, role: str) -> dict[str, Any]:
-        return {name: dev for name, dev in self.devices.items() if dev.role == role}
+    def devices_of(self, kind: type[_D]) -> dict[str, _D]:
+        """The devices of one role, e.g. ``config.devices_of(Battery)``, typed for the caller."""
+        return {name: dev for name, dev in self.devices.items() if isinstance(dev, kind)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import types
 from collections.abc import Iterable, Mapping
@@ -93,7 +94,8 @@ def _describe(
         tags = _union_tags(root, loc)
         choices = f"; allowed: {', '.join(tags)}"
         if kind == "union_tag_not_found":
-            return f"required key is missing{choices}", (key,)
+            given = [str(k) for k in value] if isinstance(value, Mapping) else []
+            return f"required key is missing{choices}{_misspelt_as(key, given)}", (key,)
         tag = str(ctx.get("tag", ""))
         return f"unknown {key} {show_value(tag)}{choices}{suggest(tag, tags)}", (key,)
     if kind == "missing":
@@ -141,6 +143,11 @@ def _describe(
         return f"must match the pattern {ctx.get('pattern')}{got}", ()
     msg = str(err["msg"])
     return (msg[:1].lower() + msg[1:]) + got, ()
+
+
+def _misspelt_as(key: str, given: list[str]) -> str:
+    close = difflib.get_close_matches(key, given, n=1, cutoff=0.6)
+    return f" (is '{close[0]}' meant to be '{key}'?)" if close else ""
 
 
 def _unit(kind: str) -> str:

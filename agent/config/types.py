@@ -31,8 +31,12 @@ STEP_DURATIONS: tuple[Duration, ...] = (Duration.PT5M, Duration.PT15M, Duration.
 
 def suggest(word: str, choices: Any) -> str:
     """``"; did you mean 'x'?"`` for the closest choice, or ``""``."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    # Ties are broken by string order in difflib; a slip rarely hits the first letter, so prefer it.
+    same_start = [c for c in close if c[:1].lower() == word[:1].lower()]
+    return f"; did you mean '{(same_start or close)[0]}'?"
 
 
 def show_value(value: Any) -> str:

@@ -288,3 +288,18 @@ def test_tls_missing_file_and_unpaired_certificate(write_yaml: Write, tmp_path: 
     (problem,) = problems_of(write_yaml(TLS_BASE + "      cert_file: client.pem\n"))
     assert problem.path == "mqtt_brokers.secure.tls.key_file"
     assert "need both cert_file and key_file" in problem.message
+
+
+def test_misspelt_discriminator_is_pointed_out(write_yaml: Write) -> None:
+    text = BASE.replace("driver: {type: simulated}", "driver: {typ: simulated}")
+    (problem,) = problems_of(write_yaml(text))
+    assert problem.path == "devices.grid.driver.type"
+    assert problem.line == line_of(text, "typ: simulated")
+    assert "required key is missing; allowed: modbus_tcp" in problem.message
+    assert "is 'typ' meant to be 'type'?" in problem.message
+
+
+def test_currency_suggestion_prefers_the_same_first_letter(write_yaml: Write) -> None:
+    text = BASE.replace("  timezone: Europe/Berlin", "  timezone: Europe/Berlin\n  currency: EUX")
+    (problem,) = problems_of(write_yaml(text))
+    assert problem.message.endswith("did you mean 'EUR'?")
