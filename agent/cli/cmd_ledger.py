@@ -111,10 +111,15 @@ def _r(value: Decimal, places: int) -> str:
     return str(money(value, places))
 
 
-def _table(headers: list[str], body: list[list[str]]) -> list[str]:
+def _table(headers: list[str], body: list[list[str]], align: str) -> list[str]:
+    """Rows under headers; ``align`` has one letter per column: l(eft) for text, r(ight) for numbers."""
     widths = [max(len(h), *(len(row[i]) for row in body)) for i, h in enumerate(headers)]
-    fmt = "  ".join("{:<%d}" % w if i == 0 else "{:>%d}" % w for i, w in enumerate(widths))  # noqa: UP031
-    return ["  " + fmt.format(*headers).rstrip()] + ["  " + fmt.format(*row).rstrip() for row in body]
+
+    def line(cells: list[str]) -> str:
+        parts = [c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align, strict=True)]
+        return ("  " + "  ".join(parts)).rstrip()
+
+    return [line(headers)] + [line(row) for row in body]
 
 
 def render(report: LedgerReport, path: Path) -> str:
@@ -128,7 +133,7 @@ def render(report: LedgerReport, path: Path) -> str:
         [r.start.isoformat(), r.end.isoformat(), str(r.intervals), _r(r.position_kw, 3)]
         for r in report.positions
     ]
-    out += _table(["from", "to", "intervals", "kW"], runs) if runs else ["  none"]
+    out += _table(["from", "to", "intervals", "kW"], runs, "llrr") if runs else ["  none"]
     out += ["", f"Transactions ({len(report.transactions)})"]
     txs = [
         [
@@ -142,7 +147,11 @@ def render(report: LedgerReport, path: Path) -> str:
         ]
         for t in report.transactions
     ]
-    out += _table(["id", "product", "interval", "side", "kW", "price/kWh", "cur"], txs) if txs else ["  none"]
+    out += (
+        _table(["id", "product", "interval", "side", "kW", "price/kWh", "cur"], txs, "llllrrl")
+        if txs
+        else ["  none"]
+    )
     out += ["", f"Settlements ({len(report.settlements)})"]
     sts = [
         [
@@ -158,7 +167,7 @@ def render(report: LedgerReport, path: Path) -> str:
         for s in report.settlements
     ]
     headers = ["interval", "pos kW", "sched kWh", "metered kWh", "dev kWh", "spot", "amount", "flags"]
-    out += _table(headers, sts) if sts else ["  none"]
+    out += _table(headers, sts, "lrrrrrrl") if sts else ["  none"]
     bill = report.bill
     out += ["", f"Bill ({bill.currency or 'no items'}; + the home pays, - it is paid)"]
     out += _table(
@@ -170,5 +179,6 @@ def render(report: LedgerReport, path: Path) -> str:
             ["transport", _r(bill.transport, 2)],
             ["total", _r(bill.total, 2)],
         ],
+        "lr",
     )
     return "\n".join(out)
