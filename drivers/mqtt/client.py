@@ -92,6 +92,7 @@ class MqttClient:
         self._last_error: MqttError | None = None
         self._subs: list[Subscription] = []
         self._acks: dict[int, asyncio.Future[None]] = {}
+        self._closing = False
         self.connects = 0  # successful connections so far (a reconnect counts)
         self.handler_errors = 0
 
@@ -115,6 +116,8 @@ class MqttClient:
                 cert_reqs=ssl.CERT_REQUIRED,
                 tls_version=ssl.PROTOCOL_TLS_CLIENT,
             )
+            if s.tls_insecure:
+                client.tls_insecure_set(True)
         client.will_set(s.availability_topic, OFFLINE, qos=1, retain=True)
         client.reconnect_delay_set(s.reconnect_min_s, s.reconnect_max_s)
         client.on_connect = self._cb_connect
@@ -171,6 +174,7 @@ class MqttClient:
         """Say "offline", disconnect and stop the network thread."""
         if self._loop is None:
             return
+        self._closing = True
         if self.connected:
             try:
                 await self.publish(self.settings.availability_topic, OFFLINE, qos=1, retain=True)
@@ -183,6 +187,7 @@ class MqttClient:
             _log.warning("%s: network thread did not stop within %g s", self.name, STOP_TIMEOUT_S)
         self._fail_acks(MqttNotConnected("client stopped", device=self.name))
         self._loop = None
+        self._closing = False
         self._set_state(ConnectionState.IDLE)
 
     # -- publish / subscribe --------------------------------------------------------------------
@@ -337,7 +342,7 @@ class MqttClient:
             self._set_state(ConnectionState.DISCONNECTED)
 
     def _on_disconnect(self, reason: str) -> None:
-        if self._loop is None:  # our own close()
+        if self._closing:  # our own close()
             return
         self._fail_acks(MqttNotConnected(f"connection lost: {reason}", device=self.name))
         if self._state is ConnectionState.CONNECTED:

@@ -24,6 +24,8 @@ class BrokerSettings(BaseModel):
     ca_file: Path | None = None  # None with tls: the system's trusted CAs
     cert_file: Path | None = None  # client certificate, for brokers that require one
     key_file: Path | None = None
+    # Skips host-name checking (the chain is still verified): for a broker known by IP only.
+    tls_insecure: bool = False
     protocol: Literal["5", "3.1.1"] = "5"
     # Short enough that a dead TCP connection is noticed within ~1.5 keepalives of the broker.
     keepalive_s: int = Field(default=30, ge=5, le=3600)

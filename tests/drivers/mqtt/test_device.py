@@ -1,0 +1,403 @@
+"""The generic topic-map device against a real Mosquitto, with a device emulated by a second client.
+
+Time for staleness comes from a ManualClock, so "too old" is decided by the test, not by sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from agent.clock import ManualClock
+from drivers.base import DeviceContext, HealthState, LinkPool, VehicleSoc
+from drivers.errors import DriverConfigError, StaleValue, WriteVerifyError
+from drivers.mqtt.client import Message, MqttClient
+from drivers.mqtt.device import MqttDevice
+from drivers.mqtt.factory import MqttDeviceSettings, add_broker, create_device
+from drivers.mqtt.settings import BrokerSettings
+from drivers.mqtt.topicmap import MAPS_DIR, load_map
+from tests.drivers.mqtt.conftest import ClientFactory
+from tests.drivers.mqtt.test_client import until
+from tests.support.mosquitto import MosquittoBroker
+
+CONNECT_S = 5.0
+SENSOR = "tele/meter/SENSOR"
+
+
+def sml(import_kwh: Any, export_kwh: Any = 1.5, power_w: Any = 420) -> bytes:
+    return json.dumps({"Time": "2026-01-01T00:00:00", "SML": {
+        "Total_in": import_kwh, "Total_out": export_kwh, "Power_curr": power_w}}).encode()  # fmt: skip
+
+
+def state_of(dev: MqttDevice) -> HealthState:
+    # A call, not an attribute: the state changes between asserts, which mypy cannot know.
+    return dev.health.state
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+
+
+@pytest.fixture
+async def emulator(make_client: ClientFactory) -> MqttClient:
+    """The device side: publishes states, answers commands."""
+    c = make_client(prefix="emulator")
+    await c.start()
+    await c.wait_connected(CONNECT_S)
+    return c
+
+
+@pytest.fixture
+async def make_device(
+    make_client: ClientFactory, clock: ManualClock
+) -> AsyncIterator[Callable[..., Awaitable[MqttDevice]]]:
+    made: list[MqttDevice] = []
+
+    async def make(map_name: str | Path, base: str, stale_after_s: float = 30.0) -> MqttDevice:
+        client = make_client(prefix="hems")
+        dev = MqttDevice("dev", load_map(map_name), base, client, clock, stale_after_s=stale_after_s)
+        # Connected first, so start() waits for the SUBACKs and no test message can be missed.
+        await client.start()
+        await client.wait_connected(CONNECT_S)
+        await dev.start()
+        made.append(dev)
+        return dev
+
+    yield make
+    for d in made:
+        await d.stop()
+
+
+async def test_meter_values_decoded_with_units_and_source(make_device: Any, emulator: MqttClient) -> None:
+    dev = await make_device("tasmota_sml", "tele/meter")
+    meter = dev.capabilities.energy_meter
+    assert meter is not None
+    await emulator.publish(SENSOR, sml(1234.5, 12.25, -310))
+    await until(lambda: dev.report().values.get("power_w") is not None)
+    assert meter.import_kwh().value == 1234.5
+    assert meter.export_kwh().value == 12.25
+    assert meter.power_w().value == -310.0  # export, signed as the meter says (agent/units.py)
+    assert meter.power_w().unit == "W"
+    assert meter.power_w().source == f"mqtt:{SENSOR}"
+    await dev.refresh()
+    assert state_of(dev) is HealthState.OK
+
+
+async def test_value_older_than_its_limit_is_stale_not_a_number(
+    make_device: Any, emulator: MqttClient, clock: ManualClock
+) -> None:
+    dev = await make_device("tasmota_sml", "tele/meter", stale_after_s=30)
+    with pytest.raises(StaleValue, match="not been received"):
+        await dev.refresh()
+    await emulator.publish(SENSOR, sml(100.0))
+    await until(lambda: "import_kwh" in dev.report().values)
+    clock.advance(29)
+    await dev.refresh()
+    clock.advance(2)
+    meter = dev.capabilities.energy_meter
+    assert meter is not None
+    with pytest.raises(StaleValue, match=r"import_kwh is 31\.0 s old"):
+        meter.import_kwh()
+    with pytest.raises(StaleValue):
+        await dev.refresh()
+    assert state_of(dev) is HealthState.STALE
+    await emulator.publish(SENSOR, sml(100.5))
+    await until(lambda: "import_kwh" in dev.report().values)
+    await dev.refresh()
+    assert meter.import_kwh().value == 100.5
+    assert state_of(dev) is HealthState.OK
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b'{"SML": {"Total_in": 5', "malformed JSON"),
+        (b'{"SML": {"Total_in": NaN, "Total_out": 1, "Power_curr": 1}}', "NaN is not a number"),
+        (b'{"SML": {"Total_in": "12", "Total_out": 1, "Power_curr": 1}}', "expected a number"),
+        (b'{"SML": {"Total_in": -4, "Total_out": 1, "Power_curr": 1}}', "below the plausible minimum"),
+        (b'{"SML": {"Total_in": 1e400, "Total_out": 1, "Power_curr": 1}}', "not a finite number"),
+        (b'{"SML": {"Total_out": 1, "Power_curr": 1}}', "no key 'Total_in'"),
+        (b"\xff\xfe garbage", "not UTF-8"),
+    ],
+)
+async def test_bad_payload_is_a_counted_protocol_error_and_keeps_the_old_value(
+    make_device: Any, emulator: MqttClient, clock: ManualClock, payload: bytes, reason: str
+) -> None:
+    dev = await make_device("tasmota_sml", "tele/meter")
+    await emulator.publish(SENSOR, sml(77.0))
+    await until(lambda: "import_kwh" in dev.report().values)
+    first = dev.reading("import_kwh")
+    clock.advance(5)
+    await emulator.publish(SENSOR, payload)
+    await until(lambda: dev.payload_errors > 0)
+    # The bad message did not replace the value nor make it look younger.
+    assert dev.reading("import_kwh") == first
+    assert state_of(dev) is HealthState.FAULT
+    snap = dev.health.snapshot()
+    assert snap.last_error is not None
+    assert "PayloadError" in snap.last_error
+    assert "import_kwh" in snap.last_error or "SML" in snap.last_error
+    assert reason in dev.report().errors.get("import_kwh", "") or reason in snap.last_error
+    # Recovery: the next good message is taken and the device is healthy again.
+    await emulator.publish(SENSOR, sml(78.0))
+    await until(lambda: dev.reading("import_kwh").value == 78.0)
+    await dev.refresh()
+    assert state_of(dev) is HealthState.OK
+
+
+async def test_retained_state_is_not_taken_as_current(make_client: ClientFactory, clock: ManualClock) -> None:
+    # Guards against a dead device's retained message passing as a fresh reading after subscribe.
+    pub = make_client(prefix="old")
+    await pub.start()
+    await pub.wait_connected(CONNECT_S)
+    await pub.publish(SENSOR, sml(5.0), retain=True)
+    client = make_client(prefix="hems")
+    dev = MqttDevice("m", load_map("tasmota_sml"), "tele/meter", client, clock)
+    await client.start()
+    await client.wait_connected(CONNECT_S)
+    await dev.start()
+    await until(lambda: "retained" in dev.report().errors.get("import_kwh", ""))
+    with pytest.raises(StaleValue):
+        dev.reading("import_kwh")
+    await pub.publish(SENSOR, sml(6.0))  # a live message is current
+    await until(lambda: "import_kwh" in dev.report().values)
+    assert dev.reading("import_kwh").value == 6.0
+    await dev.stop()
+
+
+async def test_device_saying_offline_makes_values_stale_at_once(
+    make_device: Any, emulator: MqttClient
+) -> None:
+    dev = await make_device("tasmota_sml", "tele/meter")
+    await emulator.publish(SENSOR, sml(10.0))
+    await until(lambda: "import_kwh" in dev.report().values)
+    await emulator.publish("tele/meter/LWT", b"Offline")
+    await until(lambda: "import_kwh" not in dev.report().values)
+    with pytest.raises(StaleValue, match="offline"):
+        dev.reading("power_w")
+    await emulator.publish("tele/meter/LWT", b"Online")
+    await emulator.publish(SENSOR, sml(11.0))
+    await until(lambda: "import_kwh" in dev.report().values)
+    assert dev.reading("import_kwh").value == 11.0
+
+
+async def test_broker_restart_mid_run_stale_in_between_then_values_resume(
+    make_device: Any, emulator: MqttClient, broker: MosquittoBroker, clock: ManualClock
+) -> None:
+    dev = await make_device("tasmota_sml", "tele/meter", stale_after_s=10)
+    await emulator.publish(SENSOR, sml(50.0))
+    await until(lambda: "import_kwh" in dev.report().values)
+    await asyncio.to_thread(broker.stop)
+    await until(lambda: not dev.client.connected)
+    clock.advance(11)
+    with pytest.raises(StaleValue, match="broker disconnected"):
+        await dev.refresh()
+    await asyncio.to_thread(broker.start)
+    await dev.client.wait_connected(10)
+    await emulator.wait_connected(10)
+
+    async def publish_until_seen() -> None:
+        # The device's resubscribe races the emulator's first publish after the restart.
+        while "import_kwh" not in dev.report().values:
+            await emulator.publish(SENSOR, sml(51.0), qos=0)
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(publish_until_seen(), 10)
+    await dev.refresh()
+    assert dev.reading("import_kwh").value == 51.0
+    assert state_of(dev) is HealthState.OK
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+Z2M = "zigbee2mqtt/living_trv"
+
+
+async def trv_emulator(emulator: MqttClient, *, obey: bool, state: dict[str, Any]) -> list[bytes]:
+    """A Zigbee2MQTT TRV: publishes its state; on /set, applies the setpoint if ``obey``."""
+    commands: list[bytes] = []
+
+    def on_set(msg: Message) -> None:
+        commands.append(msg.payload)
+        if obey:
+            state.update(json.loads(msg.payload))
+        asyncio.get_running_loop().create_task(emulator.publish(Z2M, json.dumps(state)))
+
+    await emulator.subscribe(f"{Z2M}/set", on_set)
+    return commands
+
+
+async def test_thermostat_setpoint_write_is_confirmed_by_readback(
+    make_device: Any, emulator: MqttClient
+) -> None:
+    state = {"local_temperature": 19.5, "occupied_heating_setpoint": 20, "system_mode": "heat"}
+    commands = await trv_emulator(emulator, obey=True, state=state)
+    dev = await make_device("zigbee2mqtt_thermostat", Z2M)
+    await emulator.publish(Z2M, json.dumps(state))
+    thermostat = dev.capabilities.thermostat
+    assert thermostat is not None
+    await until(lambda: "mode" in dev.report().values)
+    assert thermostat.mode().value == "heat"
+    await thermostat.set_setpoint_c(21.5)
+    assert json.loads(commands[-1]) == {"occupied_heating_setpoint": 21.5}
+    assert thermostat.setpoint_c().value == 21.5
+
+
+async def test_write_outside_the_map_limits_is_refused_and_nothing_is_sent(
+    make_device: Any, emulator: MqttClient
+) -> None:
+    commands = await trv_emulator(emulator, obey=True, state={})
+    dev = await make_device("zigbee2mqtt_thermostat", Z2M)
+    thermostat = dev.capabilities.thermostat
+    assert thermostat is not None
+    for bad in (35.0, 4.0, float("nan")):
+        with pytest.raises(DriverConfigError, match=r"writes\.setpoint_c"):
+            await thermostat.set_setpoint_c(bad)
+    await emulator.publish(Z2M, b"{}")  # a marker: the broker delivers in order
+    await asyncio.sleep(0.2)
+    assert commands == []
+
+
+async def test_write_that_does_not_stick_raises_write_verify_error(
+    make_device: Any, emulator: MqttClient, tmp_path: Path
+) -> None:
+    raw = yaml.safe_load((MAPS_DIR / "zigbee2mqtt_thermostat.yaml").read_text())
+    raw["writes"]["setpoint_c"]["verify"]["timeout_s"] = 0.5
+    fast = tmp_path / "trv_fast.yaml"
+    fast.write_text(yaml.safe_dump(raw))
+    state = {"local_temperature": 19.5, "occupied_heating_setpoint": 20, "system_mode": "heat"}
+    commands = await trv_emulator(emulator, obey=False, state=state)
+    dev = await make_device(fast, Z2M)
+    thermostat = dev.capabilities.thermostat
+    assert thermostat is not None
+    with pytest.raises(WriteVerifyError) as info:
+        await thermostat.set_setpoint_c(22.0)
+    assert info.value.wanted == 22.0
+    assert info.value.got == 20.0  # the device answered, with its old setpoint
+    assert len(commands) == 1
+    assert state_of(dev) is HealthState.FAULT
+
+
+OEVSE = "openevse-55ad"
+
+
+async def openevse_emulator(emulator: MqttClient, state: dict[str, Any]) -> list[bytes]:
+    """Enough of OpenEVSE's MQTT claims API: claim/set → pilot and claim echo; release."""
+    commands: list[bytes] = []
+
+    async def publish_status() -> None:
+        for key in ("vehicle", "state", "power", "pilot", "session_energy", "vehicle_soc"):
+            await emulator.publish(f"{OEVSE}/{key}", str(state[key]))
+        await emulator.publish(f"{OEVSE}/claim", json.dumps(state["claim"]), retain=True)
+
+    def on_claim(msg: Message) -> None:
+        commands.append(msg.payload)
+        if msg.payload == b"release":
+            state["claim"] = {"state": "null"}
+        else:
+            claim = json.loads(msg.payload)
+            state["claim"] = claim
+            if claim.get("state") == "disabled":
+                state["state"] = 254
+            else:
+                state["pilot"] = claim["charge_current"]
+                state["state"] = 3
+        asyncio.get_running_loop().create_task(publish_status())
+
+    await emulator.subscribe(f"{OEVSE}/claim/set", on_claim)
+    state["publish"] = publish_status
+    return commands
+
+
+async def test_openevse_current_limit_pause_and_release_on_stop(
+    make_device: Any, emulator: MqttClient
+) -> None:
+    state: dict[str, Any] = {"vehicle": 1, "state": 2, "power": 0, "pilot": 32, "session_energy": 1500,
+                             "vehicle_soc": 41, "claim": {"state": "null"}}  # fmt: skip
+    commands = await openevse_emulator(emulator, state)
+    dev = await make_device("openevse", OEVSE)
+    await state["publish"]()
+    charger = dev.capabilities.ev_charger
+    assert charger is not None
+    await until(lambda: "session_kwh" in dev.report().values)
+    assert charger.plugged().value is True
+    assert charger.charging().value is False
+    assert charger.session_kwh().value == 1.5
+    soc: object = charger
+    assert isinstance(soc, VehicleSoc)
+    assert soc.vehicle_soc_pct().value == 41.0
+
+    await charger.set_current_limit_a(16.9)  # rounded down: never above what was asked
+    assert json.loads(commands[-1]) == {"state": "active", "charge_current": 16}
+    assert charger.current_limit_a().value == 16.0
+    assert charger.charging().value is True
+
+    await charger.set_current_limit_a(0)
+    assert json.loads(commands[-1]) == {"state": "disabled"}
+    with pytest.raises(DriverConfigError):
+        await charger.set_current_limit_a(3)  # between 0 and the J1772 minimum of 6 A
+
+    await dev.stop()
+    await until(lambda: commands[-1] == b"release")
+
+
+async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
+    make_device: Any, emulator: MqttClient
+) -> None:
+    base = "shellyplus1pm-a8032ab12345"
+    commands: list[bytes] = []
+
+    def on_command(msg: Message) -> None:
+        commands.append(msg.payload)
+        status = {"id": 0, "output": msg.payload == b"on", "apower": 2000.0 if msg.payload == b"on" else 0.0}
+        asyncio.get_running_loop().create_task(
+            emulator.publish(f"{base}/status/switch:0", json.dumps(status))
+        )
+
+    await emulator.subscribe(f"{base}/command/switch:0", on_command)
+    dev = await make_device("shelly_water_heater", base)
+    heater = dev.capabilities.water_heater
+    assert heater is not None
+    await emulator.publish(f"{base}/status/temperature:100", b'{"id": 100, "tC": 48.3, "tF": 118.9}')
+    await heater.set_element_on(True)
+    assert commands == [b"on"]
+    assert heater.element_on().value is True
+    assert heater.tank_c().value == 48.3
+    # A DS18B20 that lost contact reads 85 °C: implausible, refused, old value kept.
+    await emulator.publish(f"{base}/status/temperature:100", b'{"id": 100, "tC": 85.0}')
+    await until(lambda: dev.payload_errors == 1)
+    assert heater.tank_c().value == 48.3
+    await dev.stop()
+    await until(lambda: commands[-1] == b"off")
+
+
+# -- factory -----------------------------------------------------------------------------------
+
+
+async def test_factory_builds_devices_on_a_shared_named_broker(
+    broker: MosquittoBroker, clock: ManualClock
+) -> None:
+    links = LinkPool()
+    add_broker(links, "home", BrokerSettings(host=broker.host, port=broker.port))
+    ctx = DeviceContext(clock=clock, links=links)
+    a = create_device(
+        "meter", MqttDeviceSettings(broker="home", topic_map="tasmota_sml", base_topic="tele/m"), ctx
+    )
+    b = create_device(
+        "ev", {"type": "mqtt", "broker": "home", "topic_map": "openevse", "base_topic": "oe"}, ctx
+    )
+    assert a.client is b.client
+    assert links.keys() == ("mqtt:home",)
+    with pytest.raises(DriverConfigError, match="broker 'away' is not set up"):
+        create_device("x", MqttDeviceSettings(broker="away", topic_map="openevse", base_topic="oe"), ctx)
+    with pytest.raises(DriverConfigError, match="unknown topic map 'nope'"):
+        create_device("x", MqttDeviceSettings(broker="home", topic_map="nope", base_topic="oe"), ctx)
+    await links.close_all()
