@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "cmd_demo",
     "cmd_ledger",
     "cmd_check_config",
+    "cmd_probe",
 )
 
 
