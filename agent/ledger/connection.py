@@ -36,7 +36,11 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     try:
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        # check_same_thread off: the Ledger serialises access itself, so a caller may use a worker
+        # thread (asyncio.to_thread) to keep fsync off the event loop.
+        conn = sqlite3.connect(
+            str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        )
     except (sqlite3.Error, OSError) as e:
         raise LedgerOpenError(f"{path}: cannot open: {e}") from e
     try:

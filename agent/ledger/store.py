@@ -11,13 +11,16 @@ party id, so ``hems ledger`` can read it without the config.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
+from typing import Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from agent.clock import Clock, RealClock
@@ -32,6 +35,21 @@ from agent.market.errors import MarketError
 from agent.market.intervals import Interval, zone
 from agent.market.records import SpotPrice, Tender, Transaction
 from agent.market.settlement import DEFAULT_READING_TOLERANCE, Bill, MeterReading, Settlement
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(method: Callable[Concatenate[Ledger, P], R]) -> Callable[Concatenate[Ledger, P], R]:
+    """Serialise use of the one connection: callers may hop threads (``asyncio.to_thread``)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Ledger, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
 
 META_TZ = "site_tz"
 META_PARTY = "home_party"
@@ -55,6 +73,7 @@ class Ledger:
         self.path = path
         self.tz = tz
         self._clock = clock
+        self._lock = threading.RLock()
 
     @classmethod
     def open(
@@ -87,6 +106,7 @@ class Ledger:
             conn.close()
             raise
 
+    @_locked
     def close(self) -> None:
         self._conn.close()
 
@@ -101,14 +121,17 @@ class Ledger:
     # --- file -----------------------------------------------------------------------------
 
     @property
+    @_locked
     def schema_version(self) -> int:
         return schema_version(self._conn)
 
     @property
+    @_locked
     def home_party(self) -> str | None:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (META_PARTY,)).fetchone()
         return None if row is None else str(row[0])
 
+    @_locked
     def integrity_check(self) -> list[str]:
         return integrity_check(self._conn)
 
@@ -117,16 +140,19 @@ class Ledger:
     def add_transaction(self, t: Transaction) -> r.Stored:
         return self.add_transactions([t])[0]
 
+    @_locked
     def add_transactions(self, batch: Iterable[Transaction]) -> list[r.Stored]:
         """All of ``batch`` or, on a conflict, none of it."""
         now = self._clock.now()
         with transaction(self._conn) as conn:
             return [r.insert_once(conn, r.TRANSACTIONS, r.transaction_row(t, now)) for t in batch]
 
+    @_locked
     def add_received_tender(self, t: Tender) -> r.Stored:
         with transaction(self._conn) as conn:
             return r.insert_once(conn, r.TENDERS_RECEIVED, r.tender_row(t, self._clock.now()))
 
+    @_locked
     def add_posted_tender(self, t: Tender) -> r.Stored:
         """Record a tender the home posted, with its first status event ``posted``."""
         now = self._clock.now()
@@ -136,6 +162,7 @@ class Ledger:
                 _status(conn, TenderStatus(t.id, "posted", now))
             return stored
 
+    @_locked
     def add_tender_status(self, event: TenderStatus) -> r.Stored:
         with transaction(self._conn) as conn:
             return _status(conn, event)
@@ -143,17 +170,20 @@ class Ledger:
     def add_reading(self, reading: MeterReading) -> r.Stored:
         return self.add_readings([reading])[0]
 
+    @_locked
     def add_readings(self, batch: Iterable[MeterReading]) -> list[r.Stored]:
         now = self._clock.now()
         with transaction(self._conn) as conn:
             return [r.insert_once(conn, r.METER_READINGS, r.reading_row(x, now)) for x in batch]
 
+    @_locked
     def add_spot_price(self, s: SpotPrice) -> r.Stored:
         with transaction(self._conn) as conn:
             return r.insert_once(conn, r.SPOT_PRICES, r.spot_price_row(s, self._clock.now()))
 
     # --- reading back ---------------------------------------------------------------------
 
+    @_locked
     def transactions(
         self, start: datetime | None = None, end: datetime | None = None, party: str | None = None
     ) -> list[Transaction]:
@@ -166,6 +196,7 @@ class Ledger:
         found = r.rows(self._conn, sql + " ORDER BY start_s, id", params)
         return [r.transaction_from(row, self.tz) for row in found]
 
+    @_locked
     def transaction_count(self) -> int:
         return int(r.rows(self._conn, "SELECT count(*) FROM transactions")[0][0])
 
@@ -175,10 +206,12 @@ class Ledger:
     def posted_tenders(self, start: datetime | None = None, end: datetime | None = None) -> list[Tender]:
         return self._tenders("tenders_posted", start, end)
 
+    @_locked
     def _tenders(self, table: str, start: datetime | None, end: datetime | None) -> list[Tender]:
         sql = f"SELECT * FROM {table} WHERE end_s > ? AND start_s < ? ORDER BY start_s, id"
         return [r.tender_from(row, self.tz) for row in r.rows(self._conn, sql, (_lo(start), _hi(end)))]
 
+    @_locked
     def tender_history(self, tender_id: str) -> list[TenderStatus]:
         sql = "SELECT tender_id, status, at, note FROM tender_status WHERE tender_id = ? ORDER BY seq"
         return [
@@ -186,20 +219,24 @@ class Ledger:
             for row in r.rows(self._conn, sql, (tender_id,))
         ]
 
+    @_locked
     def readings(self, source: str, start: datetime, end: datetime) -> list[MeterReading]:
         """Readings of ``source`` with ``start <= ts <= end``, in time order."""
         sql = "SELECT * FROM meter_readings WHERE source = ? AND ts_us BETWEEN ? AND ? ORDER BY ts_us"
         found = r.rows(self._conn, sql, (source, epoch_us(start), epoch_us(end)))
         return [r.reading_from(row) for row in found]
 
+    @_locked
     def has_reading_from(self, source: str, instant: datetime) -> bool:
         sql = "SELECT 1 FROM meter_readings WHERE source = ? AND ts_us >= ? LIMIT 1"
         return bool(r.rows(self._conn, sql, (source, epoch_us(instant))))
 
+    @_locked
     def spot_prices(self, start: datetime | None = None, end: datetime | None = None) -> list[SpotPrice]:
         sql = "SELECT * FROM spot_prices WHERE end_s > ? AND start_s < ? ORDER BY start_s"
         return [r.spot_price_from(row, self.tz) for row in r.rows(self._conn, sql, (_lo(start), _hi(end)))]
 
+    @_locked
     def spot_price_for(self, interval: Interval) -> list[SpotPrice]:
         """The spot price of exactly ``interval`` (a list of at most one)."""
         _, duration, start_s, _ = interval_columns(interval)
@@ -208,12 +245,14 @@ class Ledger:
 
     # --- positions, settlement, bill ------------------------------------------------------
 
+    @_locked
     def positions(self, intervals: Sequence[Interval], party: str) -> list[Decimal]:
         return positions_kw(self._conn, intervals, party)
 
     def position(self, interval: Interval, party: str) -> Decimal:
         return positions_kw(self._conn, [interval], party)[0]
 
+    @_locked
     def settle(
         self,
         interval: Interval,
@@ -235,12 +274,14 @@ class Ledger:
             now=self._clock.now(),
         )
 
+    @_locked
     def settlements(
         self, start: datetime | None = None, end: datetime | None = None, party: str | None = None
     ) -> list[Settlement]:
         """Settlements whose interval starts in ``[start, end)``."""
         return settling.load(self._conn, self.tz, _lo(start), _hi(end), party)
 
+    @_locked
     def bill(self, party: str, start: datetime, end: datetime) -> Bill:
         return settling.bill(self, party, start, end)
 

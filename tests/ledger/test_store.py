@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import replace
 from datetime import timedelta
@@ -210,3 +211,17 @@ def test_missing_or_foreign_files_are_refused(tmp_path: Path) -> None:
 def test_a_new_ledger_needs_a_time_zone(tmp_path: Path) -> None:
     with pytest.raises(LedgerOpenError, match="time zone"):
         Ledger.open(tmp_path)
+
+
+async def test_usable_from_worker_threads(ledger: Ledger) -> None:
+    # The agent keeps fsync off the event loop with asyncio.to_thread; the pool's threads share
+    # one connection, which sqlite3 refuses by default and which interleaved BEGINs would corrupt.
+    hours = [HOUR]
+    for _ in range(19):
+        hours.append(hours[-1].next())
+    await asyncio.gather(
+        *(asyncio.to_thread(ledger.add_transaction, tx(f"w{i}", h, "1")) for i, h in enumerate(hours)),
+        *(asyncio.to_thread(ledger.positions, hours, HOME) for _ in range(5)),
+    )
+    assert ledger.transaction_count() == 20
+    assert ledger.positions(hours, HOME) == [Decimal(1)] * 20
