@@ -7,13 +7,14 @@ applies the sign convention.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from datetime import time
 from decimal import Decimal
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from agent.config.base import Strict, cross_field_error
+from agent.config.base import Check, Finding, Strict, attr
 from agent.config.drivers import Driver
 from agent.config.thermal import Comfort, CopPoint, House
 from agent.config.types import Celsius, ClockTime, Efficiency, Fraction, NonNegativeKw, PositiveKw
@@ -22,24 +23,93 @@ ROLES = ("meter", "pv_inverter", "battery", "ev_charger", "heat_pump", "thermost
 # A relay can only switch; it cannot read a meter, an inverter or a battery's state of charge.
 _READING_DRIVERS = frozenset({"modbus_tcp", "modbus_rtu", "mqtt", "simulated"})
 _SWITCHABLE_DRIVERS = _READING_DRIVERS | {"gpio_relay"}
+_SWITCHING_ROLES = frozenset({"heat_pump", "thermostat", "water_heater"})
 
 EnergyKwh = Annotated[float, Field(gt=0.0, le=10_000.0)]
 
 
-class _Device(Strict):
-    allowed_drivers: ClassVar[frozenset[str]] = _READING_DRIVERS
-    driver: Driver
+def _driver_fits_role(v: Mapping[str, Any]) -> Finding | None:
+    kind = attr(v["driver"], "type")
+    allowed = _SWITCHABLE_DRIVERS if v["role"] in _SWITCHING_ROLES else _READING_DRIVERS
+    if kind not in allowed:
+        return (
+            "driver",
+            f"a {v['role']} cannot use driver type '{kind}'; allowed: {', '.join(sorted(allowed))}",
+        )
+    return None
 
-    @model_validator(mode="after")
-    def _driver_fits_role(self) -> Self:
-        if self.driver.type not in self.allowed_drivers:
-            role = getattr(self, "role", "?")
-            raise cross_field_error(
-                "driver",
-                f"a {role} cannot use driver type '{self.driver.type}'; "
-                f"allowed: {', '.join(sorted(self.allowed_drivers))}",
-            )
-        return self
+
+def _soc_order(v: Mapping[str, Any]) -> Finding | None:
+    if v["soc_min"] >= v["soc_max"]:
+        return "soc_max", f"must be > soc_min (got soc_min {v['soc_min']:g}, soc_max {v['soc_max']:g})"
+    return None
+
+
+def _reserve_in_band(v: Mapping[str, Any]) -> Finding | None:
+    # only meaningful once the band itself is sound (else _soc_order already reports it)
+    if v["soc_min"] < v["soc_max"] and not v["soc_min"] <= v["reserve_soc"] <= v["soc_max"]:
+        return (
+            "reserve_soc",
+            f"must lie between soc_min {v['soc_min']:g} and soc_max {v['soc_max']:g} "
+            f"(got {v['reserve_soc']:g})",
+        )
+    return None
+
+
+def _ev_min_below_max(v: Mapping[str, Any]) -> Finding | None:
+    if v["min_kw"] > v["max_kw"]:
+        return "min_kw", f"must be <= max_kw {v['max_kw']:g} (got {v['min_kw']:g})"
+    return None
+
+
+def _v2g_limit(v: Mapping[str, Any]) -> Finding | None:
+    if v["v2g"] is True and v["v2g_max_kw"] is None:
+        return "v2g_max_kw", "is required when v2g is true"
+    if v["v2g"] is False and v["v2g_max_kw"] is not None:
+        return "v2g_max_kw", "is only allowed when v2g is true"
+    return None
+
+
+def _one_cop(v: Mapping[str, Any]) -> Finding | None:
+    if (v["cop"] is None) == (v["cop_curve"] is None):
+        return "cop", "give exactly one of 'cop' (constant) or 'cop_curve' (list of {outdoor_c, cop})"
+    return None
+
+
+def _cop_curve_increasing(v: Mapping[str, Any]) -> Finding | None:
+    if v["cop_curve"] is None:
+        return None
+    temps = [float(attr(p, "outdoor_c")) for p in v["cop_curve"]]
+    if any(b <= a for a, b in itertools.pairwise(temps)):
+        return "cop_curve", f"outdoor_c must increase strictly (got {', '.join(f'{t:g}' for t in temps)})"
+    return None
+
+
+def _tank_band(v: Mapping[str, Any]) -> Finding | None:
+    if v["min_c"] >= v["max_c"]:
+        return "max_c", f"must be > min_c {v['min_c']:g} (got {v['max_c']:g})"
+    return None
+
+
+def _tank_target(v: Mapping[str, Any]) -> Finding | None:
+    # only meaningful once the band itself is sound (else _tank_band already reports it)
+    if v["min_c"] < v["max_c"] and not v["min_c"] <= v["target_c"] <= v["max_c"]:
+        return (
+            "target_c",
+            f"must lie between min_c {v['min_c']:g} and max_c {v['max_c']:g} (got {v['target_c']:g})",
+        )
+    return None
+
+
+def _tank_inlet(v: Mapping[str, Any]) -> Finding | None:
+    if v["inlet_c"] >= v["min_c"]:
+        return "inlet_c", f"must be < min_c {v['min_c']:g} (got {v['inlet_c']:g})"
+    return None
+
+
+class _Device(Strict):
+    checks: ClassVar[tuple[Check, ...]] = (_driver_fits_role,)
+    driver: Driver
 
 
 class Meter(_Device):
@@ -62,6 +132,7 @@ class PvInverter(_Device):
 
 
 class Battery(_Device):
+    checks: ClassVar[tuple[Check, ...]] = (_soc_order, _reserve_in_band)
     role: Literal["battery"]
     capacity_kwh: EnergyKwh
     charge_max_kw: PositiveKw
@@ -73,22 +144,9 @@ class Battery(_Device):
     reserve_soc: Fraction = 0.2
     wear_cost_per_kwh: Annotated[Decimal, Field(ge=Decimal(0), le=Decimal(10))] = Decimal("0.02")
 
-    @model_validator(mode="after")
-    def _soc_order(self) -> Self:
-        if self.soc_min >= self.soc_max:
-            raise cross_field_error(
-                "soc_max", f"must be > soc_min (got soc_min {self.soc_min:g}, soc_max {self.soc_max:g})"
-            )
-        if not self.soc_min <= self.reserve_soc <= self.soc_max:
-            raise cross_field_error(
-                "reserve_soc",
-                f"must lie between soc_min {self.soc_min:g} and soc_max {self.soc_max:g} "
-                f"(got {self.reserve_soc:g})",
-            )
-        return self
-
 
 class EvCharger(_Device):
+    checks: ClassVar[tuple[Check, ...]] = (_ev_min_below_max, _v2g_limit)
     role: Literal["ev_charger"]
     max_kw: PositiveKw
     # IEC 61851 chargers cannot go below 6 A: about 1.4 kW on one phase, 4.1 kW on three.
@@ -101,37 +159,15 @@ class EvCharger(_Device):
     target_soc: Fraction = 0.8
     battery_kwh: EnergyKwh
 
-    @model_validator(mode="after")
-    def _limits(self) -> Self:
-        if self.min_kw > self.max_kw:
-            raise cross_field_error("min_kw", f"must be <= max_kw {self.max_kw:g} (got {self.min_kw:g})")
-        if self.v2g and self.v2g_max_kw is None:
-            raise cross_field_error("v2g_max_kw", "is required when v2g is true")
-        if not self.v2g and self.v2g_max_kw is not None:
-            raise cross_field_error("v2g_max_kw", "is only allowed when v2g is true")
-        return self
-
 
 class _Thermal(_Device):
-    allowed_drivers: ClassVar[frozenset[str]] = _SWITCHABLE_DRIVERS
+    checks: ClassVar[tuple[Check, ...]] = (_one_cop, _cop_curve_increasing)
     mode: Literal["heating", "cooling"] = "heating"
     electric_max_kw: PositiveKw
     cop: Annotated[float, Field(gt=0.0, le=15.0)] | None = None
     cop_curve: Annotated[list[CopPoint], Field(min_length=2, max_length=50)] | None = None
     house: House
     comfort: Comfort = Comfort()
-
-    @model_validator(mode="after")
-    def _one_cop(self) -> Self:
-        if (self.cop is None) == (self.cop_curve is None):
-            raise cross_field_error(
-                "cop", "give exactly one of 'cop' (constant) or 'cop_curve' (list of {outdoor_c, cop})"
-            )
-        if self.cop_curve is not None:
-            temps = [p.outdoor_c for p in self.cop_curve]
-            if any(b <= a for a, b in itertools.pairwise(temps)):
-                raise cross_field_error("cop_curve", f"outdoor_c must increase strictly (got {temps})")
-        return self
 
 
 class HeatPump(_Thermal):
@@ -147,7 +183,7 @@ class Thermostat(_Thermal):
 
 
 class WaterHeater(_Device):
-    allowed_drivers: ClassVar[frozenset[str]] = _SWITCHABLE_DRIVERS
+    checks: ClassVar[tuple[Check, ...]] = (_tank_band, _tank_target, _tank_inlet)
     role: Literal["water_heater"]
     tank_l: Annotated[float, Field(gt=0.0, le=5_000.0)]
     element_kw: PositiveKw
@@ -158,19 +194,6 @@ class WaterHeater(_Device):
     ua_w_per_k: Annotated[float, Field(gt=0.0, le=100.0)] = 2.0
     inlet_c: Celsius = 12.0
     ambient_c: Celsius = 20.0
-
-    @model_validator(mode="after")
-    def _temperature_order(self) -> Self:
-        if self.min_c >= self.max_c:
-            raise cross_field_error("max_c", f"must be > min_c {self.min_c:g} (got {self.max_c:g})")
-        if not self.min_c <= self.target_c <= self.max_c:
-            raise cross_field_error(
-                "target_c",
-                f"must lie between min_c {self.min_c:g} and max_c {self.max_c:g} (got {self.target_c:g})",
-            )
-        if self.inlet_c >= self.min_c:
-            raise cross_field_error("inlet_c", f"must be < min_c {self.min_c:g} (got {self.inlet_c:g})")
-        return self
 
 
 Device = Annotated[

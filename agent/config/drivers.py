@@ -2,28 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from agent.config.base import Strict, cross_field_error
+from agent.config.base import Check, Finding, Strict
 from agent.config.types import Identifier, NonEmpty, Port, Seconds
 
 DRIVER_TYPES = ("modbus_tcp", "modbus_rtu", "mqtt", "gpio_relay", "simulated")
 
 
+def _one_map(v: Mapping[str, Any]) -> Finding | None:
+    if bool(v["sunspec"]) == (v["register_map"] is not None):
+        return (
+            "register_map",
+            "give exactly one of 'sunspec: true' (device speaks SunSpec) or 'register_map: NAME'",
+        )
+    return None
+
+
+def _window_fits(v: Mapping[str, Any]) -> Finding | None:
+    on_off_s = v["min_on_s"] + v["min_off_s"]
+    if on_off_s > v["window_s"]:
+        return (
+            "window_s",
+            f"must be >= min_on_s + min_off_s = {on_off_s:g} s (got {v['window_s']:g}), "
+            "otherwise no fraction between on and off can be realised",
+        )
+    return None
+
+
 class _ModbusMap(Strict):
+    checks: ClassVar[tuple[Check, ...]] = (_one_map,)
     sunspec: bool = False
     register_map: Identifier | None = None
-
-    @model_validator(mode="after")
-    def _one_map(self) -> Self:
-        if self.sunspec == (self.register_map is not None):
-            raise cross_field_error(
-                "register_map",
-                "give exactly one of 'sunspec: true' (device speaks SunSpec) or 'register_map: NAME'",
-            )
-        return self
 
 
 class ModbusTcpDriver(_ModbusMap):
@@ -55,6 +68,7 @@ class MqttDriver(Strict):
 
 
 class GpioRelayDriver(Strict):
+    checks: ClassVar[tuple[Check, ...]] = (_window_fits,)
     type: Literal["gpio_relay"]
     # BCM numbering: the numbers printed as GPIOn on Raspberry Pi pin-outs.
     pin: Annotated[int, Field(ge=0, le=27)]
@@ -63,16 +77,6 @@ class GpioRelayDriver(Strict):
     min_off_s: Annotated[float, Field(ge=0.0, le=86_400.0)] = 60.0
     # Time-proportioning window: a fraction p of the planned power means on for p * window_s.
     window_s: Seconds = 600.0
-
-    @model_validator(mode="after")
-    def _window_fits(self) -> Self:
-        if self.min_on_s + self.min_off_s > self.window_s:
-            raise cross_field_error(
-                "window_s",
-                f"must be >= min_on_s + min_off_s = {self.min_on_s + self.min_off_s:g} s "
-                f"(got {self.window_s:g}), otherwise no fraction between on and off can be realised",
-            )
-        return self
 
 
 class SimulatedDriver(Strict):

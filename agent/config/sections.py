@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from agent.config.base import Strict, cross_field_error
+from agent.config.base import Check, Finding, Strict
 from agent.config.types import (
     Currency,
     ExistingFile,
@@ -41,7 +42,34 @@ class Site(Strict):
     currency: Currency = "EUR"
 
 
+def _cap_order(v: Mapping[str, Any]) -> Finding | None:
+    low, high = Decimal(str(v["price_min_per_kwh"])), Decimal(str(v["price_max_per_kwh"]))
+    if low >= high:
+        return "price_max_per_kwh", f"must be > price_min_per_kwh {low} (got {high})"
+    return None
+
+
+def _cert_with_key(v: Mapping[str, Any]) -> Finding | None:
+    if (v["cert_file"] is None) != (v["key_file"] is None):
+        missing = "key_file" if v["key_file"] is None else "cert_file"
+        return missing, "client certificates need both cert_file and key_file"
+    return None
+
+
+def _user_with_password(v: Mapping[str, Any]) -> Finding | None:
+    if v["password"] is not None and v["username"] is None:
+        return "username", "is required when a password is given"
+    return None
+
+
+def _one_token_source(v: Mapping[str, Any]) -> Finding | None:
+    if v["token"] is not None and v["token_file"] is not None:
+        return "token_file", "give either token or token_file, not both"
+    return None
+
+
 class Market(Strict):
+    checks: ClassVar[tuple[Check, ...]] = (_cap_order,)
     # None: the home trades under its site id.
     party_id: PartyId | None = None
     retailer_party_id: PartyId = "retailer"
@@ -52,17 +80,9 @@ class Market(Strict):
     hedge_ratio: Fraction = 0.8
     max_tender_kw: PositiveKw = 10.0
 
-    @model_validator(mode="after")
-    def _cap_order(self) -> Self:
-        if self.price_min_per_kwh >= self.price_max_per_kwh:
-            raise cross_field_error(
-                "price_max_per_kwh",
-                f"must be > price_min_per_kwh {self.price_min_per_kwh} (got {self.price_max_per_kwh})",
-            )
-        return self
-
 
 class Tls(Strict):
+    checks: ClassVar[tuple[Check, ...]] = (_cert_with_key,)
     # None: the system's CA store.
     ca_file: ExistingFile | None = None
     cert_file: ExistingFile | None = None
@@ -70,15 +90,9 @@ class Tls(Strict):
     # Skips host-name verification: only for a broker whose certificate names an IP you trust.
     insecure: bool = False
 
-    @model_validator(mode="after")
-    def _pair(self) -> Self:
-        if (self.cert_file is None) != (self.key_file is None):
-            missing = "key_file" if self.key_file is None else "cert_file"
-            raise cross_field_error(missing, "client certificates need both cert_file and key_file")
-        return self
-
 
 class MqttBroker(Strict):
+    checks: ClassVar[tuple[Check, ...]] = (_user_with_password,)
     host: NonEmpty
     port: Port
     tls: Tls | None = None
@@ -95,12 +109,6 @@ class MqttBroker(Strict):
         if isinstance(data, dict) and "port" not in data:
             return {**data, "port": 8883 if data.get("tls") is not None else 1883}
         return data
-
-    @model_validator(mode="after")
-    def _credentials(self) -> Self:
-        if self.password is not None and self.username is None:
-            raise cross_field_error("username", "is required when a password is given")
-        return self
 
 
 class Retailer(Strict):
@@ -122,17 +130,12 @@ def _bind_address(value: str) -> str:
 
 
 class Web(Strict):
+    checks: ClassVar[tuple[Check, ...]] = (_one_token_source,)
     bind: Annotated[str, AfterValidator(_bind_address)] = "127.0.0.1"
     port: Port = 8080
     token: Secret | None = None
     # Where a generated token is kept when 'token' is not given; None: <state_dir>/web-token.
     token_file: Annotated[Path, AfterValidator(resolve_path)] | None = None
-
-    @model_validator(mode="after")
-    def _checks(self) -> Self:
-        if self.token is not None and self.token_file is not None:
-            raise cross_field_error("token_file", "give either token or token_file, not both")
-        return self
 
 
 class Planner(Strict):

@@ -303,3 +303,28 @@ def test_currency_suggestion_prefers_the_same_first_letter(write_yaml: Write) ->
     text = BASE.replace("  timezone: Europe/Berlin", "  timezone: Europe/Berlin\n  currency: EUX")
     (problem,) = problems_of(write_yaml(text))
     assert problem.message.endswith("did you mean 'EUR'?")
+
+
+def test_cross_field_checks_still_run_when_a_sibling_field_is_wrong(write_yaml: Write) -> None:
+    # Pydantic alone skips a model's after-validators once any of its fields fails, which would
+    # hide the soc order (and the price caps) until the other typo is fixed.
+    text = BASE.replace("capacity_kwh: 10", "capacity_kwh: -3\n    soc_min: 0.9\n    soc_max: 0.2") + (
+        "market:\n  hedge_ratoi: 0.5\n  price_min_per_kwh: '1.00'\n  price_max_per_kwh: '0.50'\n"
+    )
+    found = {p.path: (p.line, p.message) for p in problems_of(write_yaml(text))}
+    assert found["devices.battery.capacity_kwh"] == (line_of(text, "capacity_kwh"), "must be > 0 (got -3)")
+    assert found["devices.battery.soc_max"][0] == line_of(text, "soc_max")
+    assert "must be > soc_min" in found["devices.battery.soc_max"][1]
+    assert "did you mean 'hedge_ratio'?" in found["market.hedge_ratoi"][1]
+    assert found["market.price_max_per_kwh"] == (
+        line_of(text, "price_max_per_kwh"),
+        "must be > price_min_per_kwh 1.00 (got 0.50)",
+    )
+    assert len(found) == 4
+
+
+def test_check_that_needs_an_invalid_field_stays_quiet(write_yaml: Write) -> None:
+    # soc_min is itself wrong: the order check must not add a second, confusing message
+    text = BASE.replace("capacity_kwh: 10", "capacity_kwh: 10\n    soc_min: high\n    soc_max: 0.2")
+    (problem,) = problems_of(write_yaml(text))
+    assert problem.path == "devices.battery.soc_min"
