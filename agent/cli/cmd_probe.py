@@ -30,8 +30,13 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-async def _probe_one(device: Device, wait_s: float, clock: RealClock) -> str | None:
-    """Start and refresh ``device``; the error text if it failed."""
+async def _probe_one(device: Device, wait_s: float, clock: RealClock) -> tuple[DeviceReport, str | None]:
+    """Start and refresh ``device``: its report, taken at once, and the error text if it failed."""
+    error = await _refresh(device, wait_s, clock)
+    return device.report(), error
+
+
+async def _refresh(device: Device, wait_s: float, clock: RealClock) -> str | None:
     deadline = clock.monotonic_s() + wait_s
     try:
         async with asyncio.timeout(wait_s + 5.0):
@@ -89,10 +94,10 @@ async def probe(config_path: str, names: list[str], wait_s: float, out: TextIO) 
     add_brokers(config, ctx, client_suffix="-probe")
     devices = build_devices(config, ctx, names or None)
     try:
-        errors = await asyncio.gather(*(_probe_one(d, wait_s, clock) for d in devices.values()))
-        for device, error in zip(devices.values(), errors, strict=True):
-            print_report(device.report(), error, clock, out)
-        return EXIT_RUNTIME if any(errors) else EXIT_OK
+        results = await asyncio.gather(*(_probe_one(d, wait_s, clock) for d in devices.values()))
+        for report, error in results:
+            print_report(report, error, clock, out)
+        return EXIT_RUNTIME if any(error for _, error in results) else EXIT_OK
     finally:
         await stop_all(list(devices.values()))
         await ctx.links.close_all()
