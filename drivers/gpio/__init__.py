@@ -1,0 +1,1 @@
+"""GPIO relay outputs through gpiozero (mock pins off a Raspberry Pi)."""
