@@ -145,9 +145,7 @@ def test_direct_construction_refuses_a_misaligned_start() -> None:
 def test_horizon_and_between() -> None:
     first = containing(datetime(2026, 3, 28, 23, tzinfo=UTC), Duration.PT15M, BERLIN)
     hours = horizon(first, 8)
-    assert [b.start_utc - a.start_utc for a, b in itertools.pairwise(hours)] == [
-        timedelta(minutes=15)
-    ] * 7
+    assert [b.start_utc - a.start_utc for a, b in itertools.pairwise(hours)] == [timedelta(minutes=15)] * 7
     span = intervals_between(
         datetime(2026, 3, 28, 23, 7, tzinfo=UTC),
         datetime(2026, 3, 29, 0, 0, tzinfo=UTC),

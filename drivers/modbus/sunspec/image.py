@@ -8,7 +8,7 @@ given holds its "not implemented" marker.
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from drivers.errors import DriverConfigError
 from drivers.modbus.codec import RegType, encode
@@ -75,7 +75,7 @@ def model_registers(model_id: int, values: Mapping[str, Value]) -> list[int]:
     return regs
 
 
-def build_image(models: list[tuple[int, Mapping[str, Value]]]) -> list[int]:
+def build_image(models: Sequence[tuple[int, Mapping[str, Value]]]) -> list[int]:
     """'SunS', the given models in order, and the end model: registers from the base address."""
     regs = list(SUNS)
     for model_id, values in models:

@@ -114,7 +114,7 @@ async def test_em24_little_word_order_and_garbage() -> None:
         assert report.values["frequency_hz"].value == pytest.approx(50.0)
         fill(regs, regmap, {"frequency_hz": 49.9})
         await dev.refresh()
-        assert dev.health.state is HealthState.OK
+        assert dev.health.snapshot().state is HealthState.OK  # refresh() changed it
     finally:
         await link.close()
         await srv.stop()

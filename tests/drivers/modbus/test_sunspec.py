@@ -189,7 +189,7 @@ async def test_garbage_then_recovery(server: TcpTestServer, link: TcpLink) -> No
     server.units[1].load(sf_at, [0])
     await dev.refresh()
     assert dev.capabilities.pv_inverter.power_w().value == 4321.0
-    assert dev.health.state is HealthState.OK
+    assert dev.health.snapshot().state is HealthState.OK  # refresh() changed it
 
 
 async def test_required_point_not_implemented_is_reported(server: TcpTestServer, link: TcpLink) -> None:
