@@ -126,8 +126,19 @@ def _kind(raw: Any) -> str:
     return "a list" if isinstance(raw, list) else "an object"
 
 
-def check_write(spec: WriteSpec, value: Scalar, *, name: str, device: str | None = None) -> Scalar:
-    """The value as it will be sent (rounded down for integer writes), or DriverConfigError."""
+def check_write(
+    spec: WriteSpec,
+    value: Scalar,
+    *,
+    name: str,
+    device: str | None = None,
+    configured: tuple[float, float] | None = None,
+) -> Scalar:
+    """The value as it will be sent (rounded down for integer writes), or DriverConfigError.
+
+    A number must lie within both the map's range (what the device accepts) and ``configured``
+    (the site's limits for this device), except 0 where the map defines a pause (``when_zero``).
+    """
     field = f"writes.{name}"
     if spec.type == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -139,6 +150,9 @@ def check_write(spec: WriteSpec, value: Scalar, *, name: str, device: str | None
             number = float(math.floor(number))
         zero_ok = spec.when_zero is not None and number == 0
         low, high = spec.min, spec.max
+        if configured is not None:
+            low = configured[0] if low is None else max(low, configured[0])
+            high = configured[1] if high is None else min(high, configured[1])
         if not zero_ok and ((low is not None and number < low) or (high is not None and number > high)):
             raise DriverConfigError(
                 f"{number:g} is outside the allowed range [{low:g}, {high:g}]; nothing was sent",

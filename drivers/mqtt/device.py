@@ -20,8 +20,8 @@ from collections import defaultdict
 from typing import Any
 
 from agent.clock import Clock
-from drivers.base import Capabilities, DeviceReport, Health, Monitor, Reading
-from drivers.errors import DriverError, StaleValue, WriteVerifyError
+from drivers.base import Capabilities, DeviceLimits, DeviceReport, Health, Monitor, Reading
+from drivers.errors import DriverConfigError, DriverError, StaleValue, WriteVerifyError
 from drivers.mqtt.client import Message, MqttClient, Subscription
 from drivers.mqtt.codec import check_write, decode_value, encode_write, parse_document
 from drivers.mqtt.errors import MqttError, PayloadError
@@ -29,6 +29,9 @@ from drivers.mqtt.jsonpath import PathNotFound, parse_path
 from drivers.mqtt.topicmap import Scalar, TopicMap, ValueSpec, VerifySpec, map_key
 
 _log = logging.getLogger("drivers.mqtt.device")
+
+# Which DeviceLimits field bounds each numeric write of the capability maps.
+_LIMIT_OF_WRITE = {"setpoint_c": "setpoint_c", "current_limit_a": "ev_current_a"}
 
 
 class MqttDevice:
@@ -43,6 +46,7 @@ class MqttDevice:
         clock: Clock,
         *,
         stale_after_s: float = 60.0,
+        limits: DeviceLimits | None = None,
         driver: str = "mqtt",
     ) -> None:
         self._name = name
@@ -51,6 +55,7 @@ class MqttDevice:
         self.base_topic = base_topic
         self.client = client
         self._clock = clock
+        self.limits = limits or DeviceLimits()
         self._health = Health(name, clock)
         self._monitors: dict[str, Monitor[Scalar]] = {}
         self._by_topic: dict[str, list[tuple[str, ValueSpec]]] = defaultdict(list)
@@ -238,7 +243,10 @@ class MqttDevice:
             raise DriverError(
                 f"topic map {self.topic_map.name} has no write for {value_name}", device=self._name
             )
-        sent = check_write(spec, value, name=value_name, device=self._name)
+        configured: tuple[float, float] | None = None
+        if spec.type == "float":
+            configured = self._configured_range(value_name)
+        sent = check_write(spec, value, name=value_name, device=self._name, configured=configured)
         verify = spec.verify
         if spec.when_zero is not None and sent == 0 and spec.when_zero.verify is not None:
             verify = spec.when_zero.verify
@@ -256,6 +264,19 @@ class MqttDevice:
             raise
         finally:
             self._watchers[verify.value].remove(queue)
+
+    def _configured_range(self, value_name: str) -> tuple[float, float]:
+        """The site's limits for a numeric write; none configured means the write is refused."""
+        kind = _LIMIT_OF_WRITE.get(value_name)
+        bounds = getattr(self.limits, kind, None) if kind else None
+        if bounds is None:
+            raise DriverConfigError(
+                f"no configured limit for {value_name} writes ({kind or 'unknown kind'}): nothing was sent",
+                device=self._name,
+                field=f"writes.{value_name}",
+            )
+        low, high = bounds
+        return float(low), float(high)
 
     async def _await_readback(
         self, queue: asyncio.Queue[Scalar], verify: VerifySpec, wanted: Scalar, value_name: str

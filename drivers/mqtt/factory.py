@@ -92,5 +92,6 @@ def create_device(name: str, settings: Any, ctx: DeviceContext) -> MqttDevice:
         client,
         ctx.clock,
         stale_after_s=float(settings.stale_after_s),
+        limits=ctx.limits_for(name),
         driver="mqtt",
     )

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from agent.clock import ManualClock
-from drivers.base import DeviceContext, HealthState, LinkPool, VehicleSoc
+from drivers.base import DeviceContext, DeviceLimits, HealthState, LinkPool, VehicleSoc
 from drivers.errors import DriverConfigError, StaleValue, WriteVerifyError
 from drivers.mqtt.client import Message, MqttClient
 from drivers.mqtt.device import MqttDevice
@@ -28,6 +28,8 @@ from tests.drivers.mqtt.test_client import until
 from tests.support.mosquitto import MosquittoBroker
 
 CONNECT_S = 5.0
+# The site's limits (from the device's role config): narrower than what the maps allow.
+LIMITS = DeviceLimits(setpoint_c=(10.0, 26.0), ev_current_a=(6.0, 20.0))
 SENSOR = "tele/meter/SENSOR"
 
 
@@ -61,9 +63,13 @@ async def make_device(
 ) -> AsyncIterator[Callable[..., Awaitable[MqttDevice]]]:
     made: list[MqttDevice] = []
 
-    async def make(map_name: str | Path, base: str, stale_after_s: float = 30.0) -> MqttDevice:
+    async def make(
+        map_name: str | Path, base: str, stale_after_s: float = 30.0, limits: DeviceLimits = LIMITS
+    ) -> MqttDevice:
         client = make_client(prefix="hems")
-        dev = MqttDevice("dev", load_map(map_name), base, client, clock, stale_after_s=stale_after_s)
+        dev = MqttDevice(
+            "dev", load_map(map_name), base, client, clock, stale_after_s=stale_after_s, limits=limits
+        )
         # Connected first, so start() waits for the SUBACKs and no test message can be missed.
         await client.start()
         await client.wait_connected(CONNECT_S)
@@ -258,9 +264,14 @@ async def test_write_outside_the_map_limits_is_refused_and_nothing_is_sent(
     dev = await make_device("zigbee2mqtt_thermostat", Z2M)
     thermostat = dev.capabilities.thermostat
     assert thermostat is not None
-    for bad in (35.0, 4.0, float("nan")):
+    # 35 and 4 are outside the map's range, 27 only outside the site's configured one.
+    for bad in (35.0, 4.0, 27.0, float("nan")):
         with pytest.raises(DriverConfigError, match=r"writes\.setpoint_c"):
             await thermostat.set_setpoint_c(bad)
+    unlimited = await make_device("zigbee2mqtt_thermostat", Z2M, limits=DeviceLimits())
+    assert unlimited.capabilities.thermostat is not None
+    with pytest.raises(DriverConfigError, match="no configured limit"):
+        await unlimited.capabilities.thermostat.set_setpoint_c(20.0)
     await emulator.publish(Z2M, b"{}")  # a marker: the broker delivers in order
     await asyncio.sleep(0.2)
     assert commands == []
@@ -344,6 +355,8 @@ async def test_openevse_current_limit_pause_and_release_on_stop(
     assert json.loads(commands[-1]) == {"state": "disabled"}
     with pytest.raises(DriverConfigError):
         await charger.set_current_limit_a(3)  # between 0 and the J1772 minimum of 6 A
+    with pytest.raises(DriverConfigError):
+        await charger.set_current_limit_a(24)  # the map allows 32 A, this site's circuit 20 A
 
     await dev.stop()
     await until(lambda: commands[-1] == b"release")
