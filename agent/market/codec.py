@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from agent.market import fields as f
 from agent.market.errors import CodecError, IntervalError
 from agent.market.intervals import Duration, Interval, interval_from_wire
-from agent.market.records import Delivery, Product, Side, SpotPrice, Tender, Transaction
+from agent.market.records import Delivery, Position, Product, Side, SpotPrice, Tender, Transaction
 
 MAX_MESSAGE_BYTES = 64 * 1024
 
@@ -224,6 +224,16 @@ def decode_delivery(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -> 
     return _decode(raw, frozenset({"id", "interval", "party", "import_kwh", "export_kwh"}), build)
 
 
+def decode_position(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -> Position:
+    def build(obj: dict[str, Any]) -> Position:
+        f.ident(obj, "id")
+        return Position(
+            interval=_interval(obj, ctx), party=f.ident(obj, "party"), net_kw=f.decimal(obj, "net_kw")
+        )
+
+    return _decode(raw, frozenset({"id", "interval", "party", "net_kw"}), build)
+
+
 # --- encoding -------------------------------------------------------------------------------
 
 
@@ -289,6 +299,10 @@ def encode_delivery(d: Delivery, message_id: str) -> dict[str, Any]:
         "import_kwh": _dec(d.import_kwh),
         "export_kwh": _dec(d.export_kwh),
     }
+
+
+def encode_position(p: Position, message_id: str) -> dict[str, Any]:
+    return {"id": message_id, "interval": p.interval.to_wire(), "party": p.party, "net_kw": _dec(p.net_kw)}
 
 
 def dumps(obj: Mapping[str, Any]) -> str:

@@ -107,6 +107,23 @@ class SpotPrice:
 
 
 @dataclass(frozen=True, slots=True)
+class Position:
+    """Net forward rate held by ``party`` over one metering interval: bought minus sold (kW).
+
+    Every transaction whose interval contains this one counts, so an hourly block counts in each
+    of its twelve 5-minute intervals.
+    """
+
+    interval: Interval
+    party: str
+    net_kw: Decimal
+
+    @property
+    def energy_kwh(self) -> Decimal:
+        return self.net_kw * interval_hours(self.interval)
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """Metered energy of a closed metering interval, from meter counter deltas."""
 

@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 from agent.market.codec import (
     CodecContext,
     decode_delivery,
+    decode_position,
     decode_spot_price,
     decode_tender,
     decode_transaction,
     dumps,
     encode_delivery,
+    encode_position,
     encode_spot_price,
     encode_tender,
     encode_transaction,
@@ -96,6 +98,23 @@ def test_transport_tender_needs_nodes() -> None:
     with pytest.raises(CodecError) as err:
         decode_tender(tender(**{"to": "home-1"}), CTX)
     assert err.value.field == "to"
+
+
+def test_position_round_trip_allows_a_net_sale() -> None:
+    position = decode_position(
+        {
+            "id": "p-1",
+            "interval": {"start": "2026-06-01T14:05:00+02:00", "duration": "PT5M"},
+            "party": "home-1",
+            "net_kw": "-1.5",
+        },
+        CTX,
+    )
+    assert position.energy_kwh == Decimal("-0.125")
+    assert decode_position(encode_position(position, "p-1"), CTX) == position
+    with pytest.raises(CodecError) as err:
+        decode_position(dict(encode_position(position, "p-1"), net_kw="nan"), CTX)
+    assert err.value.field == "net_kw"
 
 
 def test_spot_price_and_delivery_round_trip() -> None:
@@ -229,7 +248,7 @@ def test_fuzz_one_field(key: str, value: Any) -> None:
 @settings(max_examples=300, deadline=None)
 @given(message=st.dictionaries(st.sampled_from([*tender().keys(), "x"]), json_values, max_size=12))
 def test_fuzz_whole_object(message: dict[str, Any]) -> None:
-    for decode in (decode_tender, decode_transaction, decode_spot_price, decode_delivery):
+    for decode in (decode_tender, decode_transaction, decode_spot_price, decode_delivery, decode_position):
         with contextlib.suppress(CodecError):
             decode(json.dumps(message), CTX)
 
