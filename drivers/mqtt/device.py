@@ -74,6 +74,8 @@ class MqttDevice:
         self._subs: list[Subscription] = []
         self._unsubscribed: list[str] = []
         self._offline = False
+        self._started_s = clock.monotonic_s()
+        self._warmup_s = max(m.max_age_s for m in self._monitors.values())
         self.payload_errors = 0
         from drivers.mqtt.roles import capabilities_for  # roles import this module
 
@@ -103,6 +105,7 @@ class MqttDevice:
     async def start(self) -> None:
         """Subscribe to every mapped topic; a broker that is down now is retried by refresh."""
         await self.client.start()
+        self._started_s = self._clock.monotonic_s()
         self._unsubscribed = list(self._by_topic)
         if self.topic_map.availability is not None:
             self._unsubscribed.append(self.topic(self.topic_map.availability.topic))
@@ -122,18 +125,25 @@ class MqttDevice:
         """Check that every required value is fresh; raise StaleValue (recorded in health) if not."""
         if self._unsubscribed:
             await self._subscribe_pending()
-        with self._health.track():
-            stale: list[StaleValue] = []
-            for value_name, spec in self.topic_map.values.items():
-                if spec.optional:
-                    continue
-                try:
-                    self.reading(value_name)
-                except StaleValue as e:
-                    stale.append(e)
-            if stale:
-                broker = "" if self.client.connected else f"; broker {self.client.state}"
-                raise StaleValue(f"{len(stale)} value(s) stale, first: {stale[0]}{broker}", device=self._name)
+        stale: list[StaleValue] = []
+        for value_name, spec in self.topic_map.values.items():
+            if spec.optional:
+                continue
+            try:
+                self.reading(value_name)
+            except StaleValue as e:
+                stale.append(e)
+        if not stale:
+            self._health.record_ok()
+            return
+        broker = "" if self.client.connected else f"; broker {self.client.state}"
+        error = StaleValue(f"{len(stale)} value(s) stale, first: {stale[0]}{broker}", device=self._name)
+        # Right after start nothing has arrived yet: that is "not read yet" (health stays
+        # unknown, no warning logged) until the values have had one staleness period to come.
+        warming = self._clock.monotonic_s() - self._started_s < self._warmup_s
+        if not (warming and not any(m.has_value for m in self._monitors.values())):
+            self._health.record_failure(error)
+        raise error
 
     async def stop(self) -> None:
         """Hand the device back (the map's ``on_stop`` command) and drop the subscriptions."""

@@ -122,6 +122,20 @@ async def test_value_older_than_its_limit_is_stale_not_a_number(
     assert state_of(dev) is HealthState.OK
 
 
+async def test_nothing_received_yet_is_unknown_then_stale_after_one_period(
+    make_device: Any, clock: ManualClock
+) -> None:
+    # Guards against a warning for every device at start-up, before any value could arrive.
+    dev = await make_device("tasmota_sml", "tele/meter", stale_after_s=30)
+    with pytest.raises(StaleValue):
+        await dev.refresh()
+    assert state_of(dev) is HealthState.UNKNOWN
+    clock.advance(31)
+    with pytest.raises(StaleValue, match="not been received"):
+        await dev.refresh()
+    assert state_of(dev) is HealthState.STALE
+
+
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [
