@@ -12,6 +12,11 @@ before its PUBACK/SUBACK can be processed.
 
 Subscriptions live in this object, not in the broker session: they are sent again after every
 (re)connect, so a restarted broker without persistence gets them back.
+
+With ``session_expiry_s`` the client keeps a persistent broker session (MQTT v5 clean_start false
+plus a session expiry; v3.1.1 clean_session false) and acknowledges QoS 1/2 messages only when
+told to (:meth:`MqttClient.ack`): the retailer link commits a message before acknowledging it, so
+the broker redelivers anything received but not committed when the agent stopped.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -58,6 +64,7 @@ class Message:
     payload: bytes
     retain: bool
     qos: int
+    mid: int = 0  # the packet id; with manual acks it is what :meth:`MqttClient.ack` confirms
 
 
 MessageHandler = Callable[[Message], None]
@@ -82,9 +89,14 @@ class Subscription:
 class MqttClient:
     """The connection to one broker, shared by all devices on it (a :class:`Link`)."""
 
-    def __init__(self, settings: BrokerSettings, *, name: str | None = None) -> None:
+    def __init__(
+        self, settings: BrokerSettings, *, name: str | None = None, session_expiry_s: int | None = None
+    ) -> None:
         self.settings = settings
         self.name = name or settings.link_key
+        # None: a clean session acknowledged by paho on receipt (devices). A number: a persistent
+        # session kept that long by the broker while we are away, with manual acknowledgements.
+        self.session_expiry_s = session_expiry_s
         self._paho = self._make_paho(settings)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._state = ConnectionState.IDLE
@@ -105,6 +117,7 @@ class MqttClient:
             client_id=s.client_id,
             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
             reconnect_on_failure=True,
+            **self._session_args(v5),
         )
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
@@ -127,6 +140,21 @@ class MqttClient:
         client.on_publish = self._cb_ack
         client.on_subscribe = self._cb_suback
         return client
+
+    def _session_args(self, v5: bool) -> dict[str, Any]:
+        if self.session_expiry_s is None:
+            return {}
+        args: dict[str, Any] = {"manual_ack": True}
+        if not v5:
+            args["clean_session"] = False
+        return args
+
+    def _connect_args(self) -> dict[str, Any]:
+        if self.session_expiry_s is None or self.settings.protocol != "5":
+            return {}
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self.session_expiry_s
+        return {"clean_start": False, "properties": props}
 
     # -- public state ---------------------------------------------------------------------------
 
@@ -151,7 +179,7 @@ class MqttClient:
         self._loop = asyncio.get_running_loop()
         self._set_state(ConnectionState.CONNECTING)
         s = self.settings
-        self._paho.connect_async(s.host, s.port, keepalive=s.keepalive_s)
+        self._paho.connect_async(s.host, s.port, keepalive=s.keepalive_s, **self._connect_args())
         self._paho.loop_start()
 
     async def wait_connected(self, timeout_s: float) -> None:
@@ -234,6 +262,18 @@ class MqttClient:
             raise
         return sub
 
+    def ack(self, msg: Message) -> None:
+        """Acknowledge a message received with manual acks (a no-op otherwise, or for QoS 0).
+
+        Not an error when the connection is down: the broker then redelivers the message on the
+        next connect, which the idempotent receiver ignores.
+        """
+        if self.session_expiry_s is None or msg.qos == 0:
+            return
+        rc = self._paho.ack(msg.mid, msg.qos)
+        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            _log.debug("%s: ack of message %d not sent: %s", self.name, msg.mid, mqtt.error_string(rc))
+
     def _remove(self, sub: Subscription) -> None:
         if sub in self._subs:
             self._subs.remove(sub)
@@ -289,7 +329,8 @@ class MqttClient:
         self._to_loop(self._on_disconnect, str(reason))
 
     def _cb_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        self._to_loop(self._dispatch, Message(msg.topic, bytes(msg.payload), bool(msg.retain), msg.qos))
+        message = Message(msg.topic, bytes(msg.payload), bool(msg.retain), msg.qos, msg.mid)
+        self._to_loop(self._dispatch, message)
 
     def _cb_ack(self, _c: mqtt.Client, _u: Any, mid: int, reason: ReasonCode, _p: Properties) -> None:
         self._to_loop(self._on_ack, mid, reason.is_failure, str(reason))
