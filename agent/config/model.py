@@ -5,15 +5,24 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Self, TypeVar
+from typing import Annotated, ClassVar, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 
-from agent.config.base import Strict, cross_field_error
+from agent.config.base import Check, Strict, cross_field_error
 from agent.config.crossref import cross_check
 from agent.config.devices import Device, Meter
-from agent.config.sections import Market, MqttBroker, Planner, Retailer, Site, Web
+from agent.config.sections import (
+    Forecast,
+    Market,
+    MqttBroker,
+    Planner,
+    Retailer,
+    Site,
+    Web,
+    forecast_broker_refs,
+)
 from agent.config.types import Identifier, StepDuration
 from agent.market.intervals import Duration
 
@@ -36,6 +45,8 @@ def _state_dir(value: Path, info: ValidationInfo) -> Path:
 class Config(Strict):
     """Build it with :func:`agent.config.load_config`, which reports every problem with its line."""
 
+    checks: ClassVar[tuple[Check, ...]] = (forecast_broker_refs,)
+
     site: Site
     metering_interval: StepDuration = Duration.PT15M
     state_dir: Annotated[Path, AfterValidator(_state_dir)] = Field(
@@ -47,6 +58,7 @@ class Config(Strict):
     devices: dict[Identifier, Device]
     web: Web = Web()
     planner: Planner = Planner()
+    forecast: Forecast = Forecast()
 
     @model_validator(mode="after")
     def _references(self) -> Self:

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from agent.config.base import Check, Finding, Strict
 from agent.config.types import (
+    Celsius,
     Currency,
     ExistingFile,
     Fraction,
@@ -143,3 +144,95 @@ class Planner(Strict):
     step: StepDuration = Duration.PT15M
     # Re-plan at least this often even when nothing changed (and at every new interval).
     resolve_every_s: Annotated[float, Field(ge=10.0, le=86_400.0)] = 300.0
+
+
+# --- forecast ---------------------------------------------------------------------------------
+
+Hour = Annotated[float, Field(ge=0.0, lt=24.0)]
+Rate = Annotated[float, Field(ge=0.0, le=10_000.0)]
+TimeConstantH = Annotated[float, Field(gt=0.0, le=168.0)]
+
+
+class CsvForecastSource(Strict):
+    """A CSV file with a ``time`` column (ISO 8601 with offset, period start) and a value column."""
+
+    type: Literal["csv"]
+    file: ExistingFile
+    column: NonEmpty
+    # None: a static file (never stale); else stale once not rewritten for this long.
+    stale_after_s: Annotated[float, Field(gt=0.0, le=31_536_000.0)] | None = None
+
+
+class MqttForecastSource(Strict):
+    """A topic carrying a number (an observation) or a JSON list of {time, value} (a forecast)."""
+
+    type: Literal["mqtt"]
+    broker: Identifier
+    topic: Topic
+    stale_after_s: Annotated[float, Field(gt=0.0, le=604_800.0)] = 1800.0
+
+
+ForecastSource = Annotated[CsvForecastSource | MqttForecastSource, Field(discriminator="type")]
+
+
+class BaseLoadForecast(Strict):
+    weeks: Annotated[int, Field(ge=1, le=12)] = 4
+    recency: Annotated[float, Field(gt=0.0, le=1.0)] = 0.7
+    combine: Literal["mean", "median"] = "mean"
+    default_kw: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.4
+    blend_tau_h: TimeConstantH = 1.0
+    seed_file: ExistingFile | None = None
+    seed_column: NonEmpty = "load_kw"
+    seed_scale: Annotated[float, Field(gt=0.0, le=1000.0)] = 1.0
+
+
+class PvForecast(Strict):
+    weather: ForecastSource | None = None
+    weather_kind: Literal["ghi_w_per_m2", "cloud_cover_pct"] = "ghi_w_per_m2"
+    recent_h: Annotated[float, Field(gt=0.0, le=24.0)] = 3.0
+    decay_h: TimeConstantH = 4.0
+    climate_ratio: Annotated[float, Field(ge=0.0, le=1.2)] = 0.7
+    losses: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.14
+
+
+class OutdoorForecast(Strict):
+    source: ForecastSource | None = None
+    profile_c: Annotated[dict[Hour, Celsius], Field(min_length=1, max_length=96)] | None = None
+    default_c: Celsius = 10.0
+    anchor_decay_h: TimeConstantH = 6.0
+
+
+class HotWaterForecast(Strict):
+    source: ForecastSource | None = None
+    profile_l_per_h: Annotated[dict[Hour, Rate], Field(min_length=1, max_length=96)] | None = None
+    default_l_per_h: Rate = 5.0
+    anchor_decay_h: TimeConstantH = 1.0
+
+
+class Forecast(Strict):
+    base_load: BaseLoadForecast = BaseLoadForecast()
+    pv: PvForecast = PvForecast()
+    outdoor_temperature: OutdoorForecast = OutdoorForecast()
+    hot_water: HotWaterForecast = HotWaterForecast()
+
+
+def forecast_broker_refs(v: Mapping[str, Any]) -> Finding | None:
+    """An MQTT forecast source must name a broker defined under mqtt_brokers."""
+    forecast, brokers = v.get("forecast"), v.get("mqtt_brokers") or {}
+    if forecast is None:
+        return None
+    for section, key in (("pv", "weather"), ("outdoor_temperature", "source"), ("hot_water", "source")):
+        part = _get(forecast, section)
+        source = _get(part, key) if part is not None else None
+        broker = _get(source, "broker") if source is not None else None
+        if isinstance(broker, str) and broker not in brokers:
+            known = ", ".join(str(b) for b in brokers) or "none"
+            return (
+                f"forecast.{section}.{key}.broker",
+                f"unknown broker '{broker}'; defined in mqtt_brokers: {known}",
+            )
+    return None
+
+
+def _get(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
