@@ -1,0 +1,82 @@
+"""The physical parameters of a simulated home, shared by the plant and the agent config the rig writes.
+
+One object so the agent is told (in its YAML) the same house, tank, battery, EV and PV the plant
+simulates. Names carry units; powers are magnitudes (signs per ``agent/units.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class HomeParams:
+    # site
+    timezone: str = "Europe/Berlin"
+    latitude_deg: float = 52.52
+    longitude_deg: float = 13.40
+    week: Literal["2015-06-15", "2015-01-12"] = "2015-06-15"  # the shipped recorded week
+    # house and heat pump
+    mode: Literal["heating", "cooling"] = "cooling"
+    house_r_k_per_kw: float = 8.0
+    house_c_kwh_per_k: float = 5.0
+    indoor_start_c: float = 23.0
+    comfort_target_c: float = 23.5
+    comfort_band_c: float = 1.0
+    heat_pump_max_kw: float = 2.5
+    internal_gain_kw: float = 0.3
+    solar_aperture_m2: float = 2.0
+    # water heater
+    tank_l: float = 200.0
+    element_kw: float = 3.0
+    tank_start_c: float = 55.0
+    tank_target_c: float = 55.0
+    tank_min_c: float = 45.0
+    tank_max_c: float = 65.0
+    tank_ua_w_per_k: float = 2.0
+    inlet_c: float = 12.0
+    tank_ambient_c: float = 20.0
+    # battery
+    battery_kwh: float = 10.0
+    battery_charge_kw: float = 5.0
+    battery_discharge_kw: float = 5.0
+    battery_efficiency: float = 0.95  # each way
+    soc_min: float = 0.05
+    soc_max: float = 0.95
+    soc_start: float = 0.5
+    # EV and charger (OpenEVSE, one phase)
+    ev_battery_kwh: float = 60.0
+    ev_max_kw: float = 7.4
+    ev_phases: Literal[1, 3] = 1
+    ev_voltage_v: float = 230.0
+    ev_arrival: time = time(18, 0)
+    ev_departure: time = time(7, 0)
+    ev_energy_kwh: float = 12.0
+    ev_soc_at_arrival: float = 0.4
+    # PV
+    pv_peak_kw: float = 6.0
+    pv_tilt_deg: float = 30.0
+    pv_azimuth_deg: float = 180.0
+    pv_curtailable: bool = True
+    # meter counters at the start (a real meter never reads 0; SunSpec counts 0 as "not implemented")
+    meter_import_start_kwh: float = 12_345.0
+    meter_export_start_kwh: float = 2_345.0
+    pv_energy_start_kwh: float = 8_000.0
+
+    @property
+    def ev_max_a(self) -> float:
+        return self.ev_max_kw * 1000.0 / (self.ev_phases * self.ev_voltage_v)
+
+
+SUMMER = HomeParams()
+WINTER = HomeParams(
+    week="2015-01-12",
+    mode="heating",
+    indoor_start_c=20.5,
+    comfort_target_c=21.0,
+    heat_pump_max_kw=3.5,
+    house_r_k_per_kw=6.0,
+    house_c_kwh_per_k=6.0,
+)
