@@ -136,7 +136,7 @@ def test_ev_charges_only_while_plugged_and_stops_when_satisfied() -> None:
     session = Session(T0 + timedelta(hours=1), T0 + timedelta(hours=5), 5.0)
     ev = Ev(60.0, 7.4, [session], efficiency=0.9)
     ev.update(T0)
-    assert not ev.plugged
+    assert ev.current is None
     assert ev.step(16.0, 60.0).power_kw == 0.0
     ev.update(T0 + timedelta(hours=1))
     assert ev.plugged
@@ -147,7 +147,7 @@ def test_ev_charges_only_while_plugged_and_stops_when_satisfied() -> None:
     assert ev.records[0].delivered_kwh == pytest.approx(5.0)
     assert ev.records[0].shortfall_kwh == pytest.approx(0.0, abs=1e-9)
     ev.update(T0 + timedelta(hours=5))
-    assert not ev.plugged
+    assert ev.current is None
 
 
 def test_ev_session_must_end_after_it_starts() -> None:
