@@ -58,7 +58,7 @@ class LoadHistory:
         return self._starts[-1], self._ends[-1], self._values[-1]
 
     def recent(self, since_s: float) -> list[tuple[float, float, float]]:
-        i = bisect.bisect_left(self._ends, since_s)
+        i = bisect.bisect_right(self._ends, since_s)
         return list(zip(self._starts[i:], self._ends[i:], self._values[i:], strict=True))
 
     def mean_kw(self) -> float:

@@ -117,6 +117,9 @@ def split_beam_diffuse(ghi: Vec, sun: SunPosition) -> tuple[Vec, Vec]:
     dhi = ghi * diffuse_fraction
     beam_ok = cz > _MAX_BEAM_ZENITH_COS
     dni = np.where(beam_ok, (ghi - dhi) / np.where(beam_ok, cz, 1.0), 0.0)
+    # A GHI beyond what the sun can give (bad forecast input) must not make a beam brighter than
+    # the sun itself.
+    dni = np.minimum(dni, sun.extra_w_per_m2)
     dhi = np.where(beam_ok, dhi, ghi)  # near the horizon all of it counts as diffuse
     return np.asarray(dni, dtype=np.float64), np.asarray(dhi, dtype=np.float64)
 
