@@ -1,0 +1,99 @@
+"""Battery: the plan's power within power, ramp, grid and SoC limits; else self-consumption or idle.
+
+Order of limits: power range, then ramp (optimised only: a safe rule reacts to the present at
+once), then the grid connection's import/export limits, then SoC floor and ceiling, which
+always win. The floor is the backup reserve (never below ``soc_min`` either).
+"""
+
+from __future__ import annotations
+
+from agent.config import devices as cfg
+from agent.dispatch.commands import Action, Command, Decision, Mode
+from agent.dispatch.cycle import Cycle, DeviceState, clip, mismatch, optional, stale_reason
+from agent.dispatch.settings import DeviceSpec
+from agent.dispatch.target import BatteryTarget, DeviceTarget
+from agent.units import S_PER_H
+
+
+def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: DeviceState) -> Decision:
+    conf = spec.config
+    limits = spec.limits.battery
+    assert isinstance(conf, cfg.Battery)
+    assert limits is not None
+    snap, name = cycle.snapshot, spec.name
+    soc_pct = optional(snap, name, "battery.soc_pct")
+    battery_w = optional(snap, name, "battery.power_w")
+    meter_w = optional(snap, cycle.meter, "meter.power_w")
+    reason = (
+        mismatch(target, BatteryTarget, name, cycle.no_target_reason)
+        or stale_reason(snap, name, "battery.soc_pct")
+        or stale_reason(snap, cycle.meter, "meter.power_w")
+    )
+    limited: list[str] = []
+    if reason is None:
+        assert isinstance(target, BatteryTarget)
+        mode, wanted_w = Mode.OPTIMISED, target.power_kw * 1000.0
+    elif soc_pct is not None and battery_w is not None and meter_w is not None:
+        # Self-consumption: move the battery by what flows at the meter, so the grid goes to 0.
+        mode, wanted_w = Mode.SAFE, battery_w - meter_w
+    else:
+        mode, wanted_w = Mode.SAFE, 0.0
+    value, hit = clip(wanted_w, -limits.max_discharge_w, limits.max_charge_w, "discharge_max", "charge_max")
+    limited += hit
+    if mode is Mode.OPTIMISED:
+        value = _ramp(value, state, battery_w, cycle, limited)
+        value = _grid(
+            value, conf_meter=cycle.meter_config, meter_w=meter_w, battery_w=battery_w, limited=limited
+        )
+    if soc_pct is not None:  # without it the rule above already chose idle
+        cycle_h = cycle.settings.cycle_s / S_PER_H
+        floor_pct = max(limits.min_soc_pct, conf.reserve_soc * 100.0)
+        above_kwh = max(0.0, soc_pct - floor_pct) / 100.0 * limits.capacity_kwh
+        below_kwh = max(0.0, limits.max_soc_pct - soc_pct) / 100.0 * limits.capacity_kwh
+        # Taper near the limits: one cycle at this power cannot cross them before the next look.
+        max_out_w = above_kwh * conf.discharge_efficiency * 1000.0 / cycle_h
+        max_in_w = below_kwh / conf.charge_efficiency * 1000.0 / cycle_h
+        value, hit = clip(value, -max_out_w, max_in_w, "soc_floor", "soc_ceiling")
+        limited += hit
+    value, hit = clip(value, -limits.max_discharge_w, limits.max_charge_w, "discharge_max", "charge_max")
+    limited += hit
+    command = Command(Action.BATTERY_POWER_W, round(value, 1))
+    return Decision(
+        mode, reason, Command(Action.BATTERY_POWER_W, wanted_w), command, tuple(dict.fromkeys(limited))
+    )
+
+
+def _ramp(
+    value: float, state: DeviceState, battery_w: float | None, cycle: Cycle, limited: list[str]
+) -> float:
+    rate = cycle.settings.battery_ramp_w_per_s
+    if (
+        state.last is not None
+        and state.last.action is Action.BATTERY_POWER_W
+        and state.last_mono_s is not None
+    ):
+        base = float(state.last.value or 0.0)
+        elapsed_s = max(0.0, cycle.mono_s - state.last_mono_s)
+    elif battery_w is not None:
+        base, elapsed_s = battery_w, cycle.settings.cycle_s
+    else:
+        return value
+    step = rate * elapsed_s
+    ramped, hit = clip(value, base - step, base + step, "ramp", "ramp")
+    limited += hit
+    return ramped
+
+
+def _grid(
+    value: float, *, conf_meter: cfg.Meter, meter_w: float | None, battery_w: float | None, limited: list[str]
+) -> float:
+    if meter_w is None or battery_w is None:
+        return value
+    rest_w = meter_w - battery_w  # the home without the battery
+    if conf_meter.import_max_kw is not None and rest_w + value > conf_meter.import_max_kw * 1000.0:
+        value = conf_meter.import_max_kw * 1000.0 - rest_w
+        limited.append("grid_import_max")
+    if conf_meter.export_max_kw is not None and rest_w + value < -conf_meter.export_max_kw * 1000.0:
+        value = -conf_meter.export_max_kw * 1000.0 - rest_w
+        limited.append("grid_export_max")
+    return value
