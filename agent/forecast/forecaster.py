@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -139,6 +140,6 @@ class Forecaster:
         if draw_l is not None:
             self.recorder.record_measurement("draw_l_per_h", interval, draw_l / interval.hours)
 
-    def accuracy(self) -> dict[str, object]:
+    def accuracy(self) -> dict[str, Any]:
         """Rolling forecast error per quantity and lead bucket, for the web page."""
         return self.recorder.summary()

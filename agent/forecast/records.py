@@ -7,7 +7,7 @@ cycle can then show or log the reason without ever handling an exception from fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -62,7 +62,6 @@ class Forecasts:
     pv: Series
     outdoor: Series
     draws: Series
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def base_load_kw(self) -> Vec:
