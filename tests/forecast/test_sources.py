@@ -200,3 +200,17 @@ async def test_mqtt_forecast_series_payload(client: tuple[MosquittoBroker, MqttC
     await _until(lambda: q.forecast(clock.now(), _hours(3)).degraded is None)
     np.testing.assert_allclose(q.forecast(clock.now(), _hours(3)).values, [10, 11, 12])
     source.stop()
+
+
+def test_a_gap_in_a_series_is_missing_not_smeared() -> None:
+    # Bug guarded: a file missing a day must not stretch yesterday's last value over it.
+    hour = 3600.0
+    times = [0.0, hour, 2 * hour, 30 * hour, 31 * hour]
+    series = TimeSeries.from_points(times, [1.0, 2.0, 3.0, 7.0, 8.0], T0)
+    means = series.mean_over(
+        np.array([0.0, 2 * hour, 10 * hour, 30 * hour]), np.array([hour, 3 * hour, 11 * hour, 32 * hour])
+    )
+    np.testing.assert_allclose(means[[0, 1, 3]], [1.0, 3.0, 7.5])
+    assert np.isnan(means[2])
+    half = series.mean_over(np.array([2.5 * hour]), np.array([4.5 * hour]))  # covered 1/4 only
+    assert np.isnan(half[0])
