@@ -1,0 +1,183 @@
+"""The planner the agent calls: build once, re-plan fast, check every plan, price bid curves.
+
+``Planner.plan`` is synchronous and blocking (a few ms to tens of ms); the agent calls
+``await planner.plan_async(...)``, which runs it in a worker thread so the event loop never
+waits on the solver. One planner serves one caller at a time (a lock guards the solver state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Literal
+
+import numpy as np
+
+from agent.optimizer.errors import InputError, OptimizerError, PlanCheckError, SolverError
+from agent.optimizer.model import Devices, Model, PlanInputs, Probe
+from agent.optimizer.osqp_backend import OsqpBackend, OsqpSettings, RawSolution, shift_blocks
+from agent.optimizer.piqp_backend import PiqpBackend, PiqpSettings
+from agent.optimizer.plan import BidCurve, BidPoint, Plan, SolveInfo
+from agent.optimizer.reference import ReferenceBackend
+from agent.optimizer.structure import Numbers, Vec
+
+log = logging.getLogger(__name__)
+
+# Prices (currency/kWh) around an interval's marginal value at which a bid curve is sampled.
+DEFAULT_BID_OFFSETS_PER_KWH: tuple[float, ...] = (-0.1, -0.05, -0.02, 0.02, 0.05, 0.1)
+# Largest row violation (kW, kWh or K) a plan may carry; the dispatcher works to 0.01 kW anyway.
+DEFAULT_TOL = 1e-3
+
+
+class Planner:
+    def __init__(
+        self, devices: Devices, horizon: int, dt_h: float, *,
+        backend: Literal["piqp", "osqp"] = "piqp", tol: float = DEFAULT_TOL,
+        piqp_settings: PiqpSettings | None = None, osqp_settings: OsqpSettings | None = None,
+    ) -> None:  # fmt: skip
+        """``backend``: "piqp" (interior point, the default: exact and fast) or "osqp" (ADMM,
+        warm-started from the shifted previous plan; fine for small problems, see piqp_backend)."""
+        self.model = Model(devices, horizon, dt_h)
+        self.tol = tol
+        self.backend = backend
+        self._piqp = (
+            PiqpBackend(self.model.structure, piqp_settings or PiqpSettings()) if backend == "piqp" else None
+        )
+        self._osqp = (
+            OsqpBackend(self.model.structure, osqp_settings or OsqpSettings()) if backend == "osqp" else None
+        )
+        if self._piqp is None and self._osqp is None:
+            raise InputError("backend", f"must be 'piqp' or 'osqp', got {backend!r}")
+        self._reference: ReferenceBackend | None = None
+        _, self._a, self._a_pos = self.model.structure.matrices()
+        self._last: tuple[Vec, Vec] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def horizon(self) -> int:
+        return self.model.horizon
+
+    @property
+    def variables(self) -> int:
+        return self.model.structure.n
+
+    # -- planning ---------------------------------------------------------------------------------
+    def plan(
+        self, inputs: PlanInputs, *, elapsed_intervals: int | None = 0,
+        bid_intervals: int = 0, bid_offsets_per_kwh: Sequence[float] = DEFAULT_BID_OFFSETS_PER_KWH,
+    ) -> Plan:  # fmt: skip
+        """Plan from ``inputs``. ``elapsed_intervals``: how far time moved since the last plan
+        (its solution, shifted by that much, is the warm start; None: start cold)."""
+        with self._lock:
+            n = self.model.numbers(inputs)
+            warm = self._warm(elapsed_intervals)
+            try:
+                raw = self._solve(n, warm)
+            except SolverError:
+                if warm is None:
+                    raise
+                log.debug("warm-started solve failed; retrying cold", exc_info=True)
+                raw = self._solve(n, self._cold())
+            plan = self._assemble(raw, n, inputs, self.backend)
+            self._last = (raw.x, raw.y)
+            if bid_intervals > 0:
+                bids = self._bids(n, raw, plan, bid_intervals, bid_offsets_per_kwh)
+                plan = replace(plan, bids=bids)
+            return plan
+
+    async def plan_async(
+        self, inputs: PlanInputs, *, elapsed_intervals: int | None = 0,
+        bid_intervals: int = 0, bid_offsets_per_kwh: Sequence[float] = DEFAULT_BID_OFFSETS_PER_KWH,
+    ) -> Plan:  # fmt: skip
+        """:meth:`plan` in a worker thread (the solver blocks)."""
+        return await asyncio.to_thread(
+            self.plan, inputs, elapsed_intervals=elapsed_intervals,
+            bid_intervals=bid_intervals, bid_offsets_per_kwh=bid_offsets_per_kwh,
+        )  # fmt: skip
+
+    def reference_plan(self, inputs: PlanInputs) -> Plan:
+        """The same problem through cvxpy + Clarabel at 1e-8 (slow; for tests and the benchmark)."""
+        with self._lock:
+            if self._reference is None:
+                self._reference = ReferenceBackend(self.model.structure)
+            n = self.model.numbers(inputs)
+            return self._assemble(self._reference.solve(n), n, inputs, "reference")
+
+    def check(self, plan: Plan, inputs: PlanInputs) -> None:
+        """Raise :class:`PlanCheckError` unless every limit, dynamic and balance holds in ``plan``."""
+        problems = self.model.check(dict(plan.series), inputs, self.tol)
+        if problems:
+            raise PlanCheckError(problems)
+
+    # -- internals --------------------------------------------------------------------------------
+    def _solve(self, n: Numbers, warm: tuple[Vec, Vec] | None) -> RawSolution:
+        if self._piqp is not None:
+            return self._piqp.solve(n)
+        assert self._osqp is not None
+        return self._osqp.solve(n, warm)
+
+    def _warm(self, elapsed: int | None) -> tuple[Vec, Vec] | None:
+        if self._last is None or elapsed is None:
+            return None
+        s = self.model.structure
+        x = shift_blocks(self._last[0], len(s.var_names), s.horizon, elapsed)
+        y = shift_blocks(self._last[1], len(s.rows), s.horizon, elapsed)
+        return x, y
+
+    def _cold(self) -> tuple[Vec, Vec]:
+        return np.zeros(self.model.structure.n), np.zeros(self.model.structure.m)
+
+    def _violation(self, n: Numbers, x: Vec) -> float:
+        vals, idx = n.a_values(self._a_pos)
+        self._a.data[idx] = vals
+        ax = self._a @ x
+        return float(max(np.max(n.lo - ax), np.max(ax - n.hi), 0.0))
+
+    def _assemble(
+        self, raw: RawSolution, n: Numbers, inputs: PlanInputs, backend: str, probe: Probe | None = None
+    ) -> Plan:
+        series = self.model.series(raw.x, inputs)
+        violation = self._violation(n, raw.x)
+        problems = self.model.check(series, inputs, self.tol)
+        if violation > self.tol:
+            problems.append(f"a constraint row is violated by {violation:.3g}")
+        if problems:
+            raise PlanCheckError(problems)
+        # The trade row reads  sum(buy) - ... = -position; at an interior ladder step the OSQP dual
+        # is -price*dt, so the value of a kWh is -y/dt (checked against prices in the tests).
+        mv = -raw.y[self.model.structure.rslice("trade")] / self.model.dt_h
+        info = SolveInfo(backend, raw.status, raw.iterations, raw.solve_ms, violation)
+        return Plan(
+            horizon=self.model.horizon,
+            dt_h=self.model.dt_h,
+            series=series,
+            cost=self.model.costs(series, inputs, probe),
+            marginal_value_per_kwh=mv,
+            solver=info,
+        )
+
+    def _bids(
+        self, n: Numbers, base: RawSolution, plan: Plan, count: int, offsets: Sequence[float]
+    ) -> tuple[BidCurve, ...]:
+        s, dt = self.model.structure, self.model.dt_h
+        xb, xs = s.vslice("x_buy"), s.vslice("x_sell")
+        curves = []
+        for t in range(min(count, self.model.horizon)):
+            mv = float(plan.marginal_value_per_kwh[t])
+            points = []
+            for price in sorted(mv + o for o in offsets):
+                probe = Numbers(s, n.q.copy(), n.lo, n.hi, n.coef)
+                probe.q[xb.start + t] = price * dt
+                probe.q[xs.start + t] = -price * dt
+                try:
+                    raw = self._solve(probe, (base.x, base.y))
+                except OptimizerError:
+                    log.debug("bid probe at t=%d price=%.4f failed", t, price, exc_info=True)
+                    continue
+                qty = float(raw.x[xb.start + t] - raw.x[xs.start + t])
+                points.append(BidPoint(round(price, 6), round(qty, 4)))
+            curves.append(BidCurve(t, tuple(points)))
+        return tuple(curves)

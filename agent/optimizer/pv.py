@@ -1,0 +1,48 @@
+"""PV from a forecast, curtailable.
+
+One variable per interval, the curtailed power ``pv_curt`` (kW)::
+
+    0 <= curt[t] <= pv_forecast[t]
+
+Used PV power is ``pv - curt``; curtailing is free, so the plan curtails exactly when exporting
+would cost money (a negative export price, or an export limit).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agent.optimizer.structure import Numbers, Structure, Term, Vec
+
+if TYPE_CHECKING:
+    from agent.optimizer.model import PlanInputs
+
+
+class PvTerm:
+    name = "pv"
+    load_key = "pv_curtail_kw"  # curtailing adds to the net load at the meter
+
+    def __init__(self, horizon: int, dt_h: float) -> None:
+        self.horizon = horizon
+        self.dt_h = dt_h
+
+    def declare(self, s: Structure) -> list[Term]:
+        s.var("pv_curt")
+        return [Term("pv_curt", s.ones())]
+
+    def fill(self, n: Numbers, inputs: PlanInputs) -> None:
+        n.bounds("pv_curt", 0.0, inputs.pv_kw)
+
+    def series(self, x: dict[str, Vec]) -> dict[str, Vec]:
+        return {"pv_curtail_kw": x["pv_curt"]}
+
+    def costs(self, ser: dict[str, Vec], inputs: PlanInputs) -> dict[str, float]:
+        return {}
+
+    def check(self, ser: dict[str, Vec], inputs: PlanInputs, tol_kw: float) -> list[str]:
+        curt = ser["pv_curtail_kw"]
+        if curt.min() < -tol_kw or np.any(curt > inputs.pv_kw + tol_kw):
+            return ["PV curtailment outside [0, forecast]"]
+        return []
