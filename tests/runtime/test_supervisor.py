@@ -33,7 +33,10 @@ async def test_failing_task_is_restarted_with_capped_backoff_until_it_succeeds()
         await settle()
     # Retries after 1, 2, 4 and then 4 (capped) seconds.
     assert attempts == [0.0, 1.0, 3.0, 7.0]
-    clock.advance(4.0)
+    clock.advance(2.9)
+    await settle()
+    assert len(attempts) == 4  # capped at 4 s: not yet at 10.9 s
+    clock.advance(0.1)
     await settle()
     assert attempts == [0.0, 1.0, 3.0, 7.0, 11.0]
     assert sup.status()["flaky"] == {
