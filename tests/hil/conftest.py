@@ -1,7 +1,8 @@
-"""Fixtures: a real Mosquitto broker, a rig on a manual clock, the project's devices built from the rig's config."""
+"""Fixtures: a real Mosquitto broker, a rig on a manual clock, the project's drivers on the rig's config."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,9 @@ from agent.config import load_config
 from agent.config.model import Config
 from drivers.assembly import add_brokers, build_devices
 from drivers.base import Device, DeviceContext
+from drivers.errors import DriverError
+from drivers.mqtt.client import MqttClient
+from drivers.mqtt.factory import broker_key
 from hil.plant import SUMMER
 from hil.rig import Rig
 from hil.rig_settings import RigSettings
@@ -58,6 +62,12 @@ async def agent_devices(rig: Rig, clock: ManualClock, tmp_path: Path) -> AsyncIt
     devices = build_devices(config, ctx)
     for d in devices.values():
         await d.start()
+    for name in config.mqtt_brokers:
+        client = ctx.links.get_or_create(broker_key(name), MqttClient, lambda: pytest.fail("no broker link"))
+        await client.wait_connected(10.0)
+    for d in devices.values():  # subscriptions that waited for the connection go out now
+        with contextlib.suppress(DriverError):
+            await d.refresh()
     try:
         yield devices
     finally:
