@@ -33,6 +33,7 @@ BUILTIN: dict[str, str] = {
     "modbus_rtu": "drivers.modbus.factory:create_device",
     "mqtt": "drivers.mqtt.factory:create_device",
     "gpio_relay": "drivers.gpio.factory:create_device",
+    "simulated": "drivers.simulated.factory:create_device",
 }
 
 
