@@ -8,8 +8,8 @@ loses while unplugged: driving) and the shortfall ``ev_short`` (kWh)::
     e[t] = e[t-1] + eta_c * dt * ch[t] - dt / eta_d * dis[t] + away[t]      (e[-1] = energy now)
     plugged:    0 <= ch <= ch_max,  0 <= dis <= dis_max,  away = 0,
                 min(floor, e_arrival) <= e <= max(capacity, e_arrival)
-    unplugged:  ch = dis = 0,  |away| <= cap',  0 <= e <= cap'   (cap' = largest energy seen)
-    e[arrival - 1] = e_arrival                                  (the state the car comes home in)
+    unplugged:  ch = dis = 0,  away = 0,  0 <= e <= cap'          (cap' = largest energy seen)
+    e[arrival - 1] = e_arrival, |away[arrival - 1]| <= cap'     (the car comes home changed)
     e[dep - 1] + short >= target,  short >= 0,  cost p_short * short
     cost += wear_v2g * dt * dis
 
@@ -132,6 +132,7 @@ class EvTerm:
         e_lo, e_hi = np.zeros(t_n), np.full(t_n, cap)
         target = np.full(t_n, -np.inf)
         init = np.zeros(1)
+        jump = np.zeros(t_n)
         floor = p.v2g_floor_kwh if p.v2g else 0.0
         for s in inp.sessions:
             a, d = max(s.arrival, 0), min(s.departure, t_n)
@@ -142,12 +143,14 @@ class EvTerm:
             e_hi[a:d] = max(p.capacity_kwh, s.arrival_kwh)
             if s.arrival >= 1:
                 e_lo[a - 1] = e_hi[a - 1] = s.arrival_kwh
+                jump[a - 1] = 1.0
             else:
                 init[0] = s.arrival_kwh
             late = max(s.departure - t_n, 0) * p.charge_max_kw * p.charge_efficiency * dt
             target[d - 1] = s.target_kwh - late if late == 0 or s.target_kwh - late > 0 else -np.inf
         return {
             "plugged": plugged,
+            "jump": jump,
             "e_lo": e_lo,
             "e_hi": e_hi,
             "target": target,
@@ -164,7 +167,7 @@ class EvTerm:
             n.bounds("ev_dis", 0.0, plugged * p.discharge_max_kw)
             n.cost("ev_dis", p.v2g_wear_per_kwh * self.dt_h)
         n.bounds("ev_e", lay["e_lo"], lay["e_hi"])
-        n.bounds("ev_away", -(1.0 - plugged) * cap, (1.0 - plugged) * cap)
+        n.bounds("ev_away", -lay["jump"] * cap, lay["jump"] * cap)
         has_target = np.isfinite(lay["target"])
         n.bounds("ev_short", 0.0, np.where(has_target, cap, 0.0))
         rhs = np.zeros(self.horizon)
