@@ -158,6 +158,7 @@ def reading_row(r: MeterReading, recorded_at: datetime) -> dict[str, Any]:
         "ts_us": epoch_us(r.ts),
         "import_kwh": dec_text(r.import_kwh, "import_kwh"),
         "export_kwh": dec_text(r.export_kwh, "export_kwh"),
+        "estimated": int(r.estimated),
         "recorded_at": ts_text(recorded_at, "recorded_at"),
     }
 
@@ -239,6 +240,7 @@ def reading_from(row: sqlite3.Row) -> MeterReading:
         ts=ts_value(row["ts"], "ts"),
         import_kwh=dec_value(row["import_kwh"], "import_kwh"),
         export_kwh=dec_value(row["export_kwh"], "export_kwh"),
+        estimated=bool(row["estimated"]),
     )
 
 

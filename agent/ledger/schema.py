@@ -126,7 +126,13 @@ _V2: tuple[str, ...] = (
     *_append_only("settlements"),
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# Version 3: a reading may be an estimate, interpolated across a meter outage so the intervals
+# inside it can be settled; the settlement then carries the flag "estimated".
+_V3: tuple[str, ...] = (
+    "ALTER TABLE meter_readings ADD COLUMN estimated INTEGER NOT NULL DEFAULT 0 CHECK (estimated IN (0, 1))",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -38,6 +38,7 @@ DEFAULT_READING_TOLERANCE = timedelta(seconds=60)
 
 FLAG_RESET = "reset"
 FLAG_ROLLOVER = "rollover"
+FLAG_ESTIMATED = "estimated"
 
 
 class SettlementError(MarketError):
@@ -69,6 +70,8 @@ class MeterReading:
     ts: datetime
     import_kwh: Decimal
     export_kwh: Decimal
+    # Interpolated across a meter outage rather than read; settlements using it are flagged.
+    estimated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +184,8 @@ def settle_interval(
         for kind, count in ((FLAG_RESET, delta.resets), (FLAG_ROLLOVER, delta.rollovers))
         if count
     ]
+    if any(r.estimated for r in used):
+        flags.append(FLAG_ESTIMATED)
     scheduled = energy_kwh(position_kw, int(interval.span.total_seconds()))
     deviation = imported.kwh - exported.kwh - scheduled
     return Settlement(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,23 @@ def test_version_1_file_with_data_is_migrated_keeping_it(tmp_path: Path) -> None
         assert [t.id for t in book.transactions()] == ["t1"]
         assert book.settlements() == []
         assert book.integrity_check() == ["ok"]
+
+
+def test_version_2_readings_become_measured_readings_in_version_3(tmp_path: Path) -> None:
+    path = ledger_path(tmp_path)
+    conn = connect(path)
+    migrate(conn, target=2)
+    conn.execute("INSERT INTO meta VALUES ('site_tz', 'Europe/Berlin'), ('home_party', ?)", (HOME,))
+    conn.execute(
+        "INSERT INTO meter_readings VALUES ('m', '2026-03-29T08:00:00+00:00', ?, '1.5', '0', ?)",
+        (1774771200 * 1_000_000, "2026-03-29T08:00:01+00:00"),
+    )
+    conn.close()
+    with Ledger.open(tmp_path) as book:
+        assert book.schema_version == SCHEMA_VERSION >= 3
+        (old,) = book.readings("m", datetime(2026, 3, 29, tzinfo=UTC), datetime(2026, 3, 30, tzinfo=UTC))
+        assert old.import_kwh == Decimal("1.5")
+        assert old.estimated is False
 
 
 def test_file_from_a_newer_hems_is_refused_untouched(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -114,3 +115,18 @@ def test_rollover_flag_is_stored(ledger: Ledger, clock: ManualClock) -> None:
     (back,) = ledger.settlements(party=HOME)
     assert back.flags == ("import:rollover",)
     assert back == s
+
+
+def test_estimated_reading_is_stored_and_flags_the_settlement(book: Ledger, clock: ManualClock) -> None:
+    # The interval after SLOT had its meter away; an interpolated reading at its end lets it settle.
+    after = SLOT.next()
+    book.add_spot_price(spot(after, "0.40"))
+    book.add_reading(replace(reading(after.end_utc, "1000.500", "50.050"), estimated=True))
+    move_to(clock, after.end_utc + timedelta(minutes=2))
+    s, _ = book.settle(after, HOME, METER)
+    assert "estimated" in s.flags
+    assert s.net_kwh == D("0.15")
+    stored = book.readings(METER, after.end_utc - timedelta(seconds=1), after.end_utc + timedelta(seconds=1))
+    assert [r.estimated for r in stored] == [True]
+    first, _ = book.settle(SLOT, HOME, METER)
+    assert "estimated" not in first.flags
