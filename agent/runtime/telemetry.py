@@ -1,0 +1,49 @@
+"""Polling the devices: every driver refreshed concurrently, each bounded by its own timeout.
+
+A device that fails its refresh keeps its Health state (the driver records it) and the others
+are not held up; the cycle then reads whatever is fresh through the snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from drivers.base import Device
+from drivers.errors import DriverError
+
+log = logging.getLogger(__name__)
+
+# A Modbus round trip on a busy RTU bus with a few devices takes well under a second; five
+# seconds leaves room for a reconnect without letting one dead device stall the cycle.
+REFRESH_TIMEOUT_S = 5.0
+
+
+async def _refresh(name: str, device: Device, timeout_s: float) -> str | None:
+    try:
+        await asyncio.wait_for(device.refresh(), timeout_s)
+    except TimeoutError:
+        return f"{name}: refresh took longer than {timeout_s:g} s"
+    except DriverError as e:
+        return f"{name}: {e}"
+    return None
+
+
+async def refresh_all(devices: Mapping[str, Device], timeout_s: float = REFRESH_TIMEOUT_S) -> dict[str, str]:
+    """Refresh every device at once; returns the failures by device name (empty when all answered)."""
+    names = list(devices)
+    results = await asyncio.gather(*(_refresh(n, devices[n], timeout_s) for n in names))
+    return {n: r for n, r in zip(names, results, strict=True) if r is not None}
+
+
+async def start_all(devices: Mapping[str, Device], timeout_s: float = REFRESH_TIMEOUT_S) -> None:
+    """Start every device; a device that is absent now is not an error (drivers reconnect)."""
+
+    async def one(name: str, device: Device) -> None:
+        try:
+            await asyncio.wait_for(device.start(), timeout_s)
+        except (TimeoutError, DriverError) as e:
+            log.warning("device %s did not start cleanly: %s", name, e)
+
+    await asyncio.gather(*(one(n, d) for n, d in devices.items()))
