@@ -7,8 +7,12 @@ With electric power ``hp_kw`` (0..max), a COP that follows the outdoor temperatu
 
     a = exp(-dt / (R C))
     T[t] = a T[t-1] + (1 - a) (T_out[t] + R g[t] + s R cop[t] hp[t])       (T[-1] = indoor now)
-    T[t] + cold[t] >= band_lo[t],    T[t] - hot[t] <= band_hi[t],    cold, hot >= 0
-    cost = sum_t dt * (p_band * (cold + hot) + w * (T - target)^2)
+    T[t] = z[t] - cold[t] + hot[t],   band_lo[t] <= z[t] <= band_hi[t],   cold, hot >= 0
+    cost = sum_t dt * (p_band * (cold + hot) + w * (z - target)^2)
+
+The quadratic term measures the in-band part z (T clipped to the band): outside the band the
+linear band penalty, far steeper, takes over. Writing the band into the state keeps every
+constraint an equality or a box (faster for the interior-point solver than band rows).
 
 The COP multiplies a decision variable, so its coefficient is *dynamic*: updated per re-plan.
 """
@@ -76,6 +80,10 @@ class HeatPumpInputs:
             raise InputError("heat_pump.band_lo_c", "must not exceed band_hi_c")
 
 
+# Indoor temperature = in-band part - shortfall below the band + excess above it.
+INDOOR = {"hp_z": 1.0, "hp_cold": -1.0, "hp_hot": 1.0}
+
+
 class HeatPumpTerm:
     name = "heat_pump"
     load_key = "heat_pump_kw"
@@ -88,22 +96,13 @@ class HeatPumpTerm:
         self.sign = 1.0 if params.mode == "heating" else -1.0
 
     def declare(self, s: Structure) -> list[Term]:
-        for v in ("hp_kw", "hp_cold", "hp_hot"):
+        for v in ("hp_kw", *INDOOR):
             s.var(v)
-        s.var("hp_in_c", bounded=False)
         gain = (1 - self.a) * self.p.r_k_per_kw * self.sign * self.p.cop_ref
-        s.row(
-            "hp:dyn",
-            Sense.EQ,
-            [
-                Term("hp_in_c", s.ones()),
-                Term("hp_in_c", s.full(-self.a), lag=1),
-                Term("hp_kw", s.full(-gain), dynamic=True),
-            ],
-        )
-        s.row("hp:cold", Sense.GE, [Term("hp_in_c", s.ones()), Term("hp_cold", s.ones())])
-        s.row("hp:hot", Sense.LE, [Term("hp_in_c", s.ones()), Term("hp_hot", s.full(-1.0))])
-        s.quadratic("hp_in_c", s.full(self.p.comfort_weight_per_k2h * self.dt_h))
+        state = [Term(v, s.full(sign)) for v, sign in INDOOR.items()]
+        state += [Term(v, s.full(-self.a * sign), lag=1) for v, sign in INDOOR.items()]
+        s.row("hp:dyn", Sense.EQ, [*state, Term("hp_kw", s.full(-gain), dynamic=True)])
+        s.quadratic("hp_z", s.full(self.p.comfort_weight_per_k2h * self.dt_h))
         return [Term("hp_kw", s.ones())]
 
     def _inputs(self, inputs: PlanInputs) -> HeatPumpInputs:
@@ -116,6 +115,7 @@ class HeatPumpTerm:
         for name in ("outdoor_c", "band_lo_c", "band_hi_c", "target_c", "gain_kw"):
             validate.length(f"heat_pump.{name}", getattr(inp, name), self.horizon)
         n.bounds("hp_kw", 0.0, p.max_kw)
+        n.bounds("hp_z", inp.band_lo_c, inp.band_hi_c)
         n.bounds("hp_cold", 0.0, np.inf)
         n.bounds("hp_hot", 0.0, np.inf)
         n.dynamic("hp:dyn", "hp_kw", -(1 - a) * p.r_k_per_kw * self.sign * p.cop(inp.outdoor_c))
@@ -123,22 +123,22 @@ class HeatPumpTerm:
         rhs = rhs.copy()
         rhs[0] += a * inp.indoor_c
         n.rhs("hp:dyn", rhs)
-        n.rhs("hp:cold", inp.band_lo_c, np.inf)
-        n.rhs("hp:hot", -np.inf, inp.band_hi_c)
         n.cost("hp_cold", penalties.COMFORT_BAND_PER_K_H * dt)
         n.cost("hp_hot", penalties.COMFORT_BAND_PER_K_H * dt)
-        n.cost("hp_in_c", -2.0 * p.comfort_weight_per_k2h * dt * inp.target_c)
+        n.cost("hp_z", -2.0 * p.comfort_weight_per_k2h * dt * inp.target_c)
 
     def series(self, x: dict[str, Vec]) -> dict[str, Vec]:
-        return {"heat_pump_kw": x["hp_kw"], "indoor_c": x["hp_in_c"]}
+        indoor = sum((sign * x[v] for v, sign in INDOOR.items()), np.zeros(self.horizon))
+        return {"heat_pump_kw": x["hp_kw"], "indoor_c": indoor}
 
     def costs(self, ser: dict[str, Vec], inputs: PlanInputs) -> dict[str, float]:
         inp, dt = self._inputs(inputs), self.dt_h
         t_in = ser["indoor_c"]
         out = np.maximum(inp.band_lo_c - t_in, 0.0) + np.maximum(t_in - inp.band_hi_c, 0.0)
+        in_band = np.clip(t_in, inp.band_lo_c, inp.band_hi_c)
         return {
             "comfort_penalty": float(penalties.COMFORT_BAND_PER_K_H * dt * out.sum()),
-            "comfort": float(self.p.comfort_weight_per_k2h * dt * ((t_in - inp.target_c) ** 2).sum()),
+            "comfort": float(self.p.comfort_weight_per_k2h * dt * ((in_band - inp.target_c) ** 2).sum()),
         }
 
     def check(self, ser: dict[str, Vec], inputs: PlanInputs, tol_kw: float) -> list[str]:

@@ -57,7 +57,10 @@ class PiqpBackend:
                 eq_rows.append(idx)
             else:
                 in_rows.append(idx)
-        cat = np.concatenate
+
+        def cat(parts: list[Index]) -> Index:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
         self._box_rows, self._box_cols = cat(box_rows), cat(box_cols)
         self._eq_rows, self._in_rows = cat(eq_rows), cat(in_rows)
         # Where each entry of the split matrices sits in the full A's data (to update COP values).
@@ -106,12 +109,20 @@ class PiqpBackend:
             solver.settings.eps_rel = self.settings.eps_rel
             solver.settings.max_iter = self.settings.max_iter
             solver.settings.kkt_solver = piqp.KKTSolver.sparse_ldlt
-            solver.setup(self._p, v["c"], self._a_eq, v["b"], self._g, v["h_l"], v["h_u"], v["x_l"], v["x_u"])
+            has_g = self._in_rows.size > 0
+            solver.setup(
+                self._p, v["c"], self._a_eq, v["b"],
+                self._g if has_g else None, v["h_l"] if has_g else None, v["h_u"] if has_g else None,
+                v["x_l"], v["x_u"],
+            )  # fmt: skip
             self._solver = solver
-        elif changed:
-            self._solver.update(A=self._a_eq, **v)
         else:
-            self._solver.update(**v)
+            if self._in_rows.size == 0:
+                del v["h_l"], v["h_u"]
+            if changed:
+                self._solver.update(A=self._a_eq, **v)
+            else:
+                self._solver.update(**v)
         status = self._solver.solve()
         if status in (piqp.PIQP_PRIMAL_INFEASIBLE, piqp.PIQP_DUAL_INFEASIBLE):
             raise InfeasibleError(f"PIQP: {status} (every bound is soft; this is a modelling bug)")
@@ -121,7 +132,8 @@ class PiqpBackend:
         x = np.array(res.x, dtype=np.float64)
         y = np.zeros(self.s.m)
         y[self._eq_rows] = res.y
-        y[self._in_rows] = np.asarray(res.z_u) - np.asarray(res.z_l)
+        if self._in_rows.size:
+            y[self._in_rows] = np.asarray(res.z_u) - np.asarray(res.z_l)
         y[self._box_rows] = np.asarray(res.z_bu)[self._box_cols] - np.asarray(res.z_bl)[self._box_cols]
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
             raise SolverError("PIQP returned numbers that are not finite")

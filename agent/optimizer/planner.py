@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,7 +21,6 @@ from agent.optimizer.model import Devices, Model, PlanInputs, Probe
 from agent.optimizer.osqp_backend import OsqpBackend, OsqpSettings, RawSolution, shift_blocks
 from agent.optimizer.piqp_backend import PiqpBackend, PiqpSettings
 from agent.optimizer.plan import BidCurve, BidPoint, Plan, SolveInfo
-from agent.optimizer.reference import ReferenceBackend
 from agent.optimizer.structure import Numbers, Vec
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ class Planner:
         )
         if self._piqp is None and self._osqp is None:
             raise InputError("backend", f"must be 'piqp' or 'osqp', got {backend!r}")
-        self._reference: ReferenceBackend | None = None
+        self._reference: Any = None  # ReferenceBackend, imported on first use (cvxpy is heavy)
         _, self._a, self._a_pos = self.model.structure.matrices()
         self._last: tuple[Vec, Vec] | None = None
         self._lock = threading.Lock()
@@ -102,9 +101,12 @@ class Planner:
         """The same problem through cvxpy + Clarabel at 1e-8 (slow; for tests and the benchmark)."""
         with self._lock:
             if self._reference is None:
+                from agent.optimizer.reference import ReferenceBackend
+
                 self._reference = ReferenceBackend(self.model.structure)
             n = self.model.numbers(inputs)
-            return self._assemble(self._reference.solve(n), n, inputs, "reference")
+            raw: RawSolution = self._reference.solve(n)
+            return self._assemble(raw, n, inputs, "reference")
 
     def check(self, plan: Plan, inputs: PlanInputs) -> None:
         """Raise :class:`PlanCheckError` unless every limit, dynamic and balance holds in ``plan``."""
@@ -120,7 +122,7 @@ class Planner:
         return self._osqp.solve(n, warm)
 
     def _warm(self, elapsed: int | None) -> tuple[Vec, Vec] | None:
-        if self._last is None or elapsed is None:
+        if self._last is None or elapsed is None or self._osqp is None:
             return None
         s = self.model.structure
         x = shift_blocks(self._last[0], len(s.var_names), s.horizon, elapsed)

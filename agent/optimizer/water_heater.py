@@ -8,7 +8,7 @@ less of its water the valve takes), which keeps the model linear::
 
     a = exp(-UA dt / C)
     T[t] = a T[t-1] + (1 - a) T_amb + (dt * wh[t] - draw_kwh[t]) / C        (T[-1] = tank now)
-    T[t] + cold[t] >= min_c,   T[t] - hot[t] <= max_c,   cold, hot >= 0
+    T[t] = z[t] - cold[t] + hot[t],   min_c <= z[t] <= max_c,   cold, hot >= 0
     cost = sum_t dt * p_tank * (cold + hot)
 """
 
@@ -73,6 +73,10 @@ class WaterHeaterInputs:
             raise InputError("water_heater.draw_l", "draws must be >= 0 litres")
 
 
+# Tank temperature = in-band part - shortfall below min_c + excess above max_c.
+TANK = {"wh_z": 1.0, "wh_cold": -1.0, "wh_hot": 1.0}
+
+
 class WaterHeaterTerm:
     name = "water_heater"
     load_key = "water_heater_kw"
@@ -84,20 +88,11 @@ class WaterHeaterTerm:
         self.a = math.exp(-params.standing_loss_kw_per_k * dt_h / params.c_kwh_per_k)
 
     def declare(self, s: Structure) -> list[Term]:
-        for v in ("wh_kw", "wh_cold", "wh_hot"):
+        for v in ("wh_kw", *TANK):
             s.var(v)
-        s.var("wh_c", bounded=False)
-        s.row(
-            "wh:dyn",
-            Sense.EQ,
-            [
-                Term("wh_c", s.ones()),
-                Term("wh_c", s.full(-self.a), lag=1),
-                Term("wh_kw", s.full(-self.dt_h / self.p.c_kwh_per_k)),
-            ],
-        )
-        s.row("wh:cold", Sense.GE, [Term("wh_c", s.ones()), Term("wh_cold", s.ones())])
-        s.row("wh:hot", Sense.LE, [Term("wh_c", s.ones()), Term("wh_hot", s.full(-1.0))])
+        state = [Term(v, s.full(sign)) for v, sign in TANK.items()]
+        state += [Term(v, s.full(-self.a * sign), lag=1) for v, sign in TANK.items()]
+        s.row("wh:dyn", Sense.EQ, [*state, Term("wh_kw", s.full(-self.dt_h / self.p.c_kwh_per_k))])
         return [Term("wh_kw", s.ones())]
 
     def _inputs(self, inputs: PlanInputs) -> WaterHeaterInputs:
@@ -109,18 +104,18 @@ class WaterHeaterTerm:
     def fill(self, n: Numbers, inputs: PlanInputs) -> None:
         p, dt, inp, a = self.p, self.dt_h, self._inputs(inputs), self.a
         n.bounds("wh_kw", 0.0, p.element_kw)
+        n.bounds("wh_z", p.min_c, p.max_c)
         n.bounds("wh_cold", 0.0, np.inf)
         n.bounds("wh_hot", 0.0, np.inf)
         rhs = (1 - a) * p.ambient_c - p.draw_kwh(inp.draw_l) / p.c_kwh_per_k
         rhs[0] += a * inp.tank_c
         n.rhs("wh:dyn", rhs)
-        n.rhs("wh:cold", p.min_c, np.inf)
-        n.rhs("wh:hot", -np.inf, p.max_c)
         n.cost("wh_cold", penalties.TANK_BAND_PER_K_H * dt)
         n.cost("wh_hot", penalties.TANK_BAND_PER_K_H * dt)
 
     def series(self, x: dict[str, Vec]) -> dict[str, Vec]:
-        return {"water_heater_kw": x["wh_kw"], "tank_c": x["wh_c"]}
+        tank = sum((sign * x[v] for v, sign in TANK.items()), np.zeros(self.horizon))
+        return {"water_heater_kw": x["wh_kw"], "tank_c": tank}
 
     def costs(self, ser: dict[str, Vec], inputs: PlanInputs) -> dict[str, float]:
         t = ser["tank_c"]

@@ -73,3 +73,18 @@ def test_plan_async_runs_off_the_loop_and_matches() -> None:
     sync = planner.plan(inputs)
     plan = asyncio.run(planner.plan_async(inputs))
     assert plan.total_cost == pytest.approx(sync.total_cost, abs=1e-9)
+
+
+def test_osqp_backend_warm_starts_across_shifted_replans() -> None:
+    # OSQP (ADMM) is the alternative back end: warm-started from the shifted previous solution it
+    # must still give checked plans close to the interior-point optimum on a small problem.
+    osqp_planner = Planner(synthetic.devices(), T_N, DT_H, backend="osqp")
+    exact = Planner(synthetic.devices(), T_N, DT_H)
+    for k in range(3):
+        inputs = synthetic.inputs(T_N, DT_H, k, k)
+        plan = osqp_planner.plan(inputs, elapsed_intervals=1)
+        best = exact.plan(inputs).total_cost
+        assert plan.solver.backend == "osqp"
+        assert abs(plan.total_cost - best) <= 1e-2 * max(1.0, abs(best))
+        # Nothing beats the optimum by more than what the 1e-3 row tolerance can buy.
+        assert plan.total_cost >= best - 1e-3 * max(1.0, abs(best))
