@@ -1,0 +1,96 @@
+"""Which tenders the planner may use: the market rules from the config, and a tender's fitness.
+
+A retailer energy tender is *usable* by the planner when it comes from the configured retailer,
+is addressed to this home (or to anyone), is in the site currency, priced within the configured
+caps, not expired, its interval has not begun (a rate over an interval already under way would
+also cover the past part), and it is at least as long as the plan's step and lies inside the
+plan's horizon (a block is only accepted whole, so the plan must see all of it). Transport
+tenders may come from any party (the distribution operator, relayed by the retailer) and may
+cover intervals already begun.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from agent.config import Config
+from agent.market.intervals import Interval
+from agent.market.records import Product, Tender
+
+
+@dataclass(frozen=True)
+class MarketRules:
+    home_party: str
+    retailer_party: str
+    currency: str
+    price_min_per_kwh: Decimal
+    price_max_per_kwh: Decimal
+    max_tender_kw: Decimal
+    # Node that names the home in transport tenders: to it = import, from it = export.
+    home_node: str
+
+    @classmethod
+    def from_config(cls, config: Config) -> MarketRules:
+        m = config.market
+        return cls(
+            home_party=config.party_id,
+            retailer_party=m.retailer_party_id,
+            currency=config.site.currency,
+            price_min_per_kwh=m.price_min_per_kwh,
+            price_max_per_kwh=m.price_max_per_kwh,
+            max_tender_kw=Decimal(str(m.max_tender_kw)),
+            home_node=config.party_id,
+        )
+
+    def price_ok(self, price_per_kwh: Decimal) -> bool:
+        return self.price_min_per_kwh <= price_per_kwh <= self.price_max_per_kwh
+
+
+def energy_refusal(t: Tender, rules: MarketRules, now: datetime, horizon: tuple[Interval, ...]) -> str | None:
+    """Why the planner must not use retailer energy tender ``t`` (None: usable)."""
+    if t.product is not Product.ENERGY:
+        return "not an energy tender"
+    if t.party != rules.retailer_party:
+        return f"from {t.party!r}, not the retailer {rules.retailer_party!r}"
+    common = _common_refusal(t, rules, now)
+    if common is not None:
+        return common
+    if not horizon:
+        return "empty horizon"
+    if t.interval.span < horizon[0].span:
+        return f"{t.interval.duration.value} is shorter than the plan step {horizon[0].duration.value}"
+    if t.actionable:
+        if t.interval.start_utc <= now:
+            return "its interval has begun"
+        if t.interval.start_utc < horizon[0].start_utc or t.interval.end_utc > horizon[-1].end_utc:
+            return "not wholly inside the plan horizon"
+    return None
+
+
+def transport_refusal(t: Tender, rules: MarketRules, now: datetime) -> str | None:
+    if t.product is not Product.TRANSPORT:
+        return "not a transport tender"
+    if rules.home_node not in (t.to_node, t.from_node):
+        return f"neither from nor to the home node {rules.home_node!r}"
+    return _common_refusal(t, rules, now)
+
+
+def _common_refusal(t: Tender, rules: MarketRules, now: datetime) -> str | None:
+    if t.counterparty is not None and t.counterparty != rules.home_party:
+        return f"addressed to {t.counterparty!r}, not this home"
+    if t.currency != rules.currency:
+        return f"currency {t.currency} is not the site currency {rules.currency}"
+    if t.is_expired(now):
+        return f"expired at {t.expires.isoformat()}"
+    if not rules.price_ok(t.price_per_kwh):
+        return (
+            f"price {t.price_per_kwh} outside the caps [{rules.price_min_per_kwh}, {rules.price_max_per_kwh}]"
+        )
+    return None
+
+
+def covered(t: Tender, horizon: tuple[Interval, ...]) -> list[int]:
+    """Indices of the plan intervals that ``t``'s interval contains."""
+    return [i for i, iv in enumerate(horizon) if t.interval.contains_interval(iv)]

@@ -1,0 +1,109 @@
+"""Expected prices where no actionable tender is on offer, and the transport adders.
+
+Expected price of interval t, per side (``buy``: what the home expects to pay; ``sell``: to be
+paid), first that applies:
+
+1. the retailer's indicative (actionable=false) tenders covering t, the shortest interval first:
+   its lowest ``sell`` price for buying, its highest ``buy`` price for selling;
+2. the spot price of t itself (mean over the metering intervals inside a longer plan step);
+3. the latest spot price known (the most recent interval);
+4. the configured default.
+
+Spot (and the default) apply to both sides, split by ``spot_spread_per_kwh`` (default
+:data:`DEFAULT_SPOT_SPREAD_PER_KWH`): the home expects to buy at spot + half of it and sell at
+spot - half. Deviations settle at one price, but that price is not known yet; without the margin
+the plan would happily buy any forward tender a hair below the expected spot price and sell it
+back at spot, a bet rather than a hedge. An expected sell price above the expected buy price
+(odd indicative quotes) would let the plan trade against itself: it is lowered to the buy price.
+
+Transport: a ``sell`` transport tender *to* the home node prices import, *from* it prices
+export; the shortest covering interval wins, actionable before indicative, then the lowest
+price. Missing adders are 0; an export adder is raised where needed so that import + export
+adders are never negative (the planner would otherwise import and export at once for money).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+
+from agent.market.intervals import Interval
+from agent.market.records import Side, SpotPrice, Tender
+from agent.optimizer.structure import Vec
+from agent.planning.market import MarketRules, covered, energy_refusal, transport_refusal
+
+DEFAULT_SPOT_SPREAD_PER_KWH = 0.02
+
+
+def expected_prices(
+    tenders: Sequence[Tender],
+    spot: Sequence[SpotPrice],
+    horizon: tuple[Interval, ...],
+    rules: MarketRules,
+    now: datetime,
+    *,
+    default_price_per_kwh: float,
+    spot_spread_per_kwh: float = DEFAULT_SPOT_SPREAD_PER_KWH,
+) -> tuple[Vec, Vec]:
+    """(expected buy, expected sell) per plan interval, currency/kWh."""
+    n = len(horizon)
+    buy = np.full(n, np.nan)
+    sell = np.full(n, np.nan)
+    best: dict[tuple[Side, int], tuple[float, float]] = {}  # (side, t) -> (span_s, signed price)
+    for t in tenders:
+        if t.actionable or energy_refusal(t, rules, now, horizon) is not None:
+            continue
+        sign = 1.0 if t.side is Side.SELL else -1.0  # lowest sell, highest buy
+        key_price = sign * float(t.price_per_kwh)
+        for i in covered(t, horizon):
+            cand = (t.interval.span.total_seconds(), key_price)
+            if best.get((t.side, i), (np.inf, np.inf)) > cand:
+                best[(t.side, i)] = cand
+    for (side, i), (_, signed) in best.items():
+        if side is Side.SELL:
+            buy[i] = signed
+        else:
+            sell[i] = -signed
+    spot_now = _spot_series(spot, horizon, rules, default_price_per_kwh)
+    half = max(spot_spread_per_kwh, 0.0) / 2.0
+    buy = np.where(np.isnan(buy), spot_now + half, buy)
+    sell = np.where(np.isnan(sell), spot_now - half, sell)
+    return buy, np.minimum(sell, buy)
+
+
+def _spot_series(
+    spot: Sequence[SpotPrice], horizon: tuple[Interval, ...], rules: MarketRules, default: float
+) -> Vec:
+    usable = [s for s in spot if s.currency == rules.currency and rules.price_ok(s.price_per_kwh)]
+    latest = max(usable, key=lambda s: s.interval.start_utc, default=None)
+    fill = float(latest.price_per_kwh) if latest is not None else default
+    out = np.full(len(horizon), fill)
+    for i, iv in enumerate(horizon):
+        inside = [float(s.price_per_kwh) for s in usable if iv.contains_interval(s.interval)]
+        if inside:
+            out[i] = float(np.mean(inside))
+    return out
+
+
+def transport_adders(
+    tenders: Sequence[Tender], horizon: tuple[Interval, ...], rules: MarketRules, now: datetime
+) -> tuple[Vec, Vec]:
+    """(import adder, export adder) per plan interval, currency/kWh."""
+    n = len(horizon)
+    adders = {True: np.zeros(n), False: np.zeros(n)}  # True: import
+    best: dict[tuple[bool, int], tuple[float, int, float]] = {}
+    for t in tenders:
+        if t.side is not Side.SELL or transport_refusal(t, rules, now) is not None:
+            continue
+        imports = t.to_node == rules.home_node
+        rank = (t.interval.span.total_seconds(), 0 if t.actionable else 1, float(t.price_per_kwh))
+        for i in covered(t, horizon):
+            if best.get((imports, i), (np.inf, 2, np.inf)) > rank:
+                best[(imports, i)] = rank
+    for (imports, i), rank in best.items():
+        adders[imports][i] = rank[2]
+    imp = adders[True]
+    exp = np.maximum(adders[False], -imp)
+    return imp, exp

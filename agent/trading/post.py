@@ -1,0 +1,99 @@
+"""The home's own tenders, from the plan's bid curves.
+
+A bid curve (``plan.bids``) says, for plan interval t, how many kW more the home would buy
+(q > 0) or sell (q < 0) at prices around its marginal value. Buy side: walking the points with
+q > 0 from the highest price down, each point adds a buy tender for the *increment* over the
+quantity already offered at higher prices; sell side likewise from the lowest price up. If all
+execute, the home has walked its curve; if any one executes alone, it bought (sold) no more than
+it wanted at that price. Either way the plan's expected cost does not rise.
+
+Rounding keeps that true: quantities round down to the step, buy prices down and sell prices up
+to the tick. A buy price above the cap is lowered to the cap and a sell price below the floor
+raised to it (a better price for the home); a buy below the floor or a sell above the cap is
+dropped. Each tender is capped at ``max_tender_kw``; below ``min_quantity_kw`` it is dropped.
+
+Only intervals that start after now and inside the commitment window get tenders; each expires
+``post_lead`` before its interval starts. Ids are deterministic from (home, interval, side,
+price, quantity): posting the same tender again is idempotent, a changed one is a new tender.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from agent.market.intervals import Interval
+from agent.market.records import Product, Side, Tender
+from agent.optimizer import BidCurve, Plan
+from agent.trading.errors import TradingError
+from agent.trading.rules import TradingRules
+
+
+def tender_id(home_party: str, interval: Interval, side: Side, price: Decimal, quantity: Decimal) -> str:
+    start = interval.start_utc.isoformat()
+    key = f"{home_party}|{start}|{interval.duration.value}|{side.value}|{price}|{quantity}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"hems-{side.value}-{interval.start_utc:%Y%m%dT%H%M}Z-{digest}"
+
+
+def tenders_from_bids(
+    plan: Plan, intervals: Sequence[Interval], rules: TradingRules, now: datetime
+) -> list[Tender]:
+    if len(intervals) != plan.horizon:
+        raise TradingError("intervals", f"expected the plan's {plan.horizon} intervals, got {len(intervals)}")
+    out: list[Tender] = []
+    for curve in plan.bids:
+        if not 0 <= curve.interval < len(intervals):
+            raise TradingError("plan.bids", f"curve for interval {curve.interval} outside the plan")
+        iv = intervals[curve.interval]
+        expires = iv.start_utc - rules.post_lead
+        if not rules.in_window(iv, now) or expires <= now:
+            continue
+        for side, price, qty in _increments(curve, rules):
+            out.append(
+                Tender(
+                    id=tender_id(rules.home_party, iv, side, price, qty),
+                    party=rules.home_party,
+                    counterparty=rules.retailer_party,
+                    side=side,
+                    product=Product.ENERGY,
+                    interval=iv,
+                    quantity_kw=qty,
+                    price_per_kwh=price,
+                    currency=rules.currency,
+                    expires=expires,
+                    actionable=True,
+                )
+            )
+    return out
+
+
+def _increments(curve: BidCurve, rules: TradingRules) -> list[tuple[Side, Decimal, Decimal]]:
+    merged: dict[tuple[Side, Decimal], Decimal] = {}
+    for side in (Side.BUY, Side.SELL):
+        buying = side is Side.BUY
+        points = [p for p in curve.points if (p.quantity_kw > 0 if buying else p.quantity_kw < 0)]
+        # Buy: from the dearest price down; sell: from the cheapest up (quantities grow that way).
+        points.sort(key=lambda p: p.price_per_kwh, reverse=buying)
+        offered = 0.0
+        for point in points:
+            want = abs(point.quantity_kw)
+            if want <= offered:
+                continue  # solver noise: a point that wants less than a better-priced one
+            price = rules.tick(point.price_per_kwh, up=not buying)
+            if buying and price > rules.price_max_per_kwh:
+                price = rules.price_max_per_kwh
+            if not buying and price < rules.price_min_per_kwh:
+                price = rules.price_min_per_kwh
+            if rules.price_ok(price):
+                key = (side, price)
+                merged[key] = merged.get(key, Decimal(0)) + Decimal(repr(want - offered))
+            offered = want
+    out = []
+    for (side, price), qty in sorted(merged.items(), key=lambda kv: (kv[0][0].value, kv[0][1])):
+        q = rules.floor_kw(qty)
+        if q > 0:
+            out.append((side, price, q))
+    return out
