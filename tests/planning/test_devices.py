@@ -1,0 +1,110 @@
+"""The config's devices as planner parameters: units, fractions to kWh, defaults, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.config import load_config
+from agent.config.thermal import CopPoint
+from agent.planning.devices import (
+    DEFAULT_BASE_ALLOWANCE_KW,
+    DEFAULT_DELIVERY_C,
+    cop_line,
+    devices_from_config,
+    planned_devices,
+)
+from agent.planning.errors import PlanningInputError
+from tests.planning.helpers import EV, WATER_HEATER, config
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def test_demo_config_maps_units_and_fractions() -> None:
+    d = devices_from_config(load_config(CONFIGS / "demo.yaml"))
+    assert d.battery is not None and d.ev is not None and d.heat_pump is not None
+    assert d.water_heater is not None
+    # soc fractions of a 10 kWh battery become kWh (a bug here would plan on 0.05 kWh floors)
+    assert (d.battery.soc_min_kwh, d.battery.max_kwh, d.battery.reserve_kwh) == pytest.approx((0.5, 9.5, 1.5))
+    assert d.battery.wear_per_kwh == pytest.approx(0.03)
+    assert d.ev.charge_max_kw == 11 and d.ev.capacity_kwh == 60 and not d.ev.v2g
+    # ua is W/K in the config, kW/K in the planner
+    assert d.water_heater.standing_loss_kw_per_k == pytest.approx(0.002)
+    assert d.water_heater.delivery_c == DEFAULT_DELIVERY_C
+    assert (d.grid.import_limit_kw, d.grid.export_limit_kw) == (30, 10)
+    assert d.pv
+
+
+def test_reference_config_plans_the_heat_pump_and_leaves_the_thermostat() -> None:
+    cfg = load_config(CONFIGS / "reference.yaml")
+    d = devices_from_config(cfg)
+    assert d.heat_pump is not None
+    assert planned_devices(cfg)["heat_pump"] == "heat_pump"
+
+
+def test_minimal_config_has_only_a_grid() -> None:
+    d = devices_from_config(load_config(CONFIGS / "minimal.yaml"))
+    assert d.battery is None and d.ev is None and d.heat_pump is None and not d.pv
+
+
+def test_a_linear_cop_curve_is_reproduced_exactly() -> None:
+    cop, ref, slope = cop_line(None, [CopPoint(outdoor_c=-10, cop=2.0), CopPoint(outdoor_c=10, cop=4.0)])
+    assert (cop, ref, slope) == pytest.approx((3.0, 0.0, 0.1))
+    assert cop_line(3.2, None) == (3.2, 7.0, 0.0)
+
+
+def test_v2g_sets_discharge_and_a_floor() -> None:
+    d = devices_from_config(config(extra=EV))
+    assert d.ev is not None
+    assert d.ev.discharge_max_kw == 5 and d.ev.v2g_floor_kwh == pytest.approx(10.0)
+
+
+def test_missing_meter_limits_default_to_what_the_devices_can_draw() -> None:
+    cfg = config(extra=WATER_HEATER)
+    text_free = cfg.model_copy(
+        update={
+            "devices": {
+                **cfg.devices,
+                "grid": cfg.devices["grid"].model_copy(update={"import_max_kw": None, "export_max_kw": None}),
+            }
+        }
+    )
+    d = devices_from_config(text_free)
+    assert d.grid.import_limit_kw == pytest.approx(DEFAULT_BASE_ALLOWANCE_KW + 4 + 2)  # battery + element
+    assert d.grid.export_limit_kw == pytest.approx(6 + 4)  # PV peak + battery discharge
+
+
+def test_a_second_battery_is_refused_by_name() -> None:
+    extra = """
+  battery2:
+    role: battery
+    capacity_kwh: 5
+    charge_max_kw: 2
+    discharge_max_kw: 2
+    driver: {type: simulated}
+"""
+    with pytest.raises(PlanningInputError) as e:
+        devices_from_config(config(extra=extra))
+    assert e.value.field == "devices.battery2"
+
+
+def test_a_cop_below_one_is_refused_by_name() -> None:
+    extra = """
+  hp:
+    role: heat_pump
+    electric_max_kw: 2
+    cop: 0.8
+    house: {r_k_per_kw: 5, c_kwh_per_k: 8}
+    driver: {type: simulated}
+"""
+    with pytest.raises(PlanningInputError) as e:
+        devices_from_config(config(extra=extra))
+    assert e.value.field == "devices.hp.cop"
+
+
+def test_ladder_steps_must_leave_room_for_the_expected_price() -> None:
+    with pytest.raises(PlanningInputError) as e:
+        devices_from_config(config(), buy_steps=0)
+    assert e.value.field == "buy_steps"
+    assert devices_from_config(config(), buy_steps=2, sell_steps=5).grid.sell_steps == 5

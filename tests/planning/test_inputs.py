@@ -1,0 +1,106 @@
+"""build_inputs: horizon, positions, measured states and their fallbacks; a plan comes out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from agent.market.intervals import Duration
+from agent.market.records import Side
+from agent.optimizer import Planner
+from agent.planning.devices import devices_from_config
+from agent.planning.errors import PlanningInputError
+from agent.planning.inputs import MeasuredState, build_inputs, plan_horizon, planner_shape
+from tests.planning.helpers import EV, NOW, WATER_HEATER, config, forecasts, tender
+
+CFG = config(extra=WATER_HEATER + EV)
+DEV = devices_from_config(CFG)
+IVS = plan_horizon(CFG, NOW)
+
+
+def build(state: MeasuredState | None = None, **kw: object):  # type: ignore[no-untyped-def]
+    args: dict[str, object] = {
+        "tenders": [],
+        "forecasts": forecasts(tuple(i.start for i in IVS)),
+        "state": state or MeasuredState(),
+        "positions_kw": {},
+    }
+    args.update(kw)
+    return build_inputs(CFG, DEV, NOW, **args)  # type: ignore[arg-type]
+
+
+def test_horizon_and_shape_follow_the_planner_section() -> None:
+    assert planner_shape(CFG) == (12, 0.25)
+    assert len(IVS) == 12 and IVS[0].contains(NOW) and IVS[0].duration is Duration.PT15M
+
+
+def test_a_plan_comes_out_and_missing_states_are_reported() -> None:
+    built = build()
+    assert set(built.fallbacks) == {"battery_soc", "ev_plugged", "tank_c"}
+    assert built.inputs.battery is not None and built.inputs.battery.energy_kwh == pytest.approx(2.0)
+    assert built.inputs.ev is not None and built.inputs.ev.sessions == ()
+    assert built.inputs.water_heater is not None and built.inputs.water_heater.tank_c == 55.0
+    plan = Planner(DEV, *planner_shape(CFG)).plan(built.inputs)
+    assert plan.horizon == 12 and np.isfinite(plan.total_cost)
+
+
+def test_positions_land_in_their_interval() -> None:
+    built = build(positions_kw={IVS[2]: Decimal("1.5"), IVS[3].previous(): Decimal("1.5")})
+    assert built.inputs.grid.position_kw[2] == 1.5 and built.inputs.grid.position_kw.sum() == 1.5
+
+
+def test_a_plugged_car_becomes_a_session_until_its_departure() -> None:
+    dep = IVS[6].start_utc + timedelta(minutes=5)  # leaves during interval 6: unplugged from 6 on
+    built = build(MeasuredState(ev_plugged=True, ev_energy_kwh=20, ev_departure=dep, ev_target_kwh=30))
+    assert built.inputs.ev is not None
+    (s,) = built.inputs.ev.sessions
+    assert (s.arrival, s.departure, s.arrival_kwh, s.target_kwh) == (0, 6, 20, 30)
+    assert "ev_departure" not in built.fallbacks
+
+
+def test_a_car_with_unknown_values_gets_documented_fallbacks() -> None:
+    built = build(MeasuredState(ev_plugged=True))
+    assert built.inputs.ev is not None
+    (s,) = built.inputs.ev.sessions
+    assert s.arrival_kwh == 25 and s.target_kwh == 40  # half of 50 kWh; target_soc 0.8
+    # the next 07:00 local after 09:03 is tomorrow: 22 h after the plan's first interval (09:00)
+    assert s.departure == 22 * 4
+    assert {"ev_energy_kwh", "ev_target_kwh", "ev_departure"} <= set(built.fallbacks)
+
+
+def test_a_departure_already_past_is_the_end_of_the_current_interval() -> None:
+    built = build(MeasuredState(ev_plugged=True, ev_departure=NOW - timedelta(hours=1)))
+    assert built.inputs.ev is not None and built.inputs.ev.sessions[0].departure == 1
+
+
+@pytest.mark.parametrize(
+    ("state", "field"),
+    [
+        (MeasuredState(battery_soc=1.2), "state.battery_soc"),
+        (MeasuredState(battery_soc=float("nan")), "state.battery_soc"),
+        (MeasuredState(tank_c=float("inf")), "state.tank_c"),
+    ],
+)
+def test_bad_measurements_are_refused_by_name(state: MeasuredState, field: str) -> None:
+    with pytest.raises(PlanningInputError) as e:
+        build(state)
+    assert e.value.field == field
+
+
+def test_a_forecast_of_the_wrong_length_is_refused_by_name() -> None:
+    with pytest.raises(PlanningInputError) as e:
+        build(forecasts=forecasts(tuple(i.start for i in IVS[:-1])))
+    assert e.value.field == "forecasts.base_load_kw"
+
+
+def test_a_cheap_tender_is_bought_by_the_plan() -> None:
+    built = build(
+        MeasuredState(battery_soc=0.5),
+        tenders=[tender("cheap", IVS[4].parent(Duration.PT1H), Side.SELL, "0.02", "3")],
+    )
+    plan = Planner(DEV, *planner_shape(CFG)).plan(built.inputs)
+    assert built.ladders.map.cells("cheap") == [(4, 0), (5, 0), (6, 0), (7, 0)]
+    assert np.all(plan.series["buy_0_kw"][4:8] > 2.9)  # 0.02 against an expected 0.31: take it all
