@@ -33,7 +33,9 @@ from agent.trading.rules import TradingRules
 
 def tender_id(home_party: str, interval: Interval, side: Side, price: Decimal, quantity: Decimal) -> str:
     start = interval.start_utc.isoformat()
-    key = f"{home_party}|{start}|{interval.duration.value}|{side.value}|{price}|{quantity}"
+    # normalize: 0.1 and 0.1000 are the same price, so the same tender gets the same id
+    what = f"{side.value}|{price.normalize():f}|{quantity.normalize():f}"
+    key = f"{home_party}|{start}|{interval.duration.value}|{what}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return f"hems-{side.value}-{interval.start_utc:%Y%m%dT%H%M}Z-{digest}"
 
