@@ -1,0 +1,37 @@
+"""The transact phase in one call: acceptances, the home's own tenders, withdrawals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from agent.market.records import Tender
+from agent.optimizer import Plan
+from agent.planning.inputs import BuiltInputs
+from agent.trading.accept import AcceptDecision, decide_acceptances
+from agent.trading.cancel import Reconciliation, reconcile
+from agent.trading.post import tenders_from_bids
+from agent.trading.rules import TradingRules
+
+
+@dataclass(frozen=True)
+class TradeActions:
+    accept: tuple[AcceptDecision, ...]
+    own: Reconciliation  # .post: send; .cancel: withdraw; .keep: leave; .lapsed: expired by itself
+
+
+def decide(
+    plan: Plan,
+    built: BuiltInputs,
+    open_own: Sequence[Tender],
+    rules: TradingRules,
+    now: datetime,
+    *,
+    open_own_kw: Mapping[str, Decimal] | None = None,
+) -> TradeActions:
+    """What to do for ``plan`` (solved on ``built.inputs``, with ``bid_intervals`` for posting)."""
+    accept = decide_acceptances(plan, built.ladders.map, built.inputs.grid.position_kw, rules, now)
+    wanted = tenders_from_bids(plan, built.intervals, rules, now)
+    return TradeActions(tuple(accept), reconcile(open_own, wanted, rules, now, open_kw=open_own_kw))

@@ -1,0 +1,42 @@
+"""The transact phase end to end on a real plan: accept the cheap block, post, withdraw the stale."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+
+from agent.market.intervals import Duration
+from agent.market.records import Side
+from agent.planning.inputs import plan_horizon
+from agent.trading import TradingError, TradingRules, decide
+from tests.planning.helpers import NOW, tender
+from tests.trading.helpers import home, scenario
+
+CFG, DEV, PLANNER = home()
+IVS = plan_horizon(CFG, NOW)
+RULES = TradingRules.from_config(CFG)
+
+
+def test_one_cycle_of_trading() -> None:
+    block = tender("h", IVS[4].parent(Duration.PT1H), Side.SELL, "0.02", "1")
+    built = scenario(CFG, DEV, [block], base_kw=2.0, soc=0.5)
+    plan = PLANNER.plan(built.inputs, elapsed_intervals=None, bid_intervals=3)
+    first = decide(plan, built, [], RULES, NOW)
+    assert [(a.tender_id, a.quantity_kw) for a in first.accept] == [("h", Decimal(1))]
+    assert first.own.post and not first.own.cancel
+    # next cycle, same plan: what is open stands; a stale tender the plan no longer bids goes
+    stale = dataclasses.replace(first.own.post[0], id="stale", interval=IVS[10])
+    again = decide(plan, built, [*first.own.post, stale], RULES, NOW)
+    assert set(again.own.keep) == set(first.own.post) and again.own.post == ()
+    assert [t.id for t in again.own.cancel] == ["stale"]
+
+
+def test_a_plan_of_another_horizon_is_refused_by_name() -> None:
+    built = scenario(CFG, DEV, [])
+    plan = PLANNER.plan(built.inputs, elapsed_intervals=None)
+    short = dataclasses.replace(built, intervals=built.intervals[:-1])
+    with pytest.raises(TradingError) as e:
+        decide(plan, short, [], RULES, NOW)
+    assert e.value.field == "intervals"
