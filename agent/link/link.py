@@ -1,0 +1,354 @@
+"""The retailer link: one persistent MQTT session between the home and its retailer.
+
+Inbound messages are queued in arrival order and handled one at a time by
+:class:`~agent.link.inbound.Receiver`; each is acknowledged to the broker only once handled (so
+acknowledgements go out in order, and at most the broker's in-flight window is ever unhandled).
+Outbound messages are committed to the :class:`~agent.link.outbox.Outbox` first and published by
+one pump task, oldest first, each marked acknowledged on PUBACK. A heartbeat goes out every
+``heartbeat_s``; housekeeping prunes the book by the clock and records expiry of the home's tenders.
+
+The link starts without waiting for the broker: the agent runs offline, and the outbox drains
+when the broker returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from agent import __version__
+from agent.clock import Clock
+from agent.ledger import Ledger, TenderStatus
+from agent.link import outgoing
+from agent.link.book import SPOT_KEEP, TenderBook
+from agent.link.counters import LinkCounters, OnceLog
+from agent.link.errors import LinkNotRunning, LinkTimeout
+from agent.link.inbound import COMMIT_TIMEOUT_S, Receiver
+from agent.link.messages import (
+    Acceptance,
+    Cancellation,
+    ErrorReport,
+    Heartbeat,
+    LinkState,
+    decode_acceptance,
+    decode_cancellation,
+    encode_acceptance,
+    encode_cancellation,
+    encode_error_report,
+    encode_heartbeat,
+)
+from agent.link.outbox import Outbox
+from agent.link.settings import LinkSettings
+from agent.link.topics import Outbound, Topics
+from agent.market import codec
+from agent.market.errors import CodecError
+from agent.market.records import Delivery, Tender
+from drivers.mqtt.client import Message, MqttClient
+from drivers.mqtt.errors import MqttError
+
+_log = logging.getLogger("agent.link")
+T = TypeVar("T")
+
+# A pump with nothing to do still looks at the outbox this often (a row queued by another path).
+IDLE_POLL_S = 5.0
+HOUSEKEEPING_S = 5.0
+# How soon a new connection gets its first heartbeat.
+HEARTBEAT_POLL_S = 1.0
+# Acknowledged outbox rows are kept this long (the book is rebuilt from them after a restart).
+OUTBOX_KEEP = timedelta(days=7)
+RETRY_MIN_S = 0.5
+RETRY_MAX_S = 30.0
+
+
+class RetailerLink:
+    def __init__(
+        self, *, settings: LinkSettings, client: MqttClient, outbox: Outbox, ledger: Ledger, clock: Clock
+    ) -> None:
+        self.settings = settings
+        self.topics = Topics(settings.topic_prefix, settings.home_party)
+        self.client = client
+        self.outbox = outbox
+        self.ledger = ledger
+        self.clock = clock
+        self.book = TenderBook(settings.home_party)
+        self.counters = LinkCounters()
+        self._posted: set[str] = set()
+        self._receiver = Receiver(
+            settings=settings,
+            topics=self.topics,
+            ledger=ledger,
+            book=self.book,
+            clock=clock,
+            counters=self.counters,
+            reply=self._reply,
+            is_own_tender=self._posted.__contains__,
+        )
+        self._inbox: asyncio.Queue[tuple[Message, int]] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._once = OnceLog(_log)
+        self._running = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def state(self) -> LinkState:
+        if not self._running:
+            return LinkState.STOPPED
+        return LinkState.DEGRADED if self._receiver.degraded else LinkState.RUNNING
+
+    async def start(self) -> None:
+        """Rebuild the book from disk, subscribe, connect in the background and start the tasks."""
+        if self._running:
+            return
+        await self._restore()
+        # Registered before connecting: a persistent session delivers queued messages right
+        # after CONNACK, and a message no handler takes would never be acknowledged.
+        await self.client.subscribe(self.topics.inbound_filter, self._on_message, qos=self.settings.qos)
+        await self.client.start()
+        self._running = True
+        for name, coro in (
+            ("inbox", self._inbox_loop()),
+            ("outbox", self._pump_loop()),
+            ("heartbeat", self._heartbeat_loop()),
+            ("housekeeping", self._housekeeping_loop()),
+        ):
+            self._tasks.append(asyncio.create_task(coro, name=f"retailer-link-{name}"))
+
+    async def wait_connected(self, timeout_s: float) -> None:
+        """Return once connected and subscribed; an MQTT error (a timeout) otherwise.
+
+        The subscription goes out right after CONNACK; the heartbeat published here comes after
+        it on the same connection, so its PUBACK means the broker has the subscription too.
+        """
+        async with asyncio.timeout(timeout_s):
+            await self.client.wait_connected(timeout_s)
+            await self._publish_heartbeat()
+
+    async def stop(self) -> None:
+        """Stop the tasks (an unfinished inbound message stays unacknowledged), say offline, close
+        the connection and the outbox. The ledger stays open: it is the caller's."""
+        if not self._running:
+            return
+        self._running = False
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.client.connected:
+            with contextlib.suppress(MqttError):
+                await self._publish_heartbeat()
+        await self.client.close()
+        await asyncio.to_thread(self.outbox.close)
+
+    async def flush(self, timeout_s: float) -> None:
+        """Wait until every queued outbound message is acknowledged (tests, shutdown)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                while await self._db(self.outbox.pending_count):
+                    self._wake.set()
+                    await asyncio.sleep(0.05)
+        except TimeoutError as e:
+            raise LinkTimeout(f"outbox not drained within {timeout_s:g} s") from e
+
+    # -- the control cycle's API -----------------------------------------------------------
+
+    async def send_acceptance(
+        self, tender_id: str, quantity_kw: Decimal, *, message_id: str | None = None
+    ) -> Acceptance:
+        """Accept ``quantity_kw`` of a retailer tender in the book; the retailer confirms with a
+        transaction. The kilowatts are reserved in the book at once."""
+        self._require_running()
+        a = outgoing.acceptance(
+            self.settings, self.book, tender_id, quantity_kw, self.clock.now(), message_id=message_id
+        )
+        await self._enqueue(Outbound.ACCEPT, a.id, codec.dumps(encode_acceptance(a)))
+        self.book.reserve(a.tender_id, a.id, a.quantity_kw)
+        return a
+
+    async def post_tender(self, tender: Tender) -> None:
+        """Offer the home's own tender to the retailer (recorded in the ledger as posted)."""
+        self._require_running()
+        outgoing.check_own_tender(self.settings, tender, self.clock.now())
+        await self._enqueue(Outbound.TENDER, tender.id, codec.dumps(codec.encode_tender(tender)))
+        self._posted.add(tender.id)
+        await self._db(self.ledger.add_posted_tender, tender)
+        self.book.add_tender(tender)
+
+    async def cancel(self, tender_id: str) -> Cancellation:
+        """Withdraw an open tender the home posted; what already executed stays executed."""
+        self._require_running()
+        c = outgoing.cancellation(self.settings, self.book, tender_id, self.clock.now())
+        await self._enqueue(Outbound.CANCEL, c.id, codec.dumps(encode_cancellation(c)))
+        await self._db(self.ledger.add_tender_status, TenderStatus(tender_id, "withdrawn", c.sent))
+        self.book.withdraw(tender_id)
+        return c
+
+    async def send_delivery(self, delivery: Delivery) -> str:
+        """Report a closed metering interval's metered energy; returns the message id (one per
+        interval, so sending it again is a duplicate the retailer drops)."""
+        self._require_running()
+        message_id = outgoing.check_delivery(self.settings, delivery)
+        await self._enqueue(
+            Outbound.DELIVERY, message_id, codec.dumps(codec.encode_delivery(delivery, message_id))
+        )
+        return message_id
+
+    def metrics(self) -> dict[str, int]:
+        return self.counters.as_metrics()
+
+    # -- inbound ---------------------------------------------------------------------------
+
+    def _on_message(self, msg: Message) -> None:
+        # The connection generation goes with the message: an ack for a packet id of an older
+        # connection must not be sent on a newer one (the broker redelivers it there anyway).
+        self._inbox.put_nowait((msg, self.client.connects))
+
+    async def _inbox_loop(self) -> None:
+        while True:
+            msg, generation = await self._inbox.get()
+            await self._receiver.process(msg)
+            if self.client.connects == generation:
+                self.client.ack(msg)
+
+    async def _reply(self, report: ErrorReport) -> None:
+        await self._enqueue(Outbound.ERROR, report.id, codec.dumps(encode_error_report(report)))
+
+    # -- outbound --------------------------------------------------------------------------
+
+    def _require_running(self) -> None:
+        if not self._running:
+            raise LinkNotRunning("the retailer link is not running")
+
+    async def _enqueue(self, kind: Outbound, message_id: str, payload: str) -> None:
+        topic = self.topics.from_home(kind)
+        await self._db(self.outbox.enqueue, kind.value, message_id, topic, payload, self.clock.now())
+        self._wake.set()
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(fn, *args), COMMIT_TIMEOUT_S)
+        except TimeoutError as e:
+            raise LinkTimeout(f"local store took longer than {COMMIT_TIMEOUT_S:g} s") from e
+
+    async def _pump_loop(self) -> None:
+        delay_s = RETRY_MIN_S
+        while True:
+            self._wake.clear()
+            rows = await self._db(self.outbox.pending)
+            self.counters.pending = len(rows)
+            if not rows:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+                continue
+            try:
+                await self.client.wait_connected(IDLE_POLL_S)
+                for row in rows:
+                    self.counters.sent[row.kind] += 1
+                    await self._db(self.outbox.note_attempt, row.seq)
+                    await self.client.publish(
+                        row.topic, row.payload, qos=self.settings.qos, retain=row.retain
+                    )
+                    await self._db(self.outbox.mark_acked, row.seq, self.clock.now())
+                    self.counters.acked[row.kind] += 1
+                    self.counters.pending -= 1
+            except MqttError as e:
+                self.counters.publish_failures += 1
+                self._once.warn("publish", "outbox: %s; %d message(s) wait", e, self.counters.pending)
+                await self.clock.sleep(delay_s)
+                delay_s = min(RETRY_MAX_S, delay_s * 2)
+                continue
+            delay_s = RETRY_MIN_S
+            self._once.recovered("publish", "outbox: publishing again")
+
+    # -- heartbeat and housekeeping --------------------------------------------------------
+
+    async def _publish_heartbeat(self) -> None:
+        hb = Heartbeat(
+            party=self.settings.home_party,
+            state=self.state,
+            sent=self.clock.now(),
+            version=__version__,
+            outbox_pending=self.counters.pending,
+            rejected_in=self.counters.errors_out,
+        )
+        topic = self.topics.from_home(Outbound.HEARTBEAT)
+        await self.client.publish(topic, codec.dumps(encode_heartbeat(hb)), qos=1, retain=True)
+
+    async def _heartbeat_loop(self) -> None:
+        # Also right after every (re)connect, so the retained status is fresh at once.
+        sent_on = -1
+        next_due_s = self.clock.monotonic_s()
+        while True:
+            if self.client.connected and (
+                self.client.connects != sent_on or self.clock.monotonic_s() >= next_due_s
+            ):
+                try:
+                    await self._publish_heartbeat()
+                    sent_on = self.client.connects
+                    next_due_s = self.clock.monotonic_s() + self.settings.heartbeat_s
+                except MqttError as e:
+                    _log.debug("heartbeat not sent: %s", e)
+            await self.clock.sleep(min(HEARTBEAT_POLL_S, self.settings.heartbeat_s))
+
+    async def _housekeeping_loop(self) -> None:
+        while True:
+            await self.clock.sleep(HOUSEKEEPING_S)
+            await self._guard("housekeeping", self._housekeeping)
+
+    async def _housekeeping(self) -> None:
+        now = self.clock.now()
+        for t in self.book.prune(now):
+            if t.id in self._posted:
+                await self._db(self.ledger.add_tender_status, TenderStatus(t.id, "expired", t.expires))
+        await self._db(self.outbox.prune, now - OUTBOX_KEEP)
+
+    async def _guard(self, what: str, step: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await step()
+        except Exception as e:  # a failed round is retried next time; the task must live on
+            self._once.warn(what, "%s failed: %s", what, e)
+        else:
+            self._once.recovered(what, "%s works again", what)
+
+    # -- restart ---------------------------------------------------------------------------
+
+    async def _restore(self) -> None:
+        """Rebuild the book from the ledger and the outbox: offers still open, what the home
+        accepted or posted, executed quantities and recent spot prices."""
+        now = self.clock.now()
+        home = self.settings.home_party
+        sent = await self._db(self.outbox.rows)
+        withdrawn = {decode_cancellation(r.payload).tender_id for r in sent if r.kind == Outbound.CANCEL}
+        for row in (r for r in sent if r.kind == Outbound.TENDER):
+            try:
+                tender = codec.decode_tender(row.payload, self.settings.codec_context(None))
+            except CodecError as e:  # queued under another config (currency, caps): not ours to judge
+                _log.warning("outbox tender %s no longer decodes: %s", row.message_id, e)
+                continue
+            self._posted.add(tender.id)
+            # Queued but maybe not yet in the ledger when the agent stopped: make sure it is.
+            await self._db(self.ledger.add_posted_tender, tender)
+        for t in await self._db(self.ledger.received_tenders, now):
+            if not t.is_expired(now):
+                self.book.add_tender(t)
+        for t in await self._db(self.ledger.posted_tenders, now):
+            if not t.is_expired(now) and t.id not in withdrawn:
+                self.book.add_tender(t)
+        for tx in await self._db(self.ledger.transactions, now, None, home):
+            self.book.add_transaction(tx)
+        for s in await self._db(self.ledger.spot_prices, now - SPOT_KEEP):
+            self.book.set_spot(s)
+        for row in (r for r in sent if r.kind == Outbound.ACCEPT):
+            a = decode_acceptance(row.payload)
+            self.book.reserve(a.tender_id, a.id, a.quantity_kw)
+        self.counters.pending = await self._db(self.outbox.pending_count)
