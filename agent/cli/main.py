@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "cmd_ledger",
     "cmd_check_config",
     "cmd_probe",
+    "cmd_run",
     "cmd_plan",
 )
 

@@ -24,7 +24,7 @@ from agent.market.settlement import DEFAULT_READING_TOLERANCE, MeterReading, Set
 
 log = logging.getLogger(__name__)
 
-SendDelivery = Callable[[Delivery], Awaitable[None]]
+SendDelivery = Callable[[Delivery], Awaitable[object]]
 
 # Disk timeouts: SQLite with synchronous=FULL on an SD card can stall for a second or two.
 LEDGER_TIMEOUT_S = 10.0

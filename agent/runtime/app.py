@@ -1,0 +1,191 @@
+"""``hems run``: build every part from the config, run them under the supervisor, stop cleanly.
+
+Order of start: ledger → devices (links first) → retailer link → forecaster → planner →
+dispatcher → control cycle (and the web server slot). Order of stop is the reverse, with the
+dispatcher's safe state written before the devices are closed, so every output is left safe.
+systemd hears READY after the first good cycle, WATCHDOG from completed cycles, STOPPING first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from agent.clock import Clock
+from agent.config import Config
+from agent.dispatch import Dispatcher, DispatchSettings
+from agent.forecast import Forecaster, build_forecaster
+from agent.ledger import Ledger
+from agent.link import RetailerLink, build_link
+from agent.optimizer import Planner
+from agent.planning import devices_from_config, planned_devices, planner_shape
+from agent.runtime.cycle import DEFAULT_CYCLE_S, ControlCycle
+from agent.runtime.plan_phase import PlanPhase
+from agent.runtime.settler import Settler
+from agent.runtime.state import AgentState
+from agent.runtime.supervisor import Supervisor
+from agent.runtime.telemetry import start_all
+from agent.runtime.transact_phase import TransactPhase
+from agent.systemd import Notifier, Watchdog
+from agent.trading import TradingRules
+from drivers.assembly import add_brokers, build_devices
+from drivers.base import Device, DeviceContext, LinkPool, stop_all
+from drivers.mqtt.client import MqttClient
+from drivers.mqtt.factory import broker_key
+
+log = logging.getLogger(__name__)
+
+# Extra long-running tasks (the web server) get the running agent and run under the supervisor.
+ExtraTask = Callable[["RunningAgent"], Awaitable[None]]
+
+
+@dataclass
+class RunningAgent:
+    config: Config
+    clock: Clock
+    ledger: Ledger
+    devices: dict[str, Device]
+    ctx: DeviceContext
+    link: RetailerLink | None
+    forecaster: Forecaster
+    planner: Planner
+    dispatcher: Dispatcher
+    settler: Settler
+    cycle: ControlCycle
+    state: AgentState
+    supervisor: Supervisor
+    first_cycle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _mqtt_clients(config: Config, links: LinkPool) -> dict[str, MqttClient]:
+    def missing() -> MqttClient:
+        raise KeyError("broker not registered")  # add_brokers registered every configured one
+
+    return {name: links.get_or_create(broker_key(name), MqttClient, missing) for name in config.mqtt_brokers}
+
+
+async def build(
+    config: Config, clock: Clock, *, ctx: DeviceContext | None = None, cycle_s: float = DEFAULT_CYCLE_S
+) -> RunningAgent:
+    """Every part, built and started but for the supervised tasks (see :func:`serve`)."""
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    ledger = await asyncio.to_thread(
+        Ledger.open, config.state_dir, config.zone, home_party=config.party_id, clock=clock
+    )
+    ctx = ctx or DeviceContext(clock)
+    add_brokers(config, ctx)
+    if any(d.driver.type == "simulated" for d in config.devices.values()):
+        from drivers.simulated.home import prepare
+
+        prepare(config, ctx)
+    devices = build_devices(config, ctx)
+    clients = _mqtt_clients(config, ctx.links)
+    for client in clients.values():
+        await client.start()
+    await start_all(devices)
+    link = build_link(config, ledger, clock) if config.retailer is not None else None
+    if link is not None:
+        await link.start()
+    forecaster = build_forecaster(config, clock, mqtt_clients=clients)
+    await forecaster.start()
+    planner_devices = devices_from_config(config)
+    planner = Planner(planner_devices, *planner_shape(config))
+    dispatcher = Dispatcher(config, devices, clock, DispatchSettings(cycle_s=cycle_s))
+    settler = Settler(
+        ledger,
+        meter=config.meter_name,
+        party=config.party_id,
+        metering=config.metering_interval,
+        clock=clock,
+        send_delivery=link.send_delivery if link is not None else None,
+    )
+    state = AgentState(config.site.id, config.party_id, config.site.currency, clock.now())
+    planning = PlanPhase(
+        config=config,
+        clock=clock,
+        planner=planner,
+        devices=planner_devices,
+        forecaster=forecaster,
+        ledger=ledger,
+        link=link,
+    )
+    transact = TransactPhase(link, TradingRules.from_config(config)) if link is not None else None
+    supervisor = Supervisor(clock)
+    cycle = ControlCycle(
+        config=config,
+        clock=clock,
+        devices=devices,
+        dispatcher=dispatcher,
+        planning=planning,
+        transact=transact,
+        settler=settler,
+        forecaster=forecaster,
+        state=state,
+        roles=planned_devices(config),
+        cycle_s=cycle_s,
+    )
+    return RunningAgent(
+        config,
+        clock,
+        ledger,
+        devices,
+        ctx,
+        link,
+        forecaster,
+        planner,
+        dispatcher,
+        settler,
+        cycle,
+        state,
+        supervisor,
+    )
+
+
+async def shutdown(agent: RunningAgent) -> None:
+    """Safe states first, then close everything; each step bounded, none skipped for another's failure."""
+    agent.state.mode = "stopping"
+    await agent.supervisor.stop()
+    with contextlib.suppress(Exception):
+        report = await asyncio.wait_for(agent.dispatcher.safe_stop(), 15.0)
+        log.info("outputs in safe state: %s", ", ".join(sorted(report.devices)) or "none")
+    await stop_all(list(agent.devices.values()))
+    await agent.forecaster.stop()
+    if agent.link is not None:
+        with contextlib.suppress(Exception):
+            await agent.link.stop()
+    await agent.ctx.links.close_all()
+    await asyncio.to_thread(agent.ledger.close)
+
+
+async def serve(
+    agent: RunningAgent,
+    stop: asyncio.Event,
+    *,
+    notifier: Notifier | None = None,
+    extra: dict[str, ExtraTask] | None = None,
+) -> None:
+    """Run the supervised tasks until ``stop`` is set, then shut down."""
+    notifier = notifier or Notifier.from_environment()
+    watchdog = Watchdog(notifier)
+
+    def on_cycle() -> None:
+        if not agent.first_cycle.is_set():
+            agent.first_cycle.set()
+            notifier.ready(f"cycling every {agent.cycle.cycle_s:g} s")
+        watchdog.beat()
+
+    agent.cycle._on_cycle = on_cycle
+    agent.supervisor.add("cycle", agent.cycle.run)
+    if watchdog.enabled:
+        agent.supervisor.add("watchdog", watchdog.run)
+    for name, task in (extra or {}).items():
+        agent.supervisor.add(name, lambda task=task: task(agent))  # type: ignore[misc]
+    agent.supervisor.start()
+    try:
+        await stop.wait()
+    finally:
+        notifier.stopping("putting outputs in their safe state")
+        await shutdown(agent)

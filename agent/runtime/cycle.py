@@ -1,0 +1,192 @@
+"""The control cycle: one frozen snapshot, then the named phases plan → transact → dispatch → settle.
+
+Every ``cycle_s`` the devices are refreshed and read once into a :class:`Snapshot`; each phase
+works on that image. *plan* starts a background re-plan when one is due (never waited for);
+*transact* acts on each new plan once; *dispatch* turns the current step of the last good plan
+into device commands (or safe rules when there is none, the householder paused, or the
+telemetry is stale); *settle* stores meter counters and settles closed intervals. A failing
+phase is logged and the cycle goes on; the watchdog is fed only by completed cycles.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
+
+from agent.clock import Clock
+from agent.config import Config
+from agent.dispatch import Dispatcher, DispatchTarget, Snapshot, capture, target_from_setpoints
+from agent.errors import HemsError
+from agent.forecast import Forecaster
+from agent.planning import MeasuredState
+from agent.runtime.measure import IntervalAverager, measured_state
+from agent.runtime.plan_phase import PlanPhase
+from agent.runtime.settler import Settler
+from agent.runtime.state import AgentState
+from agent.runtime.telemetry import refresh_all
+from agent.runtime.transact_phase import TransactPhase
+from drivers.base import Device
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CYCLE_S = 10.0
+
+
+class ControlCycle:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        clock: Clock,
+        devices: Mapping[str, Device],
+        dispatcher: Dispatcher,
+        planning: PlanPhase,
+        transact: TransactPhase | None,
+        settler: Settler,
+        forecaster: Forecaster,
+        state: AgentState,
+        roles: Mapping[str, str],
+        cycle_s: float = DEFAULT_CYCLE_S,
+        on_cycle: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.devices = devices
+        self.dispatcher = dispatcher
+        self.planning = planning
+        self.transact = transact
+        self.settler = settler
+        self.forecaster = forecaster
+        self.state = state
+        self.roles = roles
+        self.cycle_s = cycle_s
+        self._on_cycle = on_cycle
+        self._averager = IntervalAverager(config, config.meter_name, config.metering_interval)
+        self.overrides_version = 0
+
+    async def run(self) -> None:
+        while True:
+            started_s = self.clock.monotonic_s()
+            await self.run_once()
+            await self.clock.sleep(max(0.0, self.cycle_s - (self.clock.monotonic_s() - started_s)))
+
+    async def run_once(self) -> None:
+        wall0 = time.perf_counter()
+        now = self.clock.now()
+        failures = await refresh_all(self.devices)
+        snapshot = capture(self.devices, self.clock)
+        measured = self._measured(snapshot)
+        await self._phase("plan", self._plan(now, measured))
+        await self._phase("transact", self._transact(now))
+        await self._phase("dispatch", self._dispatch(snapshot, now))
+        await self._phase("settle", self._settle(snapshot))
+        self._publish(snapshot, failures, (time.perf_counter() - wall0) * 1000.0)
+        if self._on_cycle is not None:
+            self._on_cycle()
+
+    async def _phase(self, name: str, step: object) -> None:
+        try:
+            await step  # type: ignore[misc]
+        except HemsError as e:
+            self.state.counters[f"phase_errors_{name}"] += 1
+            log.warning("%s phase failed: %s", name, e)
+
+    def _measured(self, snapshot: Snapshot) -> MeasuredState:
+        measured = measured_state(snapshot, self.config, self.roles)
+        o = self.state.overrides
+        ev = self.roles.get("ev")
+        if ev is not None and (o.ev_departure is not None or o.ev_target_soc is not None):
+            charger = self.config.devices[ev]
+            target_kwh = None
+            if o.ev_target_soc is not None and hasattr(charger, "battery_kwh"):
+                target_kwh = o.ev_target_soc * float(charger.battery_kwh)
+            measured = replace(measured, ev_departure=o.ev_departure, ev_target_kwh=target_kwh)
+        return measured
+
+    async def _plan(self, now: datetime, measured: MeasuredState) -> None:
+        if self.state.overrides.paused:
+            return
+        reason = self.planning.due(now, measured, self.overrides_version)
+        if reason is not None:
+            self.state.timing.last_plan_reason = reason
+            self.planning.start(reason, measured, self.overrides_version)
+
+    async def _transact(self, now: datetime) -> None:
+        record = self.planning.current
+        if self.transact is None or record is None or self.state.overrides.paused:
+            return
+        await self.transact.run(record, self.planning.version, now)
+
+    def _target(self, now: datetime) -> tuple[DispatchTarget | None, str]:
+        if self.state.overrides.paused:
+            return None, "optimizer paused by the householder"
+        record = self.planning.current
+        if record is None:
+            return None, self.planning.last_error or "no plan yet"
+        idx = record.index_at(now)
+        if idx is None:
+            return None, "the last good plan has run out"
+        setpoints = record.plan.setpoints(idx)
+        pv_kw = float(record.forecasts.pv_kw[idx]) if len(record.forecasts.pv_kw) > idx else None
+        return target_from_setpoints(setpoints, self.config, pv_forecast_kw=pv_kw), ""
+
+    async def _dispatch(self, snapshot: Snapshot, now: datetime) -> None:
+        target, reason = self._target(now)
+        report = await self.dispatcher.dispatch(target, snapshot, no_plan_reason=reason or "no valid plan")
+        self.state.dispatch = report.to_json()
+        if self.state.overrides.paused:
+            self.state.mode = "paused"
+        elif target is None or report.safe_devices:
+            self.state.mode = "safe"
+        else:
+            self.state.mode = "optimising"
+
+    async def _settle(self, snapshot: Snapshot) -> None:
+        await self.settler.record(snapshot)
+        unmeasured_kw = 0.0
+        record = self.planning.current
+        idx = record.index_at(snapshot.taken_at) if record is not None else None
+        if record is not None and idx is not None and "heat_pump_kw" in record.plan.series:
+            unmeasured_kw = float(record.plan.series["heat_pump_kw"][idx])
+        closed = self._averager.add(snapshot, unmeasured_kw)
+        if closed is not None:
+            self.forecaster.observe(closed.interval, base_load_kw=closed.base_load_kw, pv_kw=closed.pv_kw)
+        settled = await self.settler.settle_due()
+        self.state.counters["settlements"] += len(settled)
+
+    def _publish(self, snapshot: Snapshot, failures: Mapping[str, str], cycle_ms: float) -> None:
+        s = self.state
+        s.timing.cycles += 1
+        s.timing.last_cycle_ms = cycle_ms
+        s.timing.plans = self.planning.plans
+        s.timing.plan_failures = self.planning.failures
+        s.timing.last_plan_ms = self.planning.last_solve_ms
+        s.timing.last_plan_error = self.planning.last_error
+        record = self.planning.current
+        if record is not None:
+            s.timing.last_plan_at = record.made_at
+            s.plan = record.plan.to_json()
+            s.plan_intervals = [i.start.isoformat() for i in record.built.intervals]
+            s.forecast = record.forecasts.to_dict()
+        s.snapshot = snapshot.to_json()
+        s.devices = {name: d.health.snapshot().to_dict() for name, d in self.devices.items()}
+        s.counters["refresh_failures"] += len(failures)
+        if self.transact is not None:
+            s.trading = {"last": self.transact.last.to_json(), "totals": dict(self.transact.totals)}
+        s.settlement = {
+            "waiting": self.settler.deferred_reason,
+            "estimated_readings": self.settler.estimated_readings,
+            "recent": [
+                {
+                    "interval": x.interval.start.isoformat(),
+                    "net_kwh": str(x.net_kwh),
+                    "deviation_kwh": str(x.deviation_kwh),
+                    "amount": str(x.amount),
+                    "flags": list(x.flags),
+                }
+                for x in self.settler.settled[-12:]
+            ],
+        }

@@ -1,0 +1,204 @@
+"""The *plan* phase: decide when to re-plan, and plan in the background.
+
+A re-plan is due when there is no plan yet, when the tender book changed, when a new metering
+interval began (so at least once per interval), when the householder changed an override, or
+when a measured state left the plan by more than its threshold. The solve runs in a worker
+thread as a background task with a timeout: the cycle never waits for it, and dispatch keeps
+using the last good plan (or safe rules) meanwhile. A failed plan is counted, kept as the reason,
+and retried after a pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from agent.clock import Clock
+from agent.config import Config
+from agent.errors import HemsError
+from agent.forecast import Forecaster, Forecasts
+from agent.ledger import Ledger
+from agent.link import RetailerLink
+from agent.market.intervals import Interval, containing, intervals_between
+from agent.market.records import SpotPrice, Tender
+from agent.optimizer import Devices, Plan, Planner
+from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon
+
+log = logging.getLogger(__name__)
+
+# A plan of 24 h at 5 min solves in tens of milliseconds; bid curves add a few hundred. A plan
+# still running after this long is abandoned (its thread finishes on its own, unused).
+PLAN_TIMEOUT_S = 30.0
+RETRY_AFTER_FAILURE_S = 30.0
+# Departures from the plan that call for a new one.
+SOC_DEVIATION = 0.05  # fraction of capacity
+INDOOR_DEVIATION_C = 0.5
+TANK_DEVIATION_C = 3.0
+BID_INTERVALS = 4
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    plan: Plan
+    built: BuiltInputs
+    forecasts: Forecasts
+    made_at: datetime
+    reason: str
+
+    @property
+    def first(self) -> Interval:
+        return self.built.intervals[0]
+
+    def index_at(self, now: datetime) -> int | None:
+        """The plan step holding ``now``, or None when the plan does not reach it."""
+        for i, interval in enumerate(self.built.intervals):
+            if interval.contains(now):
+                return i
+        return None
+
+
+class PlanPhase:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        clock: Clock,
+        planner: Planner,
+        devices: Devices,
+        forecaster: Forecaster,
+        ledger: Ledger,
+        link: RetailerLink | None,
+        bid_intervals: int = BID_INTERVALS,
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._planner = planner
+        self._devices = devices
+        self._forecaster = forecaster
+        self._ledger = ledger
+        self._link = link
+        self._bid_intervals = bid_intervals
+        self.current: PlanRecord | None = None
+        self.version = 0  # bumps with every good plan (the transact phase follows it)
+        self.plans = 0
+        self.failures = 0
+        self.last_error: str | None = None
+        self.last_solve_ms = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._seen_book = -1
+        self._seen_interval: Interval | None = None
+        self._seen_overrides = -1
+        self._failed_at_s: float | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def due(self, now: datetime, state: MeasuredState, overrides_version: int) -> str | None:
+        """Why a re-plan is due now, or None."""
+        if self.running:
+            return None
+        if (
+            self._failed_at_s is not None
+            and self._clock.monotonic_s() - self._failed_at_s < RETRY_AFTER_FAILURE_S
+        ):
+            return None
+        if self.current is None:
+            return "first plan" if self._failed_at_s is None else "retry after a failed plan"
+        if self._link is not None and self._link.book.version != self._seen_book:
+            return "tenders changed"
+        interval = containing(now, self._config.metering_interval, self._config.zone)
+        if interval != self._seen_interval:
+            return "new metering interval"
+        if overrides_version != self._seen_overrides:
+            return "householder changed a setting"
+        return self._departure(now, state)
+
+    def _departure(self, now: datetime, state: MeasuredState) -> str | None:
+        assert self.current is not None
+        idx = self.current.index_at(now)
+        if idx is None:
+            return "plan ran out"
+        if idx == 0:
+            return None
+        series = self.current.plan.series
+        battery = self._devices.battery
+        if battery is not None and state.battery_soc is not None and "battery_kwh" in series:
+            planned_soc = float(series["battery_kwh"][idx - 1]) / battery.capacity_kwh
+            if abs(planned_soc - state.battery_soc) > SOC_DEVIATION:
+                return f"battery SoC {state.battery_soc:.2f} left the plan ({planned_soc:.2f})"
+        if state.indoor_c is not None and "indoor_c" in series:
+            planned = float(series["indoor_c"][idx - 1])
+            if abs(planned - state.indoor_c) > INDOOR_DEVIATION_C:
+                return f"indoor {state.indoor_c:.1f} °C left the plan ({planned:.1f} °C)"
+        if state.tank_c is not None and "tank_c" in series:
+            planned = float(series["tank_c"][idx - 1])
+            if abs(planned - state.tank_c) > TANK_DEVIATION_C:
+                return f"tank {state.tank_c:.1f} °C left the plan ({planned:.1f} °C)"
+        return None
+
+    def start(self, reason: str, state: MeasuredState, overrides_version: int) -> None:
+        now = self._clock.now()
+        self._seen_book = self._link.book.version if self._link is not None else 0
+        self._seen_interval = containing(now, self._config.metering_interval, self._config.zone)
+        self._seen_overrides = overrides_version
+        self._task = asyncio.create_task(self._run(reason, state, now), name="plan")
+
+    async def _run(self, reason: str, state: MeasuredState, now: datetime) -> None:
+        started_s = self._clock.monotonic_s()
+        try:
+            record = await asyncio.wait_for(self._plan(reason, state, now), PLAN_TIMEOUT_S)
+        except (HemsError, TimeoutError, ValueError) as e:
+            self.failures += 1
+            text = f"{type(e).__name__}: {e}"
+            if text != self.last_error:
+                log.warning("plan failed (%s); dispatch keeps the last good plan or safe rules", text)
+            self.last_error = text
+            self._failed_at_s = self._clock.monotonic_s()
+            return
+        if self.last_error is not None:
+            log.info("planning recovered")
+        self.last_error = None
+        self._failed_at_s = None
+        self.last_solve_ms = (self._clock.monotonic_s() - started_s) * 1000.0
+        self.current = record
+        self.plans += 1
+        self.version += 1
+
+    async def _plan(self, reason: str, state: MeasuredState, now: datetime) -> PlanRecord:
+        intervals = plan_horizon(self._config, now)
+        metering = intervals_between(
+            intervals[0].start_utc, intervals[-1].end_utc, self._config.metering_interval, self._config.zone
+        )
+        positions = await asyncio.to_thread(self._ledger.positions, metering, self._config.party_id)
+        tenders: list[Tender] = []
+        open_kw: dict[str, Decimal] = {}
+        spot: list[SpotPrice] = []
+        if self._link is not None:
+            book = self._link.book.snapshot(now)
+            for offer in (*book.offers, *book.transport):
+                tenders.append(offer.tender)
+                open_kw[offer.tender.id] = offer.available_kw
+            spot = list(book.spot)
+        forecasts = self._forecaster.forecast(now, list(intervals))
+        built = build_inputs(
+            self._config,
+            self._devices,
+            now,
+            tenders=tenders,
+            forecasts=forecasts,
+            state=state,
+            positions_kw=dict(zip(metering, positions, strict=True)),
+            open_kw=open_kw,
+            spot=spot,
+        )
+        elapsed = None
+        if self.current is not None:
+            elapsed = max(0, self.current.index_at(intervals[0].start_utc) or 0)
+        plan = await self._planner.plan_async(
+            built.inputs, elapsed_intervals=elapsed, bid_intervals=self._bid_intervals
+        )
+        return PlanRecord(plan, built, forecasts, now, reason)
