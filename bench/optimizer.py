@@ -6,7 +6,9 @@ each time one interval later with new prices, forecasts and EV sessions. Times a
 the whole ``Planner.plan`` call (filling the numbers, solving, checking the plan). The objective
 gap and the worst constraint violation are measured against cvxpy + Clarabel at 1e-8 on a few of
 the re-plans (the reference takes seconds), after all timing. ``peak_rss_mb`` is the process peak
-before the reference is imported; ``peak_rss_mb_with_reference`` after it.
+before the reference is imported; ``peak_rss_mb_with_reference`` after it. ``bid_curve_ms`` is
+the extra time of pricing bid curves for the next 4 intervals at the 6 default prices each, and
+``bid_curve_probe_solves`` how many probe solves that took (24 without the bisection shortcut).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from agent.optimizer import Planner, synthetic
 
+BID_INTERVALS = 4
 CASES = (("24h@5min", 288, 5 / 60), ("48h@15min", 192, 0.25), ("24h@1h", 24, 1.0))
 
 
@@ -41,6 +44,7 @@ def run_case(name: str, horizon: int, dt_h: float, replans: int, references: int
         violation = max(violation, plan.solver.max_violation)
         if k in check_at:
             costs[k] = plan.total_cost
+    bid_ms, probes = bid_curves(planner, horizon, dt_h, replans)
     return {
         "name": name,
         "intervals": horizon,
@@ -50,7 +54,26 @@ def run_case(name: str, horizon: int, dt_h: float, replans: int, references: int
         "resolve_ms_p90": round(float(np.percentile(times, 90)), 2),
         "objective_rel_gap": costs,  # filled in by reference_gaps once every case is timed
         "max_violation": float(f"{violation:.3g}"),
+        "bid_curve_ms": bid_ms,
+        "bid_curve_probe_solves": probes,
     }
+
+
+def bid_curves(planner: Planner, horizon: int, dt_h: float, after: int, runs: int = 5) -> tuple[float, float]:
+    """Median extra time of a re-plan that also prices BID_INTERVALS bid curves, and the probe
+    solves that took (at most one per price point: 6 by default)."""
+    extra, solves = [], []
+    for k in range(after + 1, after + 1 + runs):
+        inputs = synthetic.inputs(horizon, dt_h, k, k)
+        t0 = time.perf_counter()
+        planner.plan(inputs, elapsed_intervals=1)
+        plain = time.perf_counter() - t0
+        before = planner.probe_solves
+        t1 = time.perf_counter()
+        planner.plan(inputs, elapsed_intervals=0, bid_intervals=BID_INTERVALS)
+        extra.append((time.perf_counter() - t1 - plain) * 1e3)
+        solves.append(planner.probe_solves - before)
+    return round(statistics.median(extra), 2), statistics.median(solves)
 
 
 def reference_gaps(case: dict[str, Any], horizon: int, dt_h: float) -> None:

@@ -138,7 +138,7 @@ class BatteryTerm:
             end[-1] = -inp.terminal_value_per_kwh * sign
             n.cost(v, end)
 
-    def series(self, x: dict[str, Vec]) -> dict[str, Vec]:
+    def series(self, x: dict[str, Vec], inputs: PlanInputs) -> dict[str, Vec]:
         return {
             "battery_kw": x["bat_ch"] - x["bat_dis"],
             "battery_charge_kw": x["bat_ch"],

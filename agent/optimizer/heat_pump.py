@@ -127,7 +127,7 @@ class HeatPumpTerm:
         n.cost("hp_hot", penalties.COMFORT_BAND_PER_K_H * dt)
         n.cost("hp_z", -2.0 * p.comfort_weight_per_k2h * dt * inp.target_c)
 
-    def series(self, x: dict[str, Vec]) -> dict[str, Vec]:
+    def series(self, x: dict[str, Vec], inputs: PlanInputs) -> dict[str, Vec]:
         indoor = sum((sign * x[v] for v, sign in INDOOR.items()), np.zeros(self.horizon))
         return {"heat_pump_kw": x["hp_kw"], "indoor_c": indoor}
 

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 DEFAULT_BID_OFFSETS_PER_KWH: tuple[float, ...] = (-0.1, -0.05, -0.02, 0.02, 0.05, 0.1)
 # Largest row violation (kW, kWh or K) a plan may carry; the dispatcher works to 0.01 kW anyway.
 DEFAULT_TOL = 1e-3
+# Bid quantities are truncated toward zero to this many steps per kW (0.1 W).
+BID_QUANTUM_PER_KW = 1e4
 
 
 class Planner:
@@ -53,6 +55,7 @@ class Planner:
         self._reference: Any = None  # ReferenceBackend, imported on first use (cvxpy is heavy)
         _, self._a, self._a_pos = self.model.structure.matrices()
         self._last: tuple[Vec, Vec] | None = None
+        self.probe_solves = 0  # bid-curve probe solves so far (the benchmark reports them)
         self._lock = threading.Lock()
 
     @property
@@ -115,9 +118,9 @@ class Planner:
             raise PlanCheckError(problems)
 
     # -- internals --------------------------------------------------------------------------------
-    def _solve(self, n: Numbers, warm: tuple[Vec, Vec] | None) -> RawSolution:
+    def _solve(self, n: Numbers, warm: tuple[Vec, Vec] | None, *, precise: bool = False) -> RawSolution:
         if self._piqp is not None:
-            return self._piqp.solve(n)
+            return self._piqp.solve(n, precise=precise)
         assert self._osqp is not None
         return self._osqp.solve(n, warm)
 
@@ -164,22 +167,59 @@ class Planner:
     def _bids(
         self, n: Numbers, base: RawSolution, plan: Plan, count: int, offsets: Sequence[float]
     ) -> tuple[BidCurve, ...]:
+        return tuple(
+            BidCurve(t, self._curve(n, base, t, float(plan.marginal_value_per_kwh[t]), offsets))
+            for t in range(min(count, self.model.horizon))
+        )
+
+    def _curve(
+        self, n: Numbers, base: RawSolution, t: int, mv: float, offsets: Sequence[float]
+    ) -> tuple[BidPoint, ...]:
+        """Probe interval ``t`` at ``mv + offset`` for each offset, one solve per price at most.
+
+        The quantity never rises with the price (convexity), so a price whose neighbours on both
+        sides got the same quantity gets it too, without a solve: probes go outermost first on each
+        side of the marginal value, then bisect only where the quantities differ.
+        """
+        prices = sorted({round(mv + o, 6) for o in offsets})
+        found: dict[int, float] = {}
+
+        def bisect(idx: list[int]) -> None:
+            for i in sorted({idx[0], idx[-1]} - found.keys()):
+                qty = self._probe(n, base, t, prices[i])
+                if qty is not None:
+                    found[i] = qty
+            inner = idx[1:-1]
+            if not inner:
+                return
+            lo, hi = found.get(idx[0]), found.get(idx[-1])
+            if lo is not None and lo == hi:
+                found.update(dict.fromkeys(inner, lo))
+                return
+            mid = len(idx) // 2
+            bisect(idx[: mid + 1])
+            bisect(idx[mid:])
+
+        below = [i for i, p in enumerate(prices) if p < mv]
+        above = [i for i, p in enumerate(prices) if p >= mv]
+        for side in (below, above):
+            if side:
+                bisect(side)
+        return tuple(BidPoint(prices[i], found[i]) for i in sorted(found))
+
+    def _probe(self, n: Numbers, base: RawSolution, t: int, price: float) -> float | None:
+        """kW the home would trade on top of its plan in interval ``t`` if it could at ``price``."""
         s, dt = self.model.structure, self.model.dt_h
         xb, xs = s.vslice("x_buy"), s.vslice("x_sell")
-        curves = []
-        for t in range(min(count, self.model.horizon)):
-            mv = float(plan.marginal_value_per_kwh[t])
-            points = []
-            for price in sorted(mv + o for o in offsets):
-                probe = Numbers(s, n.q.copy(), n.lo, n.hi, n.coef)
-                probe.q[xb.start + t] = price * dt
-                probe.q[xs.start + t] = -price * dt
-                try:
-                    raw = self._solve(probe, (base.x, base.y))
-                except OptimizerError:
-                    log.debug("bid probe at t=%d price=%.4f failed", t, price, exc_info=True)
-                    continue
-                qty = float(raw.x[xb.start + t] - raw.x[xs.start + t])
-                points.append(BidPoint(round(price, 6), round(qty, 4)))
-            curves.append(BidCurve(t, tuple(points)))
-        return tuple(curves)
+        probe = Numbers(s, n.q.copy(), n.lo, n.hi, n.coef)
+        probe.q[xb.start + t] = price * dt
+        probe.q[xs.start + t] = -price * dt
+        self.probe_solves += 1
+        try:
+            raw = self._solve(probe, (base.x, base.y), precise=True)
+        except OptimizerError:
+            log.debug("bid probe at t=%d price=%.4f failed", t, price, exc_info=True)
+            return None
+        qty = float(raw.x[xb.start + t] - raw.x[xs.start + t])
+        # Toward zero at 0.1 W: a tender for a hair more than the optimum could cross a price step.
+        return float(np.trunc(qty * BID_QUANTUM_PER_KW) / BID_QUANTUM_PER_KW)

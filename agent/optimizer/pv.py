@@ -35,7 +35,7 @@ class PvTerm:
     def fill(self, n: Numbers, inputs: PlanInputs) -> None:
         n.bounds("pv_curt", 0.0, inputs.pv_kw)
 
-    def series(self, x: dict[str, Vec]) -> dict[str, Vec]:
+    def series(self, x: dict[str, Vec], inputs: PlanInputs) -> dict[str, Vec]:
         return {"pv_curtail_kw": x["pv_curt"]}
 
     def costs(self, ser: dict[str, Vec], inputs: PlanInputs) -> dict[str, float]:

@@ -113,7 +113,7 @@ class WaterHeaterTerm:
         n.cost("wh_cold", penalties.TANK_BAND_PER_K_H * dt)
         n.cost("wh_hot", penalties.TANK_BAND_PER_K_H * dt)
 
-    def series(self, x: dict[str, Vec]) -> dict[str, Vec]:
+    def series(self, x: dict[str, Vec], inputs: PlanInputs) -> dict[str, Vec]:
         tank = sum((sign * x[v] for v, sign in TANK.items()), np.zeros(self.horizon))
         return {"water_heater_kw": x["wh_kw"], "tank_c": tank}
 

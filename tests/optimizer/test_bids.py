@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -51,3 +52,25 @@ def test_bid_curves_fall_with_price() -> None:
         assert prices == sorted(prices)
         assert np.all(np.diff(qty) <= 1e-3), qty
         assert qty[0] >= 0 >= qty[-1]  # below the marginal value it buys, above it sells
+
+
+def test_skipped_probes_agree_with_probing_every_price() -> None:
+    # Guards the bisection in Planner._curve: a price it fills in without a solve must get the
+    # quantity a solve at that price gives.
+    fine = (-0.2, -0.1, -0.05, -0.03, -0.02, -0.01, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2)
+    skipped = 0
+    for seed in (3, 11):
+        inputs = synthetic.inputs(T_N, DT_H, seed, seed)
+        before = PLANNER.probe_solves
+        plan = PLANNER.plan(inputs, elapsed_intervals=None, bid_intervals=2, bid_offsets_per_kwh=fine)
+        solves = PLANNER.probe_solves - before
+        n = PLANNER.model.numbers(inputs)
+        base = PLANNER._solve(n, None)
+        for curve in plan.bids:
+            assert len(curve.points) == len(fine)
+            for point in curve.points:
+                exact = PLANNER._probe(n, base, curve.interval, point.price_per_kwh)
+                assert exact is not None
+                assert point.quantity_kw == pytest.approx(exact, abs=1.5e-4)  # one 0.1 W truncation step
+        skipped += 2 * len(fine) - solves
+    assert skipped > 0  # the shortcut is taken on this data, so the comparison above tests it
