@@ -32,6 +32,12 @@ class FailingLedger(Ledger):
         return super().add_received_tender(t)
 
 
+def open_failing(state: Path, clock: Clock) -> FailingLedger:
+    ledger = FailingLedger.open(state, h.BERLIN, home_party=h.HOME, clock=clock)
+    assert isinstance(ledger, FailingLedger)
+    return ledger
+
+
 async def test_broker_restart_loses_nothing_in_either_direction(
     make_link: LinkFactory, retailer: ScriptedRetailer, broker: MosquittoBroker, clock: Clock
 ) -> None:
@@ -102,7 +108,7 @@ async def test_message_whose_ledger_write_failed_is_redelivered(
     make_link: LinkFactory, retailer: ScriptedRetailer, clock: Clock, tmp_path: Path
 ) -> None:
     state = tmp_path / "state"
-    failing = FailingLedger.open(state, h.BERLIN, home_party=h.HOME, clock=clock)
+    failing = open_failing(state, clock)
     first = await make_link(state_dir=state, ledger=failing)
     offer = h.tender(clock.now())
     retailer.publish("tender", h.tender_json(offer))
@@ -122,7 +128,7 @@ async def test_ledger_recovers_in_place_then_the_message_is_acknowledged_once(
     make_link: LinkFactory, retailer: ScriptedRetailer, clock: Clock, tmp_path: Path
 ) -> None:
     state = tmp_path / "state"
-    failing = FailingLedger.open(state, h.BERLIN, home_party=h.HOME, clock=clock)
+    failing = open_failing(state, clock)
     first = await make_link(state_dir=state, ledger=failing)
     offer = h.tender(clock.now())
     retailer.publish("tender", h.tender_json(offer))
