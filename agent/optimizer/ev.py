@@ -21,7 +21,7 @@ before departure, so the plan keeps the target reachable without charging early 
 
 Why the top-up instead of a row ``e + short >= target``: every constraint stays an equality or a
 box, and restarting the chain through ``link`` instead of an arrival-jump variable saves one
-variable per interval; together about 8 % of the solve time of the whole home.
+variable per interval; together about 9 % of the solve time of the whole home (docs/optimizer.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The hot path: the QP handed straight to OSQP, set up once, then updated and warm-started.
+"""The optional OSQP back end: the QP handed straight to OSQP, set up once, updated, warm-started.
+
+Not the default: on this problem OSQP needs thousands of iterations for the accuracy the plan
+needs (docs/optimizer.md has the measurements); ``Planner(backend="osqp")`` selects it.
 
 cvxpy's canonicalisation costs more than the solve itself for a day at 5-minute steps, so the
 matrices come from :class:`~agent.optimizer.structure.Structure` with a fixed sparsity pattern:

@@ -1,11 +1,12 @@
 """The hot path: the declared QP handed straight to PIQP (a proximal interior-point solver).
 
 Why not OSQP (ADMM)? On this problem, long storage chains with mostly linear costs, OSQP needs
-thousands of iterations to reach 1e-5 and its polishing fails on the degenerate LP parts; an
-interior-point method reaches 1e-8 in about 20 iterations of one sparse LDL factorisation each,
-which is ~15 ms for a day at 5-minute steps. Interior-point methods gain little from a warm
-start, so each re-plan starts fresh; the structure (and PIQP's symbolic factorisation) is reused
-and a re-plan only updates vectors (and A's values when a COP changes).
+thousands of iterations (hundreds of ms) to reach the 0.05 % objective gap even warm-started from
+the shifted previous solution, and its polishing fails on the degenerate LP parts (measurements
+in docs/optimizer.md). An interior-point method reaches 1e-6 in about 20 iterations of one sparse
+LDL' factorisation each: ~15 ms for a day at 5-minute steps. Interior-point methods gain little
+from a warm start, so each re-plan starts fresh; the structure, PIQP's symbolic factorisation and
+its scaling are reused, and a re-plan only updates vectors (and A's values when a COP changes).
 
 Rows are split the way PIQP wants them: ``bound:*`` rows become the box ``x_l <= x <= x_u``,
 equality rows ``A x = b``, the rest ``h_l <= G x <= h_u``. Duals are returned in the OSQP

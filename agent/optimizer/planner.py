@@ -40,7 +40,7 @@ class Planner:
         piqp_settings: PiqpSettings | None = None, osqp_settings: OsqpSettings | None = None,
     ) -> None:  # fmt: skip
         """``backend``: "piqp" (interior point, the default: exact and fast) or "osqp" (ADMM,
-        warm-started from the shifted previous plan; fine for small problems, see piqp_backend)."""
+        warm-started from the shifted previous plan; slow on long horizons, see docs/optimizer.md)."""
         self.model = Model(devices, horizon, dt_h)
         self.tol = tol
         self.backend = backend
