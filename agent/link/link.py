@@ -25,7 +25,7 @@ from agent import __version__
 from agent.clock import Clock
 from agent.ledger import Ledger, TenderStatus
 from agent.link import outgoing
-from agent.link.book import SPOT_KEEP, TenderBook
+from agent.link.book import TenderBook
 from agent.link.counters import LinkCounters, OnceLog
 from agent.link.errors import LinkNotRunning, LinkTimeout
 from agent.link.inbound import COMMIT_TIMEOUT_S, Receiver
@@ -35,18 +35,16 @@ from agent.link.messages import (
     ErrorReport,
     Heartbeat,
     LinkState,
-    decode_acceptance,
-    decode_cancellation,
     encode_acceptance,
     encode_cancellation,
     encode_error_report,
     encode_heartbeat,
 )
 from agent.link.outbox import Outbox
+from agent.link.restore import remember
 from agent.link.settings import LinkSettings
 from agent.link.topics import Outbound, Topics
 from agent.market import codec
-from agent.market.errors import CodecError
 from agent.market.records import Delivery, Tender
 from drivers.mqtt.client import Message, MqttClient
 from drivers.mqtt.errors import MqttError
@@ -323,32 +321,7 @@ class RetailerLink:
     # -- restart ---------------------------------------------------------------------------
 
     async def _restore(self) -> None:
-        """Rebuild the book from the ledger and the outbox: offers still open, what the home
-        accepted or posted, executed quantities and recent spot prices."""
-        now = self.clock.now()
-        home = self.settings.home_party
-        sent = await self._db(self.outbox.rows)
-        withdrawn = {decode_cancellation(r.payload).tender_id for r in sent if r.kind == Outbound.CANCEL}
-        for row in (r for r in sent if r.kind == Outbound.TENDER):
-            try:
-                tender = codec.decode_tender(row.payload, self.settings.codec_context(None))
-            except CodecError as e:  # queued under another config (currency, caps): not ours to judge
-                _log.warning("outbox tender %s no longer decodes: %s", row.message_id, e)
-                continue
-            self._posted.add(tender.id)
-            # Queued but maybe not yet in the ledger when the agent stopped: make sure it is.
-            await self._db(self.ledger.add_posted_tender, tender)
-        for t in await self._db(self.ledger.received_tenders, now):
-            if not t.is_expired(now):
-                self.book.add_tender(t)
-        for t in await self._db(self.ledger.posted_tenders, now):
-            if not t.is_expired(now) and t.id not in withdrawn:
-                self.book.add_tender(t)
-        for tx in await self._db(self.ledger.transactions, now, None, home):
-            self.book.add_transaction(tx)
-        for s in await self._db(self.ledger.spot_prices, now - SPOT_KEEP):
-            self.book.set_spot(s)
-        for row in (r for r in sent if r.kind == Outbound.ACCEPT):
-            a = decode_acceptance(row.payload)
-            self.book.reserve(a.tender_id, a.id, a.quantity_kw)
-        self.counters.pending = await self._db(self.outbox.pending_count)
+        state = await self._db(remember, self.settings, self.outbox, self.ledger, self.clock.now())
+        state.into(self.book)
+        self._posted |= state.posted_ids
+        self.counters.pending = state.pending

@@ -185,7 +185,7 @@ async def test_heartbeat_retained_and_offline_on_stop(
     finally:
         late.close()
     await link.stop()
-    status = await retailer.wait_for("status", lambda r: r[-1].payload == b"offline")
+    status = await retailer.wait_for("status", lambda r: bool(r) and r[-1].payload == b"offline")
     assert status[-1].payload == b"offline"
     assert decode_heartbeat(retailer.received("heartbeat")[-1].payload).state is LinkState.STOPPED
     with pytest.raises(LinkNotRunning):
@@ -196,11 +196,11 @@ async def test_last_will_says_offline_when_the_connection_dies(
     make_link: LinkFactory, retailer: ScriptedRetailer
 ) -> None:
     link = await make_link()
-    await retailer.wait_for("status", lambda r: r[-1].payload == b"online")
+    await retailer.wait_for("status", lambda r: bool(r) and r[-1].payload == b"online")
     # Fault injection: the TCP connection dies without a DISCONNECT (power cut, cable pulled).
     sock = link.client._paho.socket()
     assert isinstance(sock, socket.socket)
     sock.shutdown(socket.SHUT_RDWR)
     await retailer.wait_for("status", lambda r: any(x.payload == b"offline" for x in r))
     # ... and the link comes back by itself.
-    await retailer.wait_for("status", lambda r: r[-1].payload == b"online")
+    await retailer.wait_for("status", lambda r: bool(r) and r[-1].payload == b"online")
