@@ -123,14 +123,18 @@ class RetailerLink:
             self._tasks.append(asyncio.create_task(coro, name=f"retailer-link-{name}"))
 
     async def wait_connected(self, timeout_s: float) -> None:
-        """Return once connected and subscribed; an MQTT error (a timeout) otherwise.
+        """Return once connected and subscribed; :class:`LinkTimeout` otherwise (the link keeps
+        trying in the background either way).
 
         The subscription goes out right after CONNACK; the heartbeat published here comes after
         it on the same connection, so its PUBACK means the broker has the subscription too.
         """
-        async with asyncio.timeout(timeout_s):
-            await self.client.wait_connected(timeout_s)
-            await self._publish_heartbeat()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self.client.wait_connected(timeout_s)
+                await self._publish_heartbeat()
+        except (TimeoutError, MqttError) as e:
+            raise LinkTimeout(f"retailer link not connected within {timeout_s:g} s: {e}") from e
 
     async def stop(self) -> None:
         """Stop the tasks (an unfinished inbound message stays unacknowledged), say offline, close
@@ -243,7 +247,7 @@ class RetailerLink:
         while True:
             self._wake.clear()
             rows = await self._db(self.outbox.pending)
-            self.counters.pending = len(rows)
+            self.counters.pending = await self._db(self.outbox.pending_count)
             if not rows:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
