@@ -30,6 +30,10 @@ def cross_check(data: Any) -> list[Finding]:
     retailer = data.get("retailer")
     if isinstance(retailer, Mapping) and isinstance(retailer.get("broker"), str):
         findings += _broker_ref(("retailer", "broker"), retailer["broker"], data.get("mqtt_brokers"))
+    web = data.get("web")
+    ha = web.get("home_assistant") if isinstance(web, Mapping) else None
+    if isinstance(ha, Mapping) and isinstance(ha.get("broker"), str):
+        findings += _broker_ref(("web", "home_assistant", "broker"), ha["broker"], data.get("mqtt_brokers"))
     findings += _timing(data)
     return findings
 

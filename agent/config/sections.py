@@ -130,13 +130,30 @@ def _bind_address(value: str) -> str:
     return value
 
 
+class HomeAssistant(Strict):
+    """MQTT discovery for Home Assistant: entities for flows, SoC, temperatures, prices, controls."""
+
+    broker: Identifier
+    discovery_prefix: Topic = "homeassistant"
+    # Entity states are published under <base_topic>/<site id>/..., commands read from .../set.
+    base_topic: Topic = "hems"
+    publish_every_s: Annotated[float, Field(ge=1.0, le=3600.0)] = 30.0
+
+
 class Web(Strict):
     checks: ClassVar[tuple[Check, ...]] = (_one_token_source,)
+    # False: no status page, API or metrics (Home Assistant discovery needs the web task too).
+    enabled: bool = True
     bind: Annotated[str, AfterValidator(_bind_address)] = "127.0.0.1"
     port: Port = 8080
     token: Secret | None = None
     # Where a generated token is kept when 'token' is not given; None: <state_dir>/web-token.
     token_file: Annotated[Path, AfterValidator(resolve_path)] | None = None
+    # What the page compares the bill with: a flat retail price per kWh imported, and a flat
+    # feed-in price per kWh exported.
+    flat_tariff_per_kwh: PricePerKwh = Decimal("0.30")
+    flat_feed_in_per_kwh: PricePerKwh = Decimal("0.08")
+    home_assistant: HomeAssistant | None = None
 
 
 class Planner(Strict):
