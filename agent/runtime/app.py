@@ -27,7 +27,7 @@ from agent.runtime.plan_phase import PlanPhase
 from agent.runtime.settler import Settler
 from agent.runtime.state import AgentState
 from agent.runtime.supervisor import Supervisor
-from agent.runtime.telemetry import start_all
+from agent.runtime.telemetry import Poller, start_all
 from agent.runtime.transact_phase import TransactPhase
 from agent.systemd import Notifier, Watchdog
 from agent.trading import TradingRules
@@ -37,6 +37,9 @@ from drivers.mqtt.client import MqttClient
 from drivers.mqtt.factory import broker_key
 
 log = logging.getLogger(__name__)
+
+# Devices are polled at least this often (seconds of the agent's clock), whatever the cycle period.
+POLL_MAX_S = 5.0
 
 # Extra long-running tasks (the web server) get the running agent and run under the supervisor.
 ExtraTask = Callable[["RunningAgent"], Awaitable[None]]
@@ -114,6 +117,7 @@ async def build(
     )
     transact = TransactPhase(link, TradingRules.from_config(config)) if link is not None else None
     supervisor = Supervisor(clock)
+    poller = Poller(devices, clock, period_s=min(cycle_s, POLL_MAX_S))
     cycle = ControlCycle(
         config=config,
         clock=clock,
@@ -123,6 +127,7 @@ async def build(
         transact=transact,
         settler=settler,
         forecaster=forecaster,
+        poller=poller,
         state=state,
         roles=planned_devices(config),
         cycle_s=cycle_s,
@@ -176,8 +181,10 @@ async def serve(
             agent.first_cycle.set()
             notifier.ready(f"cycling every {agent.cycle.cycle_s:g} s")
         watchdog.beat()
+        agent.state.tasks = agent.supervisor.status()
 
     agent.cycle._on_cycle = on_cycle
+    agent.supervisor.add("poller", agent.cycle.poller.run)
     agent.supervisor.add("cycle", agent.cycle.run)
     if watchdog.enabled:
         agent.supervisor.add("watchdog", watchdog.run)

@@ -10,9 +10,11 @@ phase is logged and the cycle goes on; the watchdog is fed only by completed cyc
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -26,13 +28,15 @@ from agent.runtime.measure import IntervalAverager, measured_state
 from agent.runtime.plan_phase import PlanPhase
 from agent.runtime.settler import Settler
 from agent.runtime.state import AgentState
-from agent.runtime.telemetry import refresh_all
+from agent.runtime.telemetry import Poller
 from agent.runtime.transact_phase import TransactPhase
 from drivers.base import Device
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CYCLE_S = 10.0
+# Real seconds the first cycle waits for the first poll of the devices.
+FIRST_POLL_WAIT_S = 10.0
 
 
 class ControlCycle:
@@ -47,6 +51,7 @@ class ControlCycle:
         transact: TransactPhase | None,
         settler: Settler,
         forecaster: Forecaster,
+        poller: Poller,
         state: AgentState,
         roles: Mapping[str, str],
         cycle_s: float = DEFAULT_CYCLE_S,
@@ -60,6 +65,7 @@ class ControlCycle:
         self.transact = transact
         self.settler = settler
         self.forecaster = forecaster
+        self.poller = poller
         self.state = state
         self.roles = roles
         self.cycle_s = cycle_s
@@ -68,6 +74,9 @@ class ControlCycle:
         self.overrides_version = 0
 
     async def run(self) -> None:
+        # The first cycle waits (bounded) for the first poll so it does not start from nothing.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.poller.polled.wait(), FIRST_POLL_WAIT_S)
         while True:
             started_s = self.clock.monotonic_s()
             await self.run_once()
@@ -76,20 +85,19 @@ class ControlCycle:
     async def run_once(self) -> None:
         wall0 = time.perf_counter()
         now = self.clock.now()
-        failures = await refresh_all(self.devices)
         snapshot = capture(self.devices, self.clock)
         measured = self._measured(snapshot)
         await self._phase("plan", self._plan(now, measured))
         await self._phase("transact", self._transact(now))
         await self._phase("dispatch", self._dispatch(snapshot, now))
         await self._phase("settle", self._settle(snapshot))
-        self._publish(snapshot, failures, (time.perf_counter() - wall0) * 1000.0)
+        self._publish(snapshot, self.poller.failures, (time.perf_counter() - wall0) * 1000.0)
         if self._on_cycle is not None:
             self._on_cycle()
 
-    async def _phase(self, name: str, step: object) -> None:
+    async def _phase(self, name: str, step: Awaitable[None]) -> None:
         try:
-            await step  # type: ignore[misc]
+            await step
         except HemsError as e:
             self.state.counters[f"phase_errors_{name}"] += 1
             log.warning("%s phase failed: %s", name, e)
@@ -173,7 +181,7 @@ class ControlCycle:
             s.forecast = record.forecasts.to_dict()
         s.snapshot = snapshot.to_json()
         s.devices = {name: d.health.snapshot().to_dict() for name, d in self.devices.items()}
-        s.counters["refresh_failures"] += len(failures)
+        s.counters["refresh_failures"] = len(failures)
         if self.transact is not None:
             s.trading = {"last": self.transact.last.to_json(), "totals": dict(self.transact.totals)}
         s.settlement = {

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
+from agent.clock import Clock
 from drivers.base import Device
 from drivers.errors import DriverError
 
@@ -47,3 +48,27 @@ async def start_all(devices: Mapping[str, Device], timeout_s: float = REFRESH_TI
             log.warning("device %s did not start cleanly: %s", name, e)
 
     await asyncio.gather(*(one(n, d) for n, d in devices.items()))
+
+
+class Poller:
+    """The driver pollers as one supervised task: every device refreshed every ``period_s``.
+
+    The control cycle reads what the last poll (and the push-based drivers) left behind; it never
+    waits on a device. ``failures`` keeps the last round's failures for the status page.
+    """
+
+    def __init__(self, devices: Mapping[str, Device], clock: Clock, period_s: float) -> None:
+        self._devices = devices
+        self._clock = clock
+        self._period_s = period_s
+        self.rounds = 0
+        self.failures: dict[str, str] = {}
+        self.polled = asyncio.Event()
+
+    async def run(self) -> None:
+        while True:
+            started_s = self._clock.monotonic_s()
+            self.failures = await refresh_all(self._devices)
+            self.rounds += 1
+            self.polled.set()
+            await self._clock.sleep(max(0.0, self._period_s - (self._clock.monotonic_s() - started_s)))
