@@ -1,0 +1,116 @@
+"""The retailer's prices: a real day-ahead series plus a documented retail adder and spread.
+
+All prices are Decimal currency per kWh, quantized to :data:`PRICE_QUANTUM`. With ``w`` the
+wholesale (day-ahead) price of the hour holding an interval:
+
+* **sell ladder** (the retailer sells to the home), step k = 0, 1, ...:
+  ``w + retail_adder + k * step_increment`` for ``step_kw`` each (more kW cost more);
+* **buy ladder** (the retailer buys from the home): ``w - spread - k * step_increment`` (the
+  home gets less for more kW); so every buy price is below every sell price;
+* **spot** (deviations from the position, both directions): ``w + spot_adder``;
+* **transport**: import adds ``import_adder``, export ``export_adder`` (both fixed, per kWh);
+* **marginal cost** (when the retailer buys a home's sell tender): ``w + margin``; it sells
+  against a home's buy tender priced at or above ``w + retail_adder``.
+
+The recorded week is replayed at the same local wall-clock time and weekday offset as the
+simulated clock, looped (like the plant's weather and load): day ``d`` after ``anchor`` uses the
+series day ``d mod 7``.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hil.errors import PlantDataError
+
+PRICE_QUANTUM = Decimal("0.0001")
+_MWH_PER_KWH = Decimal(1000)
+
+
+def quantize(price: Decimal) -> Decimal:
+    return price.quantize(PRICE_QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True)
+class PricingRules:
+    """The simulator's documented tariff (defaults: a plausible German retail mark-up)."""
+
+    retail_adder_per_kwh: Decimal = Decimal("0.08")
+    spread_per_kwh: Decimal = Decimal("0.02")
+    step_increment_per_kwh: Decimal = Decimal("0.01")
+    ladder_steps: int = 3
+    step_kw: Decimal = Decimal("2")
+    spot_adder_per_kwh: Decimal = Decimal("0.04")
+    margin_per_kwh: Decimal = Decimal("0.005")
+    import_adder_per_kwh: Decimal = Decimal("0.07")
+    export_adder_per_kwh: Decimal = Decimal("0.01")
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.ladder_steps <= 5:
+            raise ValueError("ladder_steps must be 1..5")
+        if self.spread_per_kwh < 0 or self.step_increment_per_kwh < 0 or self.step_kw <= 0:
+            raise ValueError("spread and increment must be >= 0, step_kw > 0")
+
+    def sell_price(self, wholesale: Decimal, step: int) -> Decimal:
+        return quantize(wholesale + self.retail_adder_per_kwh + step * self.step_increment_per_kwh)
+
+    def buy_price(self, wholesale: Decimal, step: int) -> Decimal:
+        return quantize(wholesale - self.spread_per_kwh - step * self.step_increment_per_kwh)
+
+    def spot_price(self, wholesale: Decimal) -> Decimal:
+        return quantize(wholesale + self.spot_adder_per_kwh)
+
+    def buys_home_offer(self, wholesale: Decimal, price: Decimal) -> bool:
+        """The home sells at ``price``: taken when at or below the retailer's marginal cost."""
+        return price <= wholesale + self.margin_per_kwh
+
+    def sells_home_bid(self, wholesale: Decimal, price: Decimal) -> bool:
+        """The home buys at ``price``: taken when at or above wholesale plus the retail adder."""
+        return price >= wholesale + self.retail_adder_per_kwh
+
+
+@dataclass(frozen=True)
+class Wholesale:
+    """An hourly day-ahead series (currency per kWh), replayed week-looped from ``anchor``."""
+
+    tz: ZoneInfo
+    anchor: date  # the simulated local date that replays the series' first day
+    first_day: date
+    hourly: dict[tuple[int, int], Decimal]  # (day index 0..6, local hour) -> price per kWh
+
+    @classmethod
+    def from_csv(cls, path: Path, tz: ZoneInfo, anchor: date) -> Wholesale:
+        """``time,price_eur_per_mwh`` rows (``hil/data/prices_de_*_week.csv``)."""
+        try:
+            rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+        except OSError as e:
+            raise PlantDataError(f"cannot read: {e}", field=str(path)) from e
+        hourly: dict[tuple[int, int], Decimal] = {}
+        first: date | None = None
+        for n, row in enumerate(rows, start=2):
+            try:
+                at = datetime.fromisoformat(row["time"]).astimezone(tz)
+                mwh = Decimal(row["price_eur_per_mwh"])
+            except (KeyError, ValueError, ArithmeticError) as e:
+                raise PlantDataError(f"bad row: {e}", field=f"{path}:{n}") from e
+            first = first or at.date()
+            hourly[((at.date() - first).days % 7, at.hour)] = mwh / _MWH_PER_KWH
+        if first is None or len(hourly) < 24:
+            raise PlantDataError("needs at least one day of hourly prices", field=str(path))
+        return cls(tz, anchor, first, hourly)
+
+    def at(self, instant: datetime) -> Decimal:
+        """The wholesale price of the hour holding ``instant`` (a missing hour: the nearest earlier one)."""
+        local = instant.astimezone(self.tz)
+        day = (local.date() - self.anchor).days % 7
+        slot = day * 24 + local.hour
+        for back in range(24 * 7):
+            key = divmod((slot - back) % (24 * 7), 24)
+            if key in self.hourly:
+                return self.hourly[key]
+        raise PlantDataError("no price at all", field="wholesale")
