@@ -114,5 +114,7 @@ async def run_agent(
 
 
 def _default_extra() -> dict[str, ExtraTask]:
-    """Tasks beside the cycle (the slot the web server fills)."""
-    return {}
+    """Tasks beside the cycle: the web server (status page, API, metrics, Home Assistant)."""
+    from agent.web import web_task
+
+    return {"web": web_task}
