@@ -147,7 +147,7 @@ class Api:
     async def post_controls(self, request: web.Request) -> web.Response:
         check_control_request(request, self.token, self.host_names)
         q.only_keys(request.query, set())
-        body = q.json_object(await request.content.read(q.MAX_BODY_BYTES + 1))
+        body = q.json_object(await request.read())
         return json_response(controls.apply(self.agent, body))
 
     async def events(self, request: web.Request) -> web.StreamResponse:

@@ -9,6 +9,7 @@ plan and the bill when ``plan_at`` or the hour changes; the event itself stays s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,13 @@ async def stream(request: web.Request, agent: RunningAgent) -> web.StreamRespons
         }
     )
     await response.prepare(request)
+    # The browser went away (or stopped reading): nothing to tell anyone.
+    with contextlib.suppress(ConnectionResetError, TimeoutError):
+        await _follow(response, agent)
+    return response
+
+
+async def _follow(response: web.StreamResponse, agent: RunningAgent) -> None:
     seen: tuple[int, int] | None = None
     idle_s = 0.0
     while True:

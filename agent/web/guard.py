@@ -94,7 +94,8 @@ async def errors_and_headers(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as e:
         if not request.path.startswith("/api/"):
             raise
-        response = web.json_response({"error": e.reason, "field": "path"}, status=e.status)
+        field = "body" if e.status == 413 else "method" if e.status == 405 else "path"
+        response = web.json_response({"error": e.reason, "field": field}, status=e.status)
         if e.status == 405:
             response.headers["Allow"] = e.headers.get("Allow", "")
     except HemsError as e:

@@ -65,11 +65,13 @@ async def web_task(agent: RunningAgent) -> None:
     if not cfg.enabled:
         return
     token = await asyncio.to_thread(load_or_create_token, agent.config)
-    runner = web.AppRunner(make_app(agent, token), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        make_app(agent, token), access_log=None, handle_signals=False, shutdown_timeout=2.0
+    )
     await runner.setup()
     bridge_task: asyncio.Task[None] | None = None
     try:
-        site = web.TCPSite(runner, cfg.bind, cfg.port, shutdown_timeout=2.0)
+        site = web.TCPSite(runner, cfg.bind, cfg.port)
         await site.start()
         log.info("status page on http://%s:%d/", cfg.bind, cfg.port)
         if cfg.home_assistant is not None:
