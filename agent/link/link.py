@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -61,6 +62,8 @@ HEARTBEAT_POLL_S = 1.0
 OUTBOX_KEEP = timedelta(days=7)
 RETRY_MIN_S = 0.5
 RETRY_MAX_S = 30.0
+# Cancelled tasks end at their next await; this bounds a stop if one does not.
+STOP_TASKS_S = 5.0
 
 
 class RetailerLink:
@@ -145,7 +148,15 @@ class RetailerLink:
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _, pending = await asyncio.wait(tasks, timeout=STOP_TASKS_S)
+        for task in pending:
+            where = "".join(traceback.format_stack(task.get_stack(limit=3)[-1])) if task.get_stack() else "?"
+            _log.error(
+                "retailer link: task %s did not stop within %g s, at:\n%s",
+                task.get_name(),
+                STOP_TASKS_S,
+                where,
+            )
         if self.client.connected:
             with contextlib.suppress(MqttError):
                 await self._publish_heartbeat()
