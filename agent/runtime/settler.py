@@ -86,12 +86,22 @@ class Settler:
 
     # --- settling ------------------------------------------------------------------------
 
-    def _first_open(self, now: datetime) -> Interval:
+    def _first_open(self, now: datetime) -> Interval | None:
         if self._next is None:
             done = self._ledger.settlements(now - timedelta(days=7), now, self._party)
-            self._next = (
-                done[-1].interval.next() if done else containing(now, self._metering, self._ledger.tz)
-            )
+            if done:
+                self._next = done[-1].interval.next()
+            else:
+                # A fresh ledger: the first interval is the first whose start the meter has seen.
+                # (Starting at the interval holding "now" waited forever when the agent started
+                # more than the tolerance into it: no reading could ever bound its start.)
+                readings = self._ledger.readings(
+                    self._meter, now - timedelta(days=7), now + timedelta(seconds=1)
+                )
+                if not readings:
+                    return None
+                first = containing(readings[0].ts, self._metering, self._ledger.tz)
+                self._next = first if readings[0].ts - first.start_utc <= self._tolerance else first.next()
         return self._next
 
     async def settle_due(self) -> list[Settlement]:
@@ -99,7 +109,7 @@ class Settler:
         out: list[Settlement] = []
         now = self._clock.now()
         interval = await asyncio.to_thread(self._first_open, now)
-        while interval.end_utc + self._tolerance <= now:
+        while interval is not None and interval.end_utc + self._tolerance <= now:
             try:
                 result = await self._settle(interval)
             except SettlementDeferred as e:

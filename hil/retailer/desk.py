@@ -10,8 +10,9 @@ replies over MQTT. Rules (also in ``hil/README.md``):
   with a transaction at the tender's price. A repeated acceptance id gets the same transaction.
 * **home tender** (decoded strictly; a bad one gets an error report naming the field): if its
   interval has not begun, a home *sell* is bought when its price is at or below the retailer's
-  marginal cost (wholesale + margin) and a home *buy* is sold when its price is at or above
-  wholesale + retail adder — whole quantity, at the home's price, confirmed with a transaction.
+  marginal cost and a home *buy* is sold when its price is at or above the retailer's best sell
+  price (:mod:`hil.retailer.pricing`) — whole quantity, at the home's price, confirmed with a
+  transaction.
   Otherwise it stays open (no reply) until it expires or is cancelled.
 * **cancellation**: an open home tender is withdrawn; an executed one stays executed; an unknown
   one gets an error report naming ``tender_id``.

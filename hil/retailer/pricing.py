@@ -1,16 +1,23 @@
 """The retailer's prices: a real day-ahead series plus a documented retail adder and spread.
 
 All prices are Decimal currency per kWh, quantized to :data:`PRICE_QUANTUM`. With ``w`` the
-wholesale (day-ahead) price of the hour holding an interval:
+wholesale (day-ahead) price of the hour holding an interval, the retailer's **basis** is
+``b = w + retail_adder`` (levies and the retailer's mark-up, on every kWh it sells or settles):
 
 * **sell ladder** (the retailer sells to the home), step k = 0, 1, ...:
-  ``w + retail_adder + k * step_increment`` for ``step_kw`` each (more kW cost more);
-* **buy ladder** (the retailer buys from the home): ``w - spread - k * step_increment`` (the
-  home gets less for more kW); so every buy price is below every sell price;
-* **spot** (deviations from the position, both directions): ``w + spot_adder``;
-* **transport**: import adds ``import_adder``, export ``export_adder`` (both fixed, per kWh);
-* **marginal cost** (when the retailer buys a home's sell tender): ``w + margin``; it sells
-  against a home's buy tender priced at or above ``w + retail_adder``.
+  ``b + half_spread + k * step_increment`` for ``step_kw`` each (more kW cost more);
+* **buy ladder** (the retailer buys from the home): ``b - half_spread - k * step_increment`` (the
+  home gets less for more kW); every buy price is below every sell price;
+* **spot** (deviations from the position, both directions, one price): ``b + spot_adder``;
+* **transport**: import adds ``import_adder``, export ``export_adder`` (fixed, per kWh);
+* **the home's own tenders**: the retailer buys a home *sell* tender priced at or below its
+  marginal cost ``b + margin``, and sells against a home *buy* tender priced at or above its own
+  best sell price ``b + half_spread``.
+
+The spread is narrow on purpose: a home that expects to settle deviations at spot trades forward
+only when the forward price beats spot by more than its own risk margin (the agent's
+``spot_spread_per_kwh``, 0.02 by default), so a retailer whose ladder straddles spot by more than
+that would never trade.
 
 The recorded week is replayed at the same local wall-clock time and weekday offset as the
 simulated clock, looped (like the plant's weather and load): day ``d`` after ``anchor`` uses the
@@ -40,38 +47,43 @@ def quantize(price: Decimal) -> Decimal:
 class PricingRules:
     """The simulator's documented tariff (defaults: a plausible German retail mark-up)."""
 
-    retail_adder_per_kwh: Decimal = Decimal("0.08")
-    spread_per_kwh: Decimal = Decimal("0.02")
-    step_increment_per_kwh: Decimal = Decimal("0.01")
+    retail_adder_per_kwh: Decimal = Decimal("0.10")
+    half_spread_per_kwh: Decimal = Decimal("0.002")
+    step_increment_per_kwh: Decimal = Decimal("0.003")
     ladder_steps: int = 3
     step_kw: Decimal = Decimal("2")
-    spot_adder_per_kwh: Decimal = Decimal("0.04")
-    margin_per_kwh: Decimal = Decimal("0.005")
+    spot_adder_per_kwh: Decimal = Decimal("0")
+    margin_per_kwh: Decimal = Decimal("0.002")
     import_adder_per_kwh: Decimal = Decimal("0.07")
     export_adder_per_kwh: Decimal = Decimal("0.01")
 
     def __post_init__(self) -> None:
         if not 1 <= self.ladder_steps <= 5:
             raise ValueError("ladder_steps must be 1..5")
-        if self.spread_per_kwh < 0 or self.step_increment_per_kwh < 0 or self.step_kw <= 0:
+        if self.half_spread_per_kwh < 0 or self.step_increment_per_kwh < 0 or self.step_kw <= 0:
             raise ValueError("spread and increment must be >= 0, step_kw > 0")
 
+    def basis(self, wholesale: Decimal) -> Decimal:
+        return wholesale + self.retail_adder_per_kwh
+
     def sell_price(self, wholesale: Decimal, step: int) -> Decimal:
-        return quantize(wholesale + self.retail_adder_per_kwh + step * self.step_increment_per_kwh)
+        b = self.basis(wholesale)
+        return quantize(b + self.half_spread_per_kwh + step * self.step_increment_per_kwh)
 
     def buy_price(self, wholesale: Decimal, step: int) -> Decimal:
-        return quantize(wholesale - self.spread_per_kwh - step * self.step_increment_per_kwh)
+        b = self.basis(wholesale)
+        return quantize(b - self.half_spread_per_kwh - step * self.step_increment_per_kwh)
 
     def spot_price(self, wholesale: Decimal) -> Decimal:
-        return quantize(wholesale + self.spot_adder_per_kwh)
+        return quantize(self.basis(wholesale) + self.spot_adder_per_kwh)
 
     def buys_home_offer(self, wholesale: Decimal, price: Decimal) -> bool:
         """The home sells at ``price``: taken when at or below the retailer's marginal cost."""
-        return price <= wholesale + self.margin_per_kwh
+        return price <= self.basis(wholesale) + self.margin_per_kwh
 
     def sells_home_bid(self, wholesale: Decimal, price: Decimal) -> bool:
-        """The home buys at ``price``: taken when at or above wholesale plus the retail adder."""
-        return price >= wholesale + self.retail_adder_per_kwh
+        """The home buys at ``price``: taken when at or above the retailer's best sell price."""
+        return price >= self.basis(wholesale) + self.half_spread_per_kwh
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ not been published yet, and records it in the retailer's book:
   ``step_kw`` each, expiring at the gate; for the ``indicative_h`` hours after that, one
   indicative sell and buy tender each (the step-0 prices);
 * **near tenders**: for each metering interval starting within ``near_window`` whose gate
-  (start − ``near_gate``) is ahead, an actionable ladder over that interval alone;
+  (start − ``near_gate``) is ahead, an actionable ladder of ``near_steps`` a side over that
+  interval alone;
 * **transport**: for the current hour and every hour with a block, the DSO's import
   (grid → home) and export (home → grid) adders, expiring when the hour ends;
 * **spot**: the spot price of every metering interval from the first tick on, once its start
@@ -58,7 +59,8 @@ class Schedule:
         near = containing(now, self.s.metering, self.s.tz)
         while near.start_utc < now + self.s.near_window:
             if near.start_utc - self.s.near_gate > now:
-                out += self._ladder("near", near, near.start_utc - self.s.near_gate, actionable=True)
+                gate = near.start_utc - self.s.near_gate
+                out += self._ladder("near", near, gate, actionable=True, steps=self.s.near_steps)
             near = near.next()
         replies = []
         for t in out:
@@ -70,9 +72,12 @@ class Schedule:
             replies.append(Reply(kind, t.id, codec.dumps(codec.encode_tender(t))))
         return replies + self._spot(now, book)
 
-    def _ladder(self, tag: str, interval: Interval, expires: datetime, *, actionable: bool) -> list[Tender]:
+    def _ladder(
+        self, tag: str, interval: Interval, expires: datetime, *, actionable: bool, steps: int | None = None
+    ) -> list[Tender]:
         w = self.wholesale.at(interval.start_utc)
-        steps = self.rules.ladder_steps if actionable else 1
+        if steps is None:
+            steps = self.rules.ladder_steps if actionable else 1
         out = []
         for k in range(steps):
             for side, price in (

@@ -33,7 +33,8 @@ class RetailerSettings:
     indicative_h: int = 12
     block_gate: timedelta = timedelta(minutes=5)  # a block closes this long before its hour
     # Metering-interval (5-minute) ladders for the intervals starting within ``near_window``.
-    near_window: timedelta = timedelta(minutes=30)
+    near_window: timedelta = timedelta(minutes=15)
+    near_steps: int = 1  # ladder steps a side of the near tenders
     near_gate: timedelta = timedelta(seconds=30)
     spot_lead: timedelta = timedelta(seconds=60)  # spot price published this long before start
     tick_s: float = 5.0
