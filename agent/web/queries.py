@@ -30,7 +30,10 @@ def _show(value: object) -> str:
 def only_keys(given: Mapping[str, Any], allowed: set[str], where: str = "query") -> None:
     unknown = sorted(set(given) - allowed)
     if unknown:
-        raise RequestError(unknown[0], f"unknown {where} parameter; allowed: {', '.join(sorted(allowed))}")
+        # An empty name still gets a visible field: '""'.
+        raise RequestError(
+            unknown[0] or '""', f"unknown {where} parameter; allowed: {', '.join(sorted(allowed)) or 'none'}"
+        )
 
 
 def instant(text: object, field: str) -> datetime:
@@ -97,7 +100,7 @@ def json_object(raw: bytes) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in pairs:
             if key in out:
-                raise RequestError(key, "given twice")
+                raise RequestError(key or '""', "given twice")
             out[key] = value
         return out
 
