@@ -28,6 +28,8 @@ COMMANDS: tuple[str, ...] = (
     "cmd_probe",
     "cmd_run",
     "cmd_plan",
+    "cmd_simulate",
+    "cmd_hil",
 )
 
 

@@ -1,0 +1,108 @@
+"""Perfect foresight: one plan over the whole period with the true series, as a lower bound.
+
+The planner the agent uses, given what no agent can know: the recorded base load, the PV the
+array will actually have, the outdoor temperature and solar gains, every hot-water draw and every
+EV session of the period, and the spot price of every interval (buy and sell at spot, the
+cheapest tariff the retailer offers: its forward ladders straddle spot). Its cost is the plan's
+grid energy priced at spot, comparable with the baseline's bill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from agent.config.model import Config
+from agent.optimizer import Planner
+from agent.optimizer.battery import BatteryInputs
+from agent.optimizer.ev import EvInputs, EvSession
+from agent.optimizer.grid import GridInputs
+from agent.optimizer.heat_pump import HeatPumpInputs
+from agent.optimizer.model import PlanInputs
+from agent.optimizer.water_heater import WaterHeaterInputs
+from agent.planning import devices_from_config
+from hil.plant import HomeParams, build_plant
+from hil.sim.tariff import Tariff
+
+# Beyond any real flow: the spot market takes whatever the home meters.
+UNLIMITED_KW = 1000.0
+
+
+@dataclass(frozen=True)
+class ForesightResult:
+    cost: float
+    grid_kw: list[float]
+    solve_s: float
+
+
+def run_foresight(
+    config: Config, params: HomeParams, start: datetime, days: float, tariff: Tariff, *, step_s: float = 900.0
+) -> ForesightResult:
+    n = round(days * 86400.0 / step_s)
+    dt_h = step_s / 3600.0
+    plant = build_plant(params, start, days=int(days) + 2)
+    starts = [start + timedelta(seconds=i * step_s) for i in range(n)]
+    mids = [t + timedelta(seconds=step_s / 2) for t in starts]
+    spot = np.array([tariff.spot_per_kwh(t) for t in starts])
+    weather = [plant.weather.at(t) for t in mids]
+    base = np.array([plant.base_load.kw(t) for t in mids])
+    pv = np.zeros(n)
+    if plant.pv is not None:
+        lat, lon = plant.weather.latitude_deg, plant.weather.longitude_deg
+        pv = np.array([plant.pv.available_kw(w, lat, lon) for w in weather])
+    grid = GridInputs(
+        buy_price_per_kwh=spot,
+        buy_max_kw=np.full(n, UNLIMITED_KW),
+        sell_price_per_kwh=spot,
+        sell_max_kw=np.full(n, UNLIMITED_KW),
+        position_kw=np.zeros(n),
+        import_adder_per_kwh=np.zeros(n),
+        export_adder_per_kwh=np.zeros(n),
+    )
+    devices = devices_from_config(config, buy_steps=1, sell_steps=1)
+    heat = None
+    if devices.heat_pump is not None and plant.house is not None:
+        lo, hi = (
+            params.comfort_target_c - params.comfort_band_c,
+            params.comfort_target_c + params.comfort_band_c,
+        )
+        heat = HeatPumpInputs(
+            indoor_c=plant.house.indoor_c,
+            outdoor_c=np.array([w.temp_air_c for w in weather]),
+            band_lo_c=np.full(n, lo),
+            band_hi_c=np.full(n, hi),
+            target_c=np.full(n, params.comfort_target_c),
+            gain_kw=np.array([plant.house.gains_kw(w.ghi_w_per_m2) for w in weather]),
+        )
+    water = None
+    if devices.water_heater is not None and plant.tank is not None:
+        draws = plant.draws
+        litres = [draws.litres_between(t, t + timedelta(seconds=step_s)) if draws else 0.0 for t in starts]
+        water = WaterHeaterInputs(tank_c=plant.tank.tank_c, draw_l=np.array(litres))
+    ev = None
+    if devices.ev is not None and plant.ev is not None:
+        sessions = []
+        for s in plant.ev.sessions:
+            arrival = int((s.arrival - start).total_seconds() // step_s)
+            departure = int((s.departure - start).total_seconds() // step_s)
+            if departure <= 0 or arrival >= n:
+                continue
+            arrival_kwh = params.ev_soc_at_arrival * params.ev_battery_kwh
+            sessions.append(EvSession(arrival, departure, arrival_kwh, arrival_kwh + s.energy_needed_kwh))
+        ev = EvInputs(tuple(sessions))
+    battery = None
+    if devices.battery is not None and plant.battery is not None:
+        battery = BatteryInputs(
+            energy_kwh=plant.battery.energy_kwh, terminal_value_per_kwh=float(np.median(spot))
+        )
+    inputs = PlanInputs(
+        grid=grid, base_kw=base, pv_kw=pv, battery=battery, ev=ev, heat_pump=heat, water_heater=water
+    )
+    planner = Planner(devices, n, dt_h)
+    plan = planner.plan(inputs)
+    grid_kw = np.asarray(plan.series["grid_kw"], dtype=np.float64)
+    return ForesightResult(
+        float(np.sum(grid_kw * dt_h * spot)), grid_kw.tolist(), plan.solver.solve_ms / 1000.0
+    )

@@ -1,0 +1,204 @@
+"""The closed loop: the world in its own process, the real agent (``hems run``'s code) here.
+
+:func:`run_simulation` starts the world (broker, rig, retailer), builds the agent from the config
+the world wrote (``agent.runtime.app.build`` and ``serve``, real sockets on loopback), releases
+both clocks together, runs to the scenario's end plus a short tail (so the last intervals are
+settled and confirmations delivered), stops the agent (safe state), then gathers the KPIs: the
+agent's bill from its ledger, the baseline and perfect foresight on the same tariff, the plant's
+violations, and the checks (devices in limits, no transaction lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing as mp
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agent.config import load_config
+from agent.ledger import Ledger
+from agent.runtime.app import build, serve
+from agent.runtime.telemetry import Poller
+from hil.errors import HilError
+from hil.sim.baseline import run_baseline
+from hil.sim.clock import HeldClock
+from hil.sim.foresight import run_foresight
+from hil.sim.kpi import Kpis
+from hil.sim.scenario import Scenario
+from hil.sim.tariff import scenario_tariff
+from hil.sim.worker import world_main
+
+_log = logging.getLogger("hil.sim")
+
+TAIL_S = 1800.0  # simulated seconds after the end: the last settlements and confirmations land
+READY_TIMEOUT_S = 60.0
+RESULTS_TIMEOUT_S = 60.0
+
+
+class SimulationError(HilError):
+    """The closed loop could not run (the world or the agent failed to start or stop)."""
+
+
+@dataclass
+class SimResult:
+    scenario: Scenario
+    kpis: Kpis
+    checks: dict[str, str]  # name -> "ok" or what failed
+    world: dict[str, Any]
+    baseline_bins: list[dict[str, Any]]
+    foresight_grid_kw: list[float]
+    prices: list[float]
+    bill: dict[str, float]
+    wall_s: float
+    agent_counters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(v == "ok" for v in self.checks.values())
+
+
+async def _recv(conn: Any, timeout_s: float) -> tuple[Any, ...]:
+    ready = await asyncio.wait_for(asyncio.to_thread(conn.poll, timeout_s), timeout_s + 5.0)
+    if not ready:
+        raise SimulationError(f"the world process said nothing for {timeout_s:g} s")
+    msg: tuple[Any, ...] = conn.recv()
+    if msg[0] == "error":
+        raise SimulationError(f"world: {msg[1]}")
+    return msg
+
+
+async def run_simulation(scenario: Scenario, directory: Path, *, broker: str = "auto") -> SimResult:
+    wall0 = time.perf_counter()
+    end = scenario.start + timedelta(days=scenario.days)
+    ctx = mp.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    level = logging.getLogger().getEffectiveLevel()
+    proc = ctx.Process(target=world_main, args=(theirs, scenario, directory, broker, level), daemon=True)
+    proc.start()
+    try:
+        _, config_path = await _recv(ours, READY_TIMEOUT_S)
+        config = load_config(Path(config_path))
+        clock = HeldClock(scenario.start, scenario.speed)
+        agent = await build(config, clock, cycle_s=scenario.cycle_s)
+        # Poll once per cycle: the default (every few seconds of agent time) would poll hundreds
+        # of times per wall second at this speed.
+        agent.cycle.poller = Poller(agent.devices, clock, period_s=scenario.cycle_s)
+        real0 = time.monotonic() + 0.05
+        ours.send(("go", real0))
+        clock.release(real0)
+        jumps = [asyncio.create_task(_jump(clock, scenario.start, f.at_s, f.seconds)) for f in scenario.faults
+                 if f.kind == "clock_jump"]  # fmt: skip
+        stop = asyncio.Event()
+        serving = asyncio.create_task(serve(agent, stop, extra={}))
+        while clock.now() < end + timedelta(seconds=TAIL_S):
+            if serving.done() or not proc.is_alive():
+                raise SimulationError("the agent or the world stopped before the end")
+            await asyncio.sleep(0.2)
+        counters = {
+            "plans": agent.cycle.planning.plans,
+            "plan_failures": agent.cycle.planning.failures,
+            "cycles": agent.state.timing.cycles,
+            "mode": agent.state.mode,
+            "counters": dict(agent.state.counters),
+        }
+        stop.set()
+        await serving
+        for j in jumps:
+            j.cancel()
+        ours.send(("stop",))
+        _, world = await _recv(ours, RESULTS_TIMEOUT_S)
+    finally:
+        if proc.is_alive():
+            proc.join(10.0)
+        if proc.is_alive():
+            proc.kill()
+    return await asyncio.to_thread(_assemble, scenario, config_path, world, counters, end, wall0=wall0)
+
+
+async def _jump(clock: HeldClock, start: datetime, at_s: float, seconds: float) -> None:
+    await clock.until(start + timedelta(seconds=at_s))
+    clock.jump(seconds)
+
+
+def _assemble(
+    scenario: Scenario,
+    config_path: str,
+    world: dict[str, Any],
+    counters: dict[str, Any],
+    end: datetime,
+    *,
+    wall0: float,
+) -> SimResult:
+    config = load_config(Path(config_path))
+    ledger = Ledger.open(config.state_dir, config.zone, home_party=config.party_id)
+    try:
+        bill = ledger.bill(config.party_id, scenario.start, end)
+        ledger_tx = {t.id: t for t in ledger.transactions(party=config.party_id)}
+    finally:
+        ledger.close()
+    tariff = scenario_tariff(scenario)
+    bin_s = config.metering_interval.nominal.total_seconds()
+    baseline = run_baseline(scenario.home, scenario.start, scenario.days, tariff, bin_s=bin_s)
+    foresight = run_foresight(config, scenario.home, scenario.start, scenario.days, tariff, step_s=bin_s)
+    retailer = world.get("retailer", {})
+    checks: dict[str, str] = {}
+    limits = world["limit_violations"]
+    checks["devices_in_limits"] = (
+        "ok" if not limits else f"{len(limits)} step(s) out of limits, first: {limits[0]}"
+    )
+    theirs = {
+        t["id"] for t in retailer.get("transactions", []) if datetime.fromisoformat(t["executed"]) < end
+    }
+    missing = sorted(theirs - set(ledger_tx))
+    extra = sorted(set(ledger_tx) - {t["id"] for t in retailer.get("transactions", [])})
+    checks["no_transaction_lost"] = (
+        "ok"
+        if not missing and not extra
+        else f"missing in the ledger: {missing[:5]}; unknown to the retailer: {extra[:5]}"
+    )
+    settled_intervals = bill.lines and sum(1 for x in bill.lines if x.kind.value == "spot")
+    expected = int(scenario.days * 86400 // bin_s)
+    checks["settled"] = (
+        "ok"
+        if settled_intervals and settled_intervals >= expected * 0.95
+        else (f"{settled_intervals or 0} of {expected} intervals settled")
+    )
+    kpis = Kpis(
+        cost=float(bill.total),
+        baseline_cost=baseline.cost,
+        perfect_foresight_cost=foresight.cost,
+        comfort_violation_c_h=world["comfort_violation_c_h"],
+        tank_violation_c_h=world["tank_violation_c_h"],
+        ev_shortfall_kwh=world["ev_shortfall_kwh"],
+        energy_balance_error_kwh=world["energy_balance_error_kwh"],
+        transactions=len(ledger_tx),
+        tenders_posted=int(retailer.get("home_tenders", 0)),
+        tenders_accepted_by_retailer=int(retailer.get("home_tenders_executed", 0)),
+        faults_injected=int(world["faults_injected"]),
+        plans=int(counters["plans"]),
+        plan_failures=int(counters["plan_failures"]),
+    )
+    step = timedelta(seconds=bin_s)
+    n = int(scenario.days * 86400 // bin_s)
+    prices = [tariff.spot_per_kwh(scenario.start + i * step) for i in range(n)]
+    return SimResult(
+        scenario=scenario,
+        kpis=kpis,
+        checks=checks,
+        world=world,
+        baseline_bins=[b.to_json() for b in baseline.recorder.bins],
+        foresight_grid_kw=foresight.grid_kw,
+        prices=prices,
+        bill={
+            "forward": float(bill.forward),
+            "spot": float(bill.spot),
+            "transport": float(bill.transport),
+            "retailer_view": float(retailer.get("bill", "nan")),
+        },
+        wall_s=time.perf_counter() - wall0,
+        agent_counters=counters,
+    )

@@ -1,0 +1,238 @@
+"""The world around the agent: broker, rig (plant + emulated devices), retailer, faults, recorder.
+
+::
+
+    world = World(scenario, clock, directory)
+    await world.start()                      # broker, rig servers and devices, retailer
+    doc = world.agent_config(state_dir)      # the agent's config: the rig's devices + the retailer
+    ...                                      # clock released; the agent runs against it
+    world.start_faults()
+    await world.stop()
+    world.results()                          # what the plant did, the retailer's records, faults
+
+Used by ``hems simulate`` (in its own process, see :mod:`hil.sim.worker`), ``hems demo`` and
+``hems hil`` (rig alone, on the LAN).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from agent.market import codec
+from agent.market.intervals import Duration
+from hil.retailer import BadTender, HomeTenderState, RetailerSettings, RetailerSim
+from hil.rig import ModbusName, MqttName, Rig
+from hil.rig_settings import LOOPBACK, RigSettings
+from hil.sim.broker import make_broker
+from hil.sim.clock import HeldClock
+from hil.sim.recorder import Recorder
+from hil.sim.scenario import Fault, Scenario, merge
+from hil.sim.tariff import scenario_tariff
+
+_log = logging.getLogger("hil.sim")
+
+BROKER_NAME = "rig"
+TOPIC_PREFIX = "tem/retailer"
+SITE_ID = "hil-home"
+METERING = Duration.PT15M
+BROKER_DOWN_S = 1.0  # wall seconds a restarted broker stays down
+
+
+def rig_settings(
+    scenario: Scenario, broker_host: str, broker_port: int, *, bind: str = LOOPBACK
+) -> RigSettings:
+    # Accelerated: the plant steps and the devices publish per simulated half-minute, so that the
+    # rig's own work stays a small part of the CPU at thousands of times real time.
+    fast = scenario.speed > 100
+    return RigSettings(
+        bind_host=bind,
+        broker_host=broker_host,
+        broker_port=broker_port,
+        tick_s=30.0 if fast else 5.0,
+        max_step_s=30.0 if fast else 10.0,
+        publish_every_s=60.0 if fast else 10.0,
+    )
+
+
+class World:
+    def __init__(
+        self,
+        scenario: Scenario,
+        clock: HeldClock,
+        directory: Path,
+        *,
+        bind: str = LOOPBACK,
+        broker: str = "auto",
+        retailer: bool = True,
+        days: int = 14,
+        advertise: str | None = None,
+        gpio: bool = False,
+    ) -> None:
+        self.scenario = scenario
+        self.clock = clock
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.broker = make_broker(
+            directory / "broker", host=bind if bind != "0.0.0.0" else LOOPBACK, prefer=broker
+        )
+        self.bind = bind
+        self.with_retailer = retailer
+        self.end = scenario.start + timedelta(days=scenario.days)
+        self.rig: Rig | None = None
+        self.retailer: RetailerSim | None = None
+        self.recorder: Recorder | None = None
+        self.faults_injected = 0
+        self.fault_log: list[str] = []
+        self._days = days
+        self._advertise = advertise
+        self._gpio = gpio
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.broker.start()
+        host = LOOPBACK if self.broker.host in ("0.0.0.0", "") else self.broker.host
+        sc = self.scenario
+        settings = rig_settings(sc, host, self.broker.port, bind=self.bind)
+        settings = dataclasses.replace(
+            settings, advertise_host=self._advertise, water_heater_link="gpio" if self._gpio else "mqtt"
+        )
+        self.rig = rig = Rig(sc.home, clock=self.clock, settings=settings, start=sc.start, days=self._days)
+        self.recorder = Recorder(
+            rig.plant, sc.home, start=sc.start, end=self.end, bin_s=METERING.nominal.total_seconds()
+        )
+        rig.on_step.append(self.recorder)
+        await rig.start()
+        if self.with_retailer:
+            tariff = scenario_tariff(sc)
+            rs = RetailerSettings(
+                host=host,
+                port=self.broker.port,
+                home=SITE_ID,
+                tz=ZoneInfo(sc.home.timezone),
+                prefix=TOPIC_PREFIX,
+                metering=METERING,
+            )
+            self.retailer = RetailerSim(rs, tariff.wholesale, self.clock, tariff.rules)
+            await self.retailer.start()
+
+    def agent_config(self, state_dir: Path) -> dict[str, Any]:
+        assert self.rig is not None
+        doc = self.rig.agent_config(state_dir=state_dir, broker_name=BROKER_NAME, site_id=SITE_ID)
+        doc["metering_interval"] = METERING.value
+        if self._advertise:
+            doc["mqtt_brokers"][BROKER_NAME]["host"] = self._advertise
+        if self.with_retailer:
+            doc["retailer"] = {"broker": BROKER_NAME, "topic_prefix": TOPIC_PREFIX}
+        if self.scenario.speed > 100:
+            # Ages are simulated seconds: a few ms of wall-clock jitter at thousands of times real
+            # time are minutes, so pushed values may be older than a real home would allow.
+            for dev in doc["devices"].values():
+                if dev["driver"]["type"] == "mqtt":
+                    dev["driver"]["stale_after_s"] = 600.0
+        return merge(doc, self.scenario.agent)
+
+    def write_agent_config(self, path: Path, state_dir: Path) -> Path:
+        import yaml
+
+        header = f"# Written by hems for scenario {self.scenario.name!r}: the rig's devices and retailer.\n"
+        path.write_text(
+            header + yaml.safe_dump(self.agent_config(state_dir), sort_keys=False), encoding="utf-8"
+        )
+        return path
+
+    # -- faults ---------------------------------------------------------------------------------
+
+    def start_faults(self) -> None:
+        for fault in self.scenario.faults:
+            self._tasks.append(asyncio.create_task(self._fault(fault), name=f"fault-{fault.kind}"))
+
+    async def _fault(self, f: Fault) -> None:
+        await self.clock.until(self.scenario.start + timedelta(seconds=f.at_s))
+        rig, retailer = self.rig, self.retailer
+        assert rig is not None
+        self.faults_injected += 1
+        self.fault_log.append(f"{self.clock.now().isoformat()} {f.kind} {f.device or f.tender or ''}".strip())
+        _log.warning("fault: %s %s", f.kind, f.device or f.tender or "")
+        mb, mq = cast(ModbusName, f.device), cast(MqttName, f.device)
+        if f.kind == "modbus_gone":
+            await rig.modbus_gone(mb)
+            await self.clock.sleep(f.duration_s)
+            await rig.modbus_back(mb)
+        elif f.kind == "modbus_garbage":
+            rig.modbus_garbage(mb, True)
+            await self.clock.sleep(f.duration_s)
+            rig.modbus_garbage(mb, False)
+        elif f.kind == "mqtt_silent":
+            rig.mqtt_silent(mq, True)
+            await self.clock.sleep(f.duration_s)
+            rig.mqtt_silent(mq, False)
+        elif f.kind == "mqtt_drop":
+            await rig.mqtt_drop(mq)
+            await self.clock.sleep(f.duration_s)
+            await rig.mqtt_back(mq)
+        elif f.kind == "broker_restart":
+            await self.broker.stop()
+            await asyncio.sleep(BROKER_DOWN_S)
+            await self.broker.start()
+        elif f.kind == "retailer_silent" and retailer is not None:
+            retailer.silence(f.duration_s)
+        elif f.kind == "bad_tender" and retailer is not None and f.tender is not None:
+            with contextlib.suppress(Exception):  # the broker may be down; the fault still counts
+                await retailer.publish_bad(BadTender(f.tender))
+        elif f.kind == "clock_jump":
+            self.clock.jump(f.seconds)
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.retailer is not None:
+            with contextlib.suppress(Exception):
+                await self.retailer.flush(5.0)
+            await self.retailer.stop()
+        if self.rig is not None:
+            await self.rig.stop()
+        await self.broker.stop()
+
+    # -- results --------------------------------------------------------------------------------
+
+    def results(self) -> dict[str, Any]:
+        rec = self.recorder
+        assert rec is not None
+        rec.finish()
+        out: dict[str, Any] = {
+            "bins": [b.to_json() for b in rec.bins],
+            "comfort_violation_c_h": rec.comfort_c_h,
+            "tank_violation_c_h": rec.tank_c_h,
+            "ev_shortfall_kwh": rec.ev_shortfall_kwh(),
+            "energy_balance_error_kwh": rec.energy_balance_error_kwh,
+            "limit_violations": rec.limit_violations,
+            "faults_injected": self.faults_injected,
+            "fault_log": self.fault_log,
+            "broker": self.broker.kind,
+        }
+        r = self.retailer
+        if r is not None:
+            book = r.book
+            out["retailer"] = {
+                "transactions": [codec.encode_transaction(t) for t in book.transactions.values()],
+                "home_tenders": len(book.home_tenders),
+                "home_tenders_executed": sum(
+                    1 for s in book.home_state.values() if s is HomeTenderState.EXECUTED
+                ),
+                "errors_received": len(book.errors_received),
+                "errors_sent": len(book.errors_sent),
+                "deliveries": len(book.deliveries),
+                "sent": dict(r.sent),
+                "received": dict(r.received),
+                "bill": str(book.bill(self.scenario.start, self.end).total),
+            }
+        return out
