@@ -25,6 +25,7 @@ from agent.errors import HemsError
 from agent.forecast import Forecaster
 from agent.planning import MeasuredState
 from agent.runtime.measure import IntervalAverager, measured_state
+from agent.runtime.overrides import effective_config, water_heater_target
 from agent.runtime.plan_phase import PlanPhase
 from agent.runtime.settler import Settler
 from agent.runtime.state import AgentState
@@ -120,7 +121,8 @@ class ControlCycle:
         reason = self.planning.due(now, measured, self.overrides_version)
         if reason is not None:
             self.state.timing.last_plan_reason = reason
-            self.planning.start(reason, measured, self.overrides_version)
+            config = effective_config(self.config, self.state.overrides)
+            self.planning.start(reason, measured, self.overrides_version, config=config)
 
     async def _transact(self, now: datetime) -> None:
         record = self.planning.current
@@ -143,6 +145,7 @@ class ControlCycle:
 
     async def _dispatch(self, snapshot: Snapshot, now: datetime) -> None:
         target, reason = self._target(now)
+        target = water_heater_target(self.config, self.state.overrides, now, target)
         report = await self.dispatcher.dispatch(target, snapshot, no_plan_reason=reason or "no valid plan")
         self.state.dispatch = report.to_json()
         if self.state.overrides.paused:

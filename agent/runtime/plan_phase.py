@@ -140,17 +140,20 @@ class PlanPhase:
                 return f"tank {state.tank_c:.1f} °C left the plan ({planned:.1f} °C)"
         return None
 
-    def start(self, reason: str, state: MeasuredState, overrides_version: int) -> None:
+    def start(
+        self, reason: str, state: MeasuredState, overrides_version: int, *, config: Config | None = None
+    ) -> None:
+        """Plan in the background; ``config`` is the configuration with the householder's settings."""
         now = self._clock.now()
         self._seen_book = self._link.book.version if self._link is not None else 0
         self._seen_interval = containing(now, self._config.metering_interval, self._config.zone)
         self._seen_overrides = overrides_version
-        self._task = asyncio.create_task(self._run(reason, state, now), name="plan")
+        self._task = asyncio.create_task(self._run(reason, state, now, config or self._config), name="plan")
 
-    async def _run(self, reason: str, state: MeasuredState, now: datetime) -> None:
+    async def _run(self, reason: str, state: MeasuredState, now: datetime, config: Config) -> None:
         started_s = self._clock.monotonic_s()
         try:
-            record = await asyncio.wait_for(self._plan(reason, state, now), PLAN_TIMEOUT_S)
+            record = await asyncio.wait_for(self._plan(reason, state, now, config), PLAN_TIMEOUT_S)
         except (HemsError, TimeoutError, ValueError) as e:
             self.failures += 1
             text = f"{type(e).__name__}: {e}"
@@ -168,12 +171,12 @@ class PlanPhase:
         self.plans += 1
         self.version += 1
 
-    async def _plan(self, reason: str, state: MeasuredState, now: datetime) -> PlanRecord:
-        intervals = plan_horizon(self._config, now)
+    async def _plan(self, reason: str, state: MeasuredState, now: datetime, config: Config) -> PlanRecord:
+        intervals = plan_horizon(config, now)
         metering = intervals_between(
-            intervals[0].start_utc, intervals[-1].end_utc, self._config.metering_interval, self._config.zone
+            intervals[0].start_utc, intervals[-1].end_utc, config.metering_interval, config.zone
         )
-        positions = await asyncio.to_thread(self._ledger.positions, metering, self._config.party_id)
+        positions = await asyncio.to_thread(self._ledger.positions, metering, config.party_id)
         tenders: list[Tender] = []
         open_kw: dict[str, Decimal] = {}
         spot: list[SpotPrice] = []
@@ -185,7 +188,7 @@ class PlanPhase:
             spot = list(book.spot)
         forecasts = self._forecaster.forecast(now, list(intervals))
         built = build_inputs(
-            self._config,
+            config,
             self._devices,
             now,
             tenders=tenders,
