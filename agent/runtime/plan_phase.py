@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -151,7 +152,8 @@ class PlanPhase:
         self._task = asyncio.create_task(self._run(reason, state, now, config or self._config), name="plan")
 
     async def _run(self, reason: str, state: MeasuredState, now: datetime, config: Config) -> None:
-        started_s = self._clock.monotonic_s()
+        # Solve time is real time (what the gateway's CPU spent), not the agent's possibly fast clock.
+        started_s = time.perf_counter()
         try:
             record = await asyncio.wait_for(self._plan(reason, state, now, config), PLAN_TIMEOUT_S)
         except (HemsError, TimeoutError, ValueError) as e:
@@ -166,7 +168,7 @@ class PlanPhase:
             log.info("planning recovered")
         self.last_error = None
         self._failed_at_s = None
-        self.last_solve_ms = (self._clock.monotonic_s() - started_s) * 1000.0
+        self.last_solve_ms = (time.perf_counter() - started_s) * 1000.0
         self.current = record
         self.plans += 1
         self.version += 1
