@@ -86,6 +86,33 @@ class Device(Protocol):
     def report(self) -> DeviceReport: ...
 
 
+class DeviceIdentity:
+    """The name, driver type, health and capabilities every driver's device exposes, kept in one
+    place so each driver only assigns them (``_name``, ``_driver``, ``_health``,
+    ``_capabilities``) in its constructor."""
+
+    _name: str
+    _driver: str
+    _health: Health
+    _capabilities: Capabilities
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def driver(self) -> str:
+        return self._driver
+
+    @property
+    def health(self) -> Health:
+        return self._health
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+
 class Link(Protocol):
     """A shared physical link (a Modbus bus, an MQTT broker connection)."""
 

@@ -18,7 +18,7 @@ import math
 from typing import Any, Protocol, runtime_checkable
 
 from agent.clock import Clock
-from drivers.base import Capabilities, DeviceReport, Health, Reading
+from drivers.base import Capabilities, DeviceIdentity, DeviceReport, Health, Reading
 from drivers.errors import DriverConfigError, WriteVerifyError
 from drivers.gpio.pins import GpioPins
 from drivers.gpio.timing import DutyPlanner, SwitchGuard
@@ -35,7 +35,7 @@ class TimeProportioned(Protocol):
         ...
 
 
-class GpioRelay:
+class GpioRelay(DeviceIdentity):
     """A :class:`~drivers.base.Device` with the Switch capability (and :class:`TimeProportioned`)."""
 
     def __init__(
@@ -51,6 +51,7 @@ class GpioRelay:
         window_s: float = 600.0,
     ) -> None:
         self._name = name
+        self._driver = "gpio_relay"
         self._pins = pins
         self.pin = pin
         self._clock = clock
@@ -73,22 +74,6 @@ class GpioRelay:
         self._capabilities = Capabilities(switch=self)
 
     # -- Device protocol ------------------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def driver(self) -> str:
-        return "gpio_relay"
-
-    @property
-    def health(self) -> Health:
-        return self._health
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
 
     async def start(self) -> None:
         if self._task is not None:

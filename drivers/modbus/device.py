@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from agent.clock import Clock
-from drivers.base import Capabilities, DeviceLimits, DeviceReport, Health, ValueStore
+from drivers.base import Capabilities, DeviceIdentity, DeviceLimits, DeviceReport, Health, ValueStore
 from drivers.errors import DriverError, WriteVerifyError
 from drivers.modbus.codec import RegType, WordOrder, decode, encode
 from drivers.modbus.link import ModbusLink, Table
@@ -15,7 +15,7 @@ from drivers.modbus.link import ModbusLink, Table
 DEFAULT_STALE_AFTER_S = 120.0
 
 
-class ModbusDevice:
+class ModbusDevice(DeviceIdentity):
     def __init__(
         self,
         name: str,
@@ -40,24 +40,8 @@ class ModbusDevice:
         self._commanded = False  # a battery/curtailment command is active: undo it on stop
 
     @property
-    def name(self) -> str:
-        return self._name
-
-    @property
     def device_name(self) -> str:
         return self._name
-
-    @property
-    def driver(self) -> str:
-        return self._driver
-
-    @property
-    def health(self) -> Health:
-        return self._health
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
 
     async def start(self) -> None:
         """Nothing to open: the shared link connects on first use (an absent device is no error)."""

@@ -20,7 +20,7 @@ from collections import defaultdict
 from typing import Any
 
 from agent.clock import Clock
-from drivers.base import Capabilities, DeviceLimits, DeviceReport, Health, Monitor, Reading
+from drivers.base import DeviceIdentity, DeviceLimits, DeviceReport, Health, Monitor, Reading
 from drivers.errors import DriverConfigError, DriverError, StaleValue, WriteVerifyError
 from drivers.mqtt.client import Message, MqttClient, Subscription
 from drivers.mqtt.codec import check_write, decode_value, encode_write, parse_document
@@ -34,7 +34,7 @@ _log = logging.getLogger("drivers.mqtt.device")
 _LIMIT_OF_WRITE = {"setpoint_c": "setpoint_c", "current_limit_a": "ev_current_a"}
 
 
-class MqttDevice:
+class MqttDevice(DeviceIdentity):
     """One configured device on a broker (see the module docstring)."""
 
     def __init__(
@@ -82,22 +82,6 @@ class MqttDevice:
         self._capabilities = capabilities_for(self)
 
     # -- Device protocol ------------------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def driver(self) -> str:
-        return self._driver
-
-    @property
-    def health(self) -> Health:
-        return self._health
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
 
     def topic(self, template: str) -> str:
         return template.replace("{base}", self.base_topic)

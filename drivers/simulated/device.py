@@ -13,6 +13,7 @@ import logging
 from drivers.base import (
     BatteryLimits,
     Capabilities,
+    DeviceIdentity,
     DeviceLimits,
     DeviceReport,
     Health,
@@ -40,9 +41,10 @@ _VALUES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-class SimulatedDevice:
+class SimulatedDevice(DeviceIdentity):
     def __init__(self, name: str, role: Role, home: SimulatedHome, limits: DeviceLimits) -> None:
         self._name = name
+        self._driver = "simulated"
         self.role = role
         self.home = home
         self.limits = limits
@@ -67,22 +69,6 @@ class SimulatedDevice:
         return Capabilities(energy_meter=_Meter(self))
 
     # -- Device protocol ------------------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def driver(self) -> str:
-        return "simulated"
-
-    @property
-    def health(self) -> Health:
-        return self._health
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
 
     async def start(self) -> None:
         """Nothing to open."""
