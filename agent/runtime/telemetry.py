@@ -51,10 +51,13 @@ async def start_all(devices: Mapping[str, Device], timeout_s: float = REFRESH_TI
 
 
 class Poller:
-    """The driver pollers as one supervised task: every device refreshed every ``period_s``.
+    """The driver pollers: one loop per device, each refreshing its device every ``period_s``.
 
-    The control cycle reads what the last poll (and the push-based drivers) left behind; it never
-    waits on a device. ``failures`` keeps the last round's failures for the status page.
+    Separate loops, so a device that times out (a meter unplugged, a Modbus bus in backoff) never
+    delays the polling of the others. The control cycle reads what the pollers (and the
+    push-based drivers) left behind; it never waits on a device. ``failures`` holds each
+    device's last failure for the status page; ``polled`` is set after every device has been
+    asked once.
     """
 
     def __init__(self, devices: Mapping[str, Device], clock: Clock, period_s: float) -> None:
@@ -64,11 +67,25 @@ class Poller:
         self.rounds = 0
         self.failures: dict[str, str] = {}
         self.polled = asyncio.Event()
+        self._asked: set[str] = set()
 
     async def run(self) -> None:
+        if not self._devices:
+            self.polled.set()
+            return
+        await asyncio.gather(*(self._poll(name, device) for name, device in self._devices.items()))
+
+    async def _poll(self, name: str, device: Device) -> None:
         while True:
             started_s = self._clock.monotonic_s()
-            self.failures = await refresh_all(self._devices)
-            self.rounds += 1
-            self.polled.set()
+            failure = await _refresh(name, device, REFRESH_TIMEOUT_S)
+            if failure is None:
+                self.failures.pop(name, None)
+            else:
+                self.failures[name] = failure
+            self._asked.add(name)
+            if len(self._asked) == len(self._devices):
+                self.rounds += 1
+                self._asked.clear()
+                self.polled.set()
             await self._clock.sleep(max(0.0, self._period_s - (self._clock.monotonic_s() - started_s)))
