@@ -27,7 +27,7 @@ def test_demo_day_bill_matches_ledger_and_energy_balance(tmp_path: Path) -> None
 
 
 def test_demo_command_prints_the_bill(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+    assert main(["demo", "--foundation"]) == 0
     out = capsys.readouterr().out
     assert "96 settled" in out
     assert "foundation stage" in out

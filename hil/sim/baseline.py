@@ -10,8 +10,9 @@ Rules, as a home without an energy manager behaves:
 * no PV curtailment.
 
 Billing: with no forward transactions every metered kWh of a metering interval settles at that
-interval's spot price, as the retailer bills a home that never trades (the same rule that bills
-the agent's deviations from its position).
+interval's spot price, plus the DSO's network charge on imported and exported kWh, as the
+retailer simulator bills a home that never trades (the same rules that bill the agent's
+deviations from its position and its metered flows).
 """
 
 from __future__ import annotations
@@ -79,6 +80,6 @@ def run_baseline(
         recorder(plant.step(min(step_s, left_s), inputs), inputs)
     recorder.finish()
     cost = sum(
-        (b.import_kwh - b.export_kwh) * tariff.spot_per_kwh(b.start) for b in recorder.bins if b.start < end
+        tariff.metered_cost(b.start, b.import_kwh, b.export_kwh) for b in recorder.bins if b.start < end
     )
     return BaselineResult(cost, recorder)

@@ -3,8 +3,9 @@
 The planner the agent uses, given what no agent can know: the recorded base load, the PV the
 array will actually have, the outdoor temperature and solar gains, every hot-water draw and every
 EV session of the period, and the spot price of every interval (buy and sell at spot, the
-cheapest tariff the retailer offers: its forward ladders straddle spot). Its cost is the plan's
-grid energy priced at spot, comparable with the baseline's bill.
+cheapest tariff the retailer offers: its forward ladders straddle spot), plus the DSO's network
+charge per imported and exported kWh. Its cost is the plan's grid energy billed that way,
+comparable with the baseline's bill.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ def run_foresight(
         sell_price_per_kwh=spot,
         sell_max_kw=np.full(n, UNLIMITED_KW),
         position_kw=np.zeros(n),
-        import_adder_per_kwh=np.zeros(n),
-        export_adder_per_kwh=np.zeros(n),
+        import_adder_per_kwh=np.full(n, tariff.import_adder_per_kwh),
+        export_adder_per_kwh=np.full(n, tariff.export_adder_per_kwh),
     )
     devices = devices_from_config(config, buy_steps=1, sell_steps=1)
     heat = None

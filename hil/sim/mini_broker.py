@@ -92,7 +92,8 @@ class _Reader:
 
     def properties(self) -> dict[int, int]:
         """Skip v5 properties, keeping the integer ones (session expiry is 0x11)."""
-        end = self.pos + self.varint()
+        length = self.varint()
+        end = self.pos + length
         found: dict[int, int] = {}
         while self.pos < end:
             ident = self.varint()
@@ -221,7 +222,7 @@ class MiniBroker:
                 self._handle(conn, ptype, flags, body)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError, ProtocolError, UnicodeError) as e:
-            _log.debug("connection closed: %s", e)
+            _log.debug("connection closed: %r", e)
         finally:
             self._conns.discard(conn)
             self._closed(conn, clean)
@@ -344,7 +345,7 @@ class MiniBroker:
             return
         session.conn = None
         if not session.persistent:
-            del self.sessions[session.client_id]
+            self.sessions.pop(session.client_id, None)
         will, conn.will = conn.will, None
         if will is not None and not clean:
             self.route(will)

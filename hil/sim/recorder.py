@@ -18,8 +18,9 @@ from hil.sim.kpi import band_violation_c_h, energy_balance_error_kwh
 
 # Numerical slack for the limit checks (the plant clips exactly; this only absorbs float noise).
 LIMIT_EPS = 1e-6
-# The tank's own thermostat cuts the element out at its cut-out temperature; heat still in the
-# element as it cuts out may carry the water a little past it.
+# The tank's own safety thermostat cuts the element out at its cut-out temperature (the physical
+# limit; above the configured tank_max_c is a tank violation, not a device limit); heat still in
+# the element as it cuts out may carry the water a little past it.
 TANK_OVERSHOOT_C = 1.0
 
 
@@ -124,7 +125,8 @@ class Recorder:
             problems.append(f"heat pump power {pw['heat_pump']:.3f} kW")
         if not 0.0 <= pw["water_heater"] <= p.element_kw + LIMIT_EPS:
             problems.append(f"water heater power {pw['water_heater']:.3f} kW")
-        if step.tank is not None and step.tank.tank_c > p.tank_max_c + TANK_OVERSHOOT_C:
+        tank = self.plant.tank
+        if step.tank is not None and tank is not None and step.tank.tank_c > tank.cutout_c + TANK_OVERSHOOT_C:
             problems.append(f"tank at {step.tank.tank_c:.2f} °C")
         if not -LIMIT_EPS <= pw["pv"] <= step.pv_available_kw + LIMIT_EPS:
             problems.append(f"PV {pw['pv']:.3f} kW of {step.pv_available_kw:.3f} available")

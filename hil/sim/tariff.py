@@ -21,6 +21,23 @@ class Tariff:
     def spot_per_kwh(self, at: datetime) -> float:
         return float(self.rules.spot_price(self.wholesale.at(at)))
 
+    @property
+    def import_adder_per_kwh(self) -> float:
+        return float(self.rules.import_adder_per_kwh)
+
+    @property
+    def export_adder_per_kwh(self) -> float:
+        return float(self.rules.export_adder_per_kwh)
+
+    def metered_cost(self, at: datetime, import_kwh: float, export_kwh: float) -> float:
+        """A metering interval settled wholly at spot, with the DSO's network charge on each flow
+        (what the retailer simulator bills a home that bought nothing forward)."""
+        return (
+            (import_kwh - export_kwh) * self.spot_per_kwh(at)
+            + import_kwh * self.import_adder_per_kwh
+            + export_kwh * self.export_adder_per_kwh
+        )
+
 
 def pricing_rules(overrides: dict[str, str]) -> PricingRules:
     known = PricingRules.__dataclass_fields__
