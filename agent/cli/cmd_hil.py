@@ -16,7 +16,7 @@ import dataclasses
 import signal
 import sys
 import tempfile
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"hems hil: {e}", file=sys.stderr)
         return 2
     if args.realtime:
-        scenario = dataclasses.replace(scenario, speed=1.0)
+        # A gateway keeps real time: the rig runs from now (the recorded week replays from the
+        # same time of day), or the retailer's tenders would lie in the gateway's past.
+        now = datetime.now(UTC).replace(microsecond=0)
+        scenario = dataclasses.replace(scenario, speed=1.0, start=now)
     try:
         return asyncio.run(_serve(scenario, args))
     except HilError as e:
@@ -63,7 +66,6 @@ async def _serve(scenario: Any, args: argparse.Namespace) -> int:
     from hil.sim.clock import HeldClock
     from hil.sim.world import World
 
-    # Live: the scenario's date and weather, at today's time of day from the scenario's start day.
     clock = HeldClock(scenario.start, scenario.speed)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
