@@ -32,6 +32,7 @@ class Devices:
     heat_pump: HeatPumpParams | None = None
     water_heater: WaterHeaterParams | None = None
     pv: bool = True
+    pv_curtailable: bool = True
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Model:
         self.dt_h = dt_h
         self.terms: list[DeviceTerm] = []
         if devices.pv:
-            self.terms.append(PvTerm(horizon, dt_h))
+            self.terms.append(PvTerm(horizon, dt_h, devices.pv_curtailable))
         if devices.battery is not None:
             self.terms.append(BatteryTerm(devices.battery, horizon, dt_h))
         if devices.ev is not None:

@@ -28,6 +28,10 @@ COMFORT_BAND_PER_K_H = 10.0
 # Tank temperature outside its band, per kelvin-hour.
 TANK_BAND_PER_K_H = 10.0
 
+# Curtailing an inverter the config says cannot be curtailed: only when nothing else can take
+# the power (export limit reached, storage full); the plan then shows what the grid will do.
+FORBIDDEN_CURTAILMENT_PER_KWH = 30.0
+
 # Stand-in for an infinite bound where a solver interface needs finite numbers (the cvxpy
 # reference); far beyond any physical kW, kWh or degree in a home.
 BIG = 1.0e4

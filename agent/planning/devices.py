@@ -90,6 +90,9 @@ def devices_from_config(
         heat_pump=hp,
         water_heater=wh,
         pv=bool(config.devices_of(PvInverter)),
+        # Every inverter must accept a limit for the plan to count on curtailing (dispatch only
+        # ever limits the curtailable ones).
+        pv_curtailable=all(d.curtailable for d in config.devices_of(PvInverter).values()),
     )
 
 

@@ -120,3 +120,29 @@ def test_comfort_band_under_flat_prices_holds_the_lower_edge(backend: str) -> No
     assert t_in[-10:] == pytest.approx(20.0, abs=1e-4)
     assert plan.series["heat_pump_kw"][-10:] == pytest.approx(0.5, abs=1e-4)
     assert plan.cost["comfort_penalty"] == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pv_is_curtailed_at_a_negative_export_price_only_when_the_inverter_allows_it(backend: str) -> None:
+    # 4 kW of PV, no load, exporting costs 0.05/kWh. A curtailable inverter is turned down to 0
+    # export; one the config says cannot be curtailed keeps exporting and the plan pays for it
+    # (guards against planning a curtailment dispatch will never carry out).
+    inputs = PlanInputs(grid=spot_grid([0.3], [-0.05]), base_kw=zeros(1), pv_kw=np.array([4.0]))
+    for curtailable, curtail_kw, cost in ((True, 4.0, 0.0), (False, 0.0, 4.0 * 0.05)):
+        devices = Devices(grid=spot_params(), pv=True, pv_curtailable=curtailable)
+        plan = _solve(Planner(devices, horizon=1, dt_h=1.0), inputs, backend)
+        assert plan.series["pv_curtail_kw"] == pytest.approx([curtail_kw], abs=1e-4)
+        assert plan.total_cost == pytest.approx(cost, abs=1e-4)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_uncurtailable_pv_above_the_export_limit_is_still_a_plan(backend: str) -> None:
+    # Nowhere for 8 kW to go with a 5 kW export limit: the plan exists and shows the forbidden
+    # curtailment at its penalty rather than failing.
+    devices = Devices(grid=spot_params(export_limit_kw=5.0), pv=True, pv_curtailable=False)
+    inputs = PlanInputs(grid=spot_grid([0.3], [0.1]), base_kw=zeros(1), pv_kw=np.array([8.0]))
+    plan = _solve(Planner(devices, horizon=1, dt_h=1.0), inputs, backend)
+    assert plan.series["pv_curtail_kw"] == pytest.approx([3.0], abs=1e-4)
+    assert plan.cost["pv_forbidden_curtailment"] == pytest.approx(
+        3.0 * penalties.FORBIDDEN_CURTAILMENT_PER_KWH, rel=1e-4
+    )
