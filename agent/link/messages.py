@@ -8,7 +8,7 @@ same field readers: a decoder returns a whole valid record or raises
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from agent.market import fields as f
-from agent.market.codec import load_object
+from agent.market.codec import decode_object
 from agent.market.errors import CodecError
 
 T = TypeVar("T")
@@ -74,21 +74,6 @@ class Heartbeat:
     rejected_in: int
 
 
-def _decode(
-    raw: str | bytes | Mapping[str, Any], allowed: frozenset[str], build: Callable[[dict[str, Any]], T]
-) -> T:
-    obj = load_object(raw)
-    try:
-        message_id: str | None = f.ident(obj, "id") if "id" in allowed else None
-    except CodecError:
-        message_id = None
-    try:
-        f.only(obj, allowed)
-        return build(obj)
-    except CodecError as e:
-        raise CodecError(e.field, e.reason, message_id) from None
-
-
 def _text(obj: Mapping[str, Any], key: str, limit: int) -> str:
     value = f.string(obj, key)
     if len(value) > limit:
@@ -113,7 +98,7 @@ def decode_acceptance(raw: str | bytes | Mapping[str, Any]) -> Acceptance:
             sent=f.instant(obj, "sent"),
         )
 
-    return _decode(raw, frozenset({"id", "tender_id", "party", "quantity_kw", "sent"}), build)
+    return decode_object(raw, frozenset({"id", "tender_id", "party", "quantity_kw", "sent"}), build)
 
 
 def decode_cancellation(raw: str | bytes | Mapping[str, Any]) -> Cancellation:
@@ -125,7 +110,7 @@ def decode_cancellation(raw: str | bytes | Mapping[str, Any]) -> Cancellation:
             sent=f.instant(obj, "sent"),
         )
 
-    return _decode(raw, frozenset({"id", "tender_id", "party", "sent"}), build)
+    return decode_object(raw, frozenset({"id", "tender_id", "party", "sent"}), build)
 
 
 def decode_error_report(raw: str | bytes | Mapping[str, Any]) -> ErrorReport:
@@ -138,7 +123,7 @@ def decode_error_report(raw: str | bytes | Mapping[str, Any]) -> ErrorReport:
             error=_text(obj, "error", MAX_ERROR_CHARS),
         )
 
-    return _decode(raw, frozenset({"id", "message_id", "topic", "field", "error"}), build)
+    return decode_object(raw, frozenset({"id", "message_id", "topic", "field", "error"}), build)
 
 
 def decode_heartbeat(raw: str | bytes | Mapping[str, Any]) -> Heartbeat:
@@ -153,7 +138,7 @@ def decode_heartbeat(raw: str | bytes | Mapping[str, Any]) -> Heartbeat:
         )
 
     fields = frozenset({"party", "state", "sent", "version", "outbox_pending", "rejected_in"})
-    return _decode(raw, fields, build)
+    return decode_object(raw, fields, build)
 
 
 def encode_acceptance(a: Acceptance) -> dict[str, Any]:

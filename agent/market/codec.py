@@ -95,15 +95,19 @@ def _nodes(obj: Mapping[str, Any], product: Product) -> tuple[str | None, str | 
     return None, None
 
 
-def _decode(
+def decode_object(
     raw: str | bytes | Mapping[str, Any],
     allowed: frozenset[str],
     build: Callable[[dict[str, Any]], T],
 ) -> T:
+    """Load ``raw``, refuse unknown fields, and build the record, every error naming its field.
+
+    The message's ``id`` (when it has one) goes with the error so the sender can match it; only an
+    id that is itself valid is echoed back, a hostile one is not repeated.
+    """
     obj = load_object(raw)
-    # Only an id that is itself valid is echoed back in errors; a hostile one is not repeated.
     try:
-        message_id: str | None = f.ident(obj, "id")
+        message_id: str | None = f.ident(obj, "id") if "id" in allowed else None
     except CodecError:
         message_id = None
     try:
@@ -155,7 +159,7 @@ def decode_tender(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -> Te
             to_node=to_node,
         )
 
-    return _decode(raw, _TENDER_FIELDS, build)
+    return decode_object(raw, _TENDER_FIELDS, build)
 
 
 _TRANSACTION_FIELDS = frozenset(
@@ -198,7 +202,7 @@ def decode_transaction(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) 
             to_node=to_node,
         )
 
-    return _decode(raw, _TRANSACTION_FIELDS, build)
+    return decode_object(raw, _TRANSACTION_FIELDS, build)
 
 
 def decode_spot_price(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -> SpotPrice:
@@ -208,7 +212,7 @@ def decode_spot_price(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -
             interval=_interval(obj, ctx), price_per_kwh=_price(obj, ctx), currency=_currency(obj, ctx)
         )
 
-    return _decode(raw, frozenset({"id", "interval", "price", "currency"}), build)
+    return decode_object(raw, frozenset({"id", "interval", "price", "currency"}), build)
 
 
 def decode_delivery(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -> Delivery:
@@ -221,7 +225,7 @@ def decode_delivery(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -> 
             export_kwh=f.non_negative(obj, "export_kwh"),
         )
 
-    return _decode(raw, frozenset({"id", "interval", "party", "import_kwh", "export_kwh"}), build)
+    return decode_object(raw, frozenset({"id", "interval", "party", "import_kwh", "export_kwh"}), build)
 
 
 def decode_position(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -> Position:
@@ -231,7 +235,7 @@ def decode_position(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -> 
             interval=_interval(obj, ctx), party=f.ident(obj, "party"), net_kw=f.decimal(obj, "net_kw")
         )
 
-    return _decode(raw, frozenset({"id", "interval", "party", "net_kw"}), build)
+    return decode_object(raw, frozenset({"id", "interval", "party", "net_kw"}), build)
 
 
 # --- encoding -------------------------------------------------------------------------------
