@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from agent.market import fields as f
 from agent.market.codec import decode_object
 from agent.market.errors import CodecError
 
-T = TypeVar("T")
 MAX_ERROR_CHARS = 500
 MAX_TOPIC_CHARS = 400
 MAX_COUNT = 2**53  # JSON numbers beyond this lose precision in most readers
