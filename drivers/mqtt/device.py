@@ -257,7 +257,12 @@ class MqttDevice(DeviceIdentity):
             self._health.record_failure(e)
             raise
         finally:
-            self._watchers[verify.value].remove(queue)
+            watchers = self._watchers[verify.value]
+            # stop() clears the watchers while a write may still wait for its read-back; a
+            # ValueError here would replace the task's CancelledError (the supervisor then
+            # restarted the control cycle after shutdown, against a closed ledger).
+            if queue in watchers:
+                watchers.remove(queue)
 
     def _configured_range(self, value_name: str) -> tuple[float, float]:
         """The site's limits for a numeric write; none configured means the write is refused."""
