@@ -7,6 +7,8 @@ always win. The floor is the backup reserve (never below ``soc_min`` either).
 
 from __future__ import annotations
 
+import math
+
 from agent.config import devices as cfg
 from agent.dispatch.commands import Action, Command, Decision, Mode
 from agent.dispatch.cycle import Cycle, DeviceState, clip, mismatch, optional, stale_reason
@@ -57,7 +59,8 @@ def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: D
         limited += hit
     value, hit = clip(value, -limits.max_discharge_w, limits.max_charge_w, "discharge_max", "charge_max")
     limited += hit
-    command = Command(Action.BATTERY_POWER_W, round(value, 1))
+    # Rounded toward zero: rounding to nearest could step 0.05 W past the taper at a SoC limit.
+    command = Command(Action.BATTERY_POWER_W, math.trunc(value * 10.0) / 10.0)
     return Decision(
         mode, reason, Command(Action.BATTERY_POWER_W, wanted_w), command, tuple(dict.fromkeys(limited))
     )

@@ -234,3 +234,19 @@ async def test_battery_command_always_within_every_limit(
     # never below the 20 % reserve or above 95 % within one cycle
     assert soc_pct - (-w * cycle_h / 0.95) / 10_000 * 100 >= 20.0 - 1e-6 or w >= 0
     assert soc_pct + (w * cycle_h * 0.95) / 10_000 * 100 <= 95.0 + 1e-6 or w <= 0
+
+
+async def test_discharge_at_the_reserve_never_rounds_past_it() -> None:
+    # Found by the property above: 20.03125 % SoC and 1069 W import asked for -1068.75 W, rounded
+    # to -1068.8 W, 0.05 W more than the taper allows before the next cycle.
+    clock = ManualClock(T0)
+    d, _ = dispatcher(clock)
+    snap = snapshot(
+        {"battery": {"battery.soc_pct": 20.03125, "battery.power_w": 0.0}, "grid": {"meter.power_w": 1069.0}},
+        mono_s=clock.monotonic_s(),
+    )
+    r = await d.dispatch(None, snap)
+    cmd = r.devices["battery"].command
+    assert cmd is not None
+    assert isinstance(cmd.value, float)
+    assert 20.03125 - (-cmd.value * 10 / 3600 / 0.95) / 10_000 * 100 >= 20.0 - 1e-9
