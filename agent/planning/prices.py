@@ -104,6 +104,25 @@ def transport_adders(
                 best[(imports, i)] = rank
     for (imports, i), rank in best.items():
         adders[imports][i] = rank[2]
+    # Network charges change rarely and are often published only a little ahead: an interval no
+    # transport tender covers takes the nearest earlier one (or, before the first, the first).
+    # Leaving it at 0 made cycling energy through the grid look free later in the horizon.
+    for imports in (True, False):
+        known = sorted(i for (side, i) in best if side is imports)
+        if known:
+            adders[imports] = _carry(adders[imports], known)
     imp = adders[True]
     exp = np.maximum(adders[False], -imp)
     return imp, exp
+
+
+def _carry(values: Vec, known: list[int]) -> Vec:
+    out = values.copy()
+    last = values[known[0]]
+    known_set = set(known)
+    for i in range(len(out)):
+        if i in known_set:
+            last = values[i]
+        else:
+            out[i] = last
+    return out

@@ -156,10 +156,23 @@ def test_transport_tenders_become_adders_by_direction() -> None:
         transport("other", IVS[1], "0.5", "a", "b"),
     ]
     g = ladders(trans).grid
-    assert list(g.import_adder_per_kwh[3:9]) == pytest.approx([0, 0.08, 0.08, 0.08, 0.08, 0])
+    # The hour's charges also stand for the intervals no transport tender covers (carried from
+    # the nearest earlier one, or the first): a network charge of 0 there made cycling free.
+    assert list(g.import_adder_per_kwh) == pytest.approx([0.08] * N)
     # a -0.10 export adder with a 0.08 import adder would pay for importing and exporting at once
-    assert list(g.export_adder_per_kwh[4:8]) == pytest.approx([-0.08] * 4)
-    assert g.import_adder_per_kwh[1] == 0
+    assert list(g.export_adder_per_kwh) == pytest.approx([-0.08] * N)
+
+
+def test_transport_charges_carry_forward_from_the_latest_tender() -> None:
+    home = RULES.home_node
+
+    def imports(tid: str, iv: Interval, price: str) -> Tender:
+        return tender(
+            tid, iv, Side.SELL, price, party="dso", product=Product.TRANSPORT, from_node="grid", to_node=home
+        )
+
+    g = ladders([imports("a", IVS[2], "0.05"), imports("b", IVS[5], "0.09")]).grid
+    assert list(g.import_adder_per_kwh) == pytest.approx([0.05] * 5 + [0.09] * (N - 5))
 
 
 def test_position_must_fit_the_horizon() -> None:
