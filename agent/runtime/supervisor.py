@@ -52,6 +52,7 @@ class Supervisor:
         self._factories: dict[str, Callable[[], Awaitable[None]]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.states: dict[str, TaskState] = {}
+        self._stopping = False
 
     def add(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
         if name in self._factories:
@@ -78,6 +79,11 @@ class Supervisor:
                 state.state = "stopped"
                 raise
             except Exception as e:  # the whole point: one failing part must not end the agent
+                if self._stopping:
+                    # A task failing while it is being stopped is not restarted (it would run
+                    # against parts already closed); its error is kept for the log.
+                    state.state, state.last_error = "stopped", f"{type(e).__name__}: {e}"
+                    return
                 state.restarts += 1
                 text = f"{type(e).__name__}: {e}"
                 if state.last_error != text:
@@ -98,6 +104,7 @@ class Supervisor:
             return
 
     async def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        self._stopping = True
         tasks = list(self._tasks.values())
         for task in tasks:
             task.cancel()

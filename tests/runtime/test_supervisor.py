@@ -98,3 +98,27 @@ def test_duplicate_names_are_a_programming_error() -> None:
     sup.add("a", nothing)
     with pytest.raises(ValueError, match="already supervised"):
         sup.add("a", nothing)
+
+
+async def test_a_task_failing_while_it_is_stopped_is_not_restarted() -> None:
+    # Seen in a week-long simulation: a device write raised ValueError during shutdown and the
+    # supervisor restarted the control cycle against a closed ledger.
+    starts = 0
+
+    async def fails_on_cancel() -> None:
+        nonlocal starts
+        starts += 1
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            raise ValueError("cleanup after the devices were closed") from None
+
+    sup = Supervisor(RealClock(), backoff_initial_s=0.001, backoff_max_s=0.001)
+    sup.add("cycle", fails_on_cancel)
+    sup.start()
+    await asyncio.sleep(0.01)
+    await sup.stop(timeout_s=2)
+    await asyncio.sleep(0.05)
+    assert starts == 1
+    assert sup.states["cycle"].state == "stopped"
+    assert sup.states["cycle"].last_error == "ValueError: cleanup after the devices were closed"
