@@ -29,6 +29,7 @@ from agent.runtime.overrides import effective_config, water_heater_target
 from agent.runtime.plan_phase import PlanPhase
 from agent.runtime.settler import Settler
 from agent.runtime.state import AgentState
+from agent.runtime.supervisor import honour_cancellation
 from agent.runtime.telemetry import Poller
 from agent.runtime.transact_phase import TransactPhase
 from drivers.base import Device
@@ -79,6 +80,7 @@ class ControlCycle:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.poller.polled.wait(), FIRST_POLL_WAIT_S)
         while True:
+            honour_cancellation()
             started_s = self.clock.monotonic_s()
             await self.run_once()
             await self.clock.sleep(max(0.0, self.cycle_s - (self.clock.monotonic_s() - started_s)))

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Mapping
 
 from agent.clock import Clock
+from agent.runtime.supervisor import honour_cancellation
 from drivers.base import Device
 from drivers.errors import DriverError
 
@@ -77,6 +78,7 @@ class Poller:
 
     async def _poll(self, name: str, device: Device) -> None:
         while True:
+            honour_cancellation()
             started_s = self._clock.monotonic_s()
             failure = await _refresh(name, device, REFRESH_TIMEOUT_S)
             if failure is None:

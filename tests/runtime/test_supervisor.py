@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 import pytest
@@ -122,3 +123,32 @@ async def test_a_task_failing_while_it_is_stopped_is_not_restarted() -> None:
     assert starts == 1
     assert sup.states["cycle"].state == "stopped"
     assert sup.states["cycle"].last_error == "ValueError: cleanup after the devices were closed"
+
+
+async def test_a_loop_stops_even_when_a_library_swallowed_the_cancellation() -> None:
+    # pymodbus turns a cancellation into an I/O error in places; a loop that carried on after
+    # that kept "task cycle did not stop within 10 s" in the simulations' logs.
+    from agent.runtime.supervisor import honour_cancellation
+
+    rounds = 0
+
+    async def swallowing_call() -> None:
+        with contextlib.suppress(asyncio.CancelledError):  # what the library does
+            await asyncio.sleep(0.01)
+
+    async def loop() -> None:
+        nonlocal rounds
+        while True:
+            honour_cancellation()
+            rounds += 1
+            await swallowing_call()
+
+    sup = Supervisor(RealClock())
+    sup.add("cycle", loop)
+    sup.start()
+    await asyncio.sleep(0.05)
+    await sup.stop(timeout_s=2)
+    assert sup.states["cycle"].state == "stopped"
+    before = rounds
+    await asyncio.sleep(0.05)
+    assert rounds == before
