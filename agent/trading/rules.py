@@ -16,23 +16,20 @@ Defaults (the config has no key for them):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from agent.config import Config
 from agent.market.intervals import Interval
+from agent.planning.market import MarketRules
 from agent.trading.errors import TradingError
 
 
 @dataclass(frozen=True)
-class TradingRules:
-    home_party: str
-    retailer_party: str
-    currency: str
-    price_min_per_kwh: Decimal
-    price_max_per_kwh: Decimal
-    max_tender_kw: Decimal
+class TradingRules(MarketRules):
+    """The planner's market rules (parties, currency, price caps, tender size) plus the trading ones."""
+
     commitment_window: timedelta
     hedge_ratio: float
     quantity_step_kw: Decimal = Decimal("0.01")
@@ -56,20 +53,12 @@ class TradingRules:
 
     @classmethod
     def from_config(cls, config: Config) -> TradingRules:
-        m = config.market
+        market = MarketRules.from_config(config)
         return cls(
-            home_party=config.party_id,
-            retailer_party=m.retailer_party_id,
-            currency=config.site.currency,
-            price_min_per_kwh=m.price_min_per_kwh,
-            price_max_per_kwh=m.price_max_per_kwh,
-            max_tender_kw=Decimal(str(m.max_tender_kw)),
-            commitment_window=timedelta(hours=m.commitment_window_h),
-            hedge_ratio=m.hedge_ratio,
+            **{f.name: getattr(market, f.name) for f in fields(MarketRules)},
+            commitment_window=timedelta(hours=config.market.commitment_window_h),
+            hedge_ratio=config.market.hedge_ratio,
         )
-
-    def price_ok(self, price_per_kwh: Decimal) -> bool:
-        return self.price_min_per_kwh <= price_per_kwh <= self.price_max_per_kwh
 
     def in_window(self, interval: Interval, now: datetime) -> bool:
         """Not begun, and starting inside the commitment window."""
