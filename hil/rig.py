@@ -38,6 +38,7 @@ from hil.emulators.sunspec_devices import (
     meter_values,
 )
 from hil.emulators.sunspec_server import SunSpecImage, SunSpecServer
+from hil.emulators.weather import WeatherService
 from hil.errors import HilError
 from hil.plant import HomeParams, Plant, PlantInputs, PlantStep, build_plant
 from hil.plant.house import thermostat_electric_kw
@@ -48,7 +49,7 @@ _log = logging.getLogger("hil.rig")
 
 StepListener = Callable[[PlantStep, PlantInputs], None]
 ModbusName = Literal["meter", "inverter"]
-MqttName = Literal["thermostat", "water_heater", "ev_charger"]
+MqttName = Literal["thermostat", "water_heater", "ev_charger", "weather"]
 
 
 class Rig:
@@ -136,10 +137,12 @@ class Rig:
             vehicle_soc_pct=lambda: ev.soc * 100.0,
             publish_every_s=every,
         )  # fmt: skip
+        self.weather = WeatherService(host, port, s.weather_topic, weather=plant.weather, clock=self.clock)
         self.mqtt = {
             "thermostat": self.thermostat,
             "water_heater": self.water_heater,
             "ev_charger": self.evse,
+            "weather": self.weather,
         }
 
     def _last_power(self, device: str) -> float:

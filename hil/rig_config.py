@@ -7,10 +7,13 @@ simulates (same R and C, COP curve, tank, battery, EV and PV).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hil.plant.house import COOLING_COP, HEATING_COP
+from hil.plant.params import HomeParams
+from hil.plant.tank import DEFAULT_DRAWS
 from hil.rig_settings import free_port
 
 if TYPE_CHECKING:
@@ -18,6 +21,59 @@ if TYPE_CHECKING:
 
 # IEC 61851: a charger cannot offer less than 6 A (0 pauses).
 EV_MIN_A = 6.0
+# The agent's planner counts hot water in litres at the taps' mixing temperature
+# (agent.planning.devices.DEFAULT_DELIVERY_C); the plant draws straight from the tank.
+DELIVERY_C = 40.0
+PROFILE_SLOT_H = 0.25
+# A provider's forecast is refreshed every half hour (WeatherService.period_s); three missed
+# refreshes make it stale.
+WEATHER_STALE_S = 3 * 3600.0
+
+
+def hot_water_profile(
+    pattern: Sequence[tuple[int, int, float, float]], *, tank_c: float, inlet_c: float
+) -> dict[float, float]:
+    """The household's draw habits as the agent's ``forecast.hot_water.profile_l_per_h``.
+
+    What an installer would write from the household's routine: each draw's litres spread over
+    the quarter hours it falls in, as a rate (l/h) per quarter hour of the day, and converted
+    from tank water at ``tank_c`` to the same heat in litres at :data:`DELIVERY_C` (a 55 °C tank
+    gives 1.5 litres at the taps' 40 °C per litre drawn). A step profile: each value holds until
+    the next key.
+    """
+    slots = round(24 / PROFILE_SLOT_H)
+    rate = [0.0] * slots
+    scale = (tank_c - inlet_c) / (DELIVERY_C - inlet_c)
+    for hour, minute, litres, duration_s in pattern:
+        start_h, span_h = hour + minute / 60.0, duration_s / 3600.0
+        for k in range(slots):
+            lo, hi = k * PROFILE_SLOT_H, (k + 1) * PROFILE_SLOT_H
+            overlap_h = min(hi, start_h + span_h) - max(lo, start_h)
+            if overlap_h > 0:
+                rate[k] += litres * scale * (overlap_h / span_h) / PROFILE_SLOT_H
+    profile: dict[float, float] = {}
+    for k, value in enumerate(rate):
+        if k == 0 or abs(value - rate[k - 1]) > 1e-9:
+            profile[k * PROFILE_SLOT_H] = round(value, 2)
+    return profile
+
+
+def _forecast(p: HomeParams, broker: str, weather_topic: str) -> dict[str, Any]:
+    def source(quantity: str) -> dict[str, Any]:
+        return {
+            "type": "mqtt",
+            "broker": broker,
+            "topic": f"{weather_topic}/{quantity}",
+            "stale_after_s": WEATHER_STALE_S,
+        }
+
+    return {
+        "pv": {"weather": source("ghi_w_per_m2"), "weather_kind": "ghi_w_per_m2"},
+        "outdoor_temperature": {"source": source("temp_air_c")},
+        "hot_water": {
+            "profile_l_per_h": hot_water_profile(DEFAULT_DRAWS, tank_c=p.tank_target_c, inlet_c=p.inlet_c)
+        },
+    }
 
 
 def _modbus(host: str, port: int, unit_id: int) -> dict[str, Any]:
@@ -78,7 +134,12 @@ def agent_config(rig: Rig, *, state_dir: Path, broker_name: str, site_id: str) -
             "mode": p.mode,
             "electric_max_kw": p.heat_pump_max_kw,
             "cop_curve": [{"outdoor_c": t, "cop": c} for t, c in cop.points],
-            "house": {"r_k_per_kw": p.house_r_k_per_kw, "c_kwh_per_k": p.house_c_kwh_per_k},
+            "house": {
+                "r_k_per_kw": p.house_r_k_per_kw,
+                "c_kwh_per_k": p.house_c_kwh_per_k,
+                "internal_gain_kw": p.internal_gain_kw,
+                "solar_aperture_m2": p.solar_aperture_m2,
+            },
             "comfort": {"target_c": p.comfort_target_c, "band_c": p.comfort_band_c},
             "driver": _mqtt(broker_name, "zigbee2mqtt_thermostat", s.thermostat_topic),
         }
@@ -131,5 +192,7 @@ def agent_config(rig: Rig, *, state_dir: Path, broker_name: str, site_id: str) -
     if s.broker_host is not None:
         doc["mqtt_brokers"] = {broker_name: {"host": s.broker_host, "port": s.broker_port}}
     doc["devices"] = devices
+    if s.broker_host is not None:
+        doc["forecast"] = _forecast(p, broker_name, s.weather_topic)
     doc["web"] = {"bind": "127.0.0.1", "port": free_port()}
     return doc

@@ -32,6 +32,8 @@ class RigSettings:
     thermostat_topic: str = "zigbee2mqtt/living_room"
     water_heater_topic: str = "shellyplus1pm-hil"
     evse_topic: str = "openevse-hil"
+    # The weather-forecast provider's topics (<weather_topic>/temp_air_c, .../ghi_w_per_m2).
+    weather_topic: str = "weather/hil"
     # How the agent switches the water heater: the Shelly over MQTT, or a relay on a GPIO pin.
     water_heater_link: Literal["mqtt", "gpio"] = "mqtt"
     relay_pin: int = 17

@@ -37,6 +37,9 @@ class _ModbusMap(Strict):
     checks: ClassVar[tuple[Check, ...]] = (_one_map,)
     sunspec: bool = False
     register_map: Identifier | None = None
+    # A value read longer ago than this is stale (an error, never a number); a slow RTU bus
+    # with many devices polls each one less often and may need more.
+    stale_after_s: Seconds = 120.0
 
 
 class ModbusTcpDriver(_ModbusMap):

@@ -17,6 +17,12 @@ class House(Strict):
     r_k_per_kw: Annotated[float, Field(gt=0.0, le=100.0)]
     # Thermal capacity: kWh to warm the house by one kelvin.
     c_kwh_per_k: Annotated[float, Field(gt=0.0, le=1_000.0)]
+    # Heat the house gains without the heat pump: people and appliances (a constant), and sun
+    # through the windows, as the effective glazed area that turns global horizontal irradiance
+    # into heat (kW = m² × W/m² / 1000). Both 0 by default: then sun and people are left to the
+    # forecast error (a cooled house in summer is then planned too warm-tolerant).
+    internal_gain_kw: Annotated[float, Field(ge=0.0, le=50.0)] = 0.0
+    solar_aperture_m2: Annotated[float, Field(ge=0.0, le=200.0)] = 0.0
 
 
 class Comfort(Strict):

@@ -43,6 +43,10 @@ class DeviceState:
     mode: Mode | None = None
     reason: str | None = None
     failing: bool = False
+    # On/off loads asked for a power between off and full: energy owed to the plan so far (kWh,
+    # + means the plan wanted more than the relay gave) and when it was last brought up to date.
+    debt_kwh: float = 0.0
+    debt_mono_s: float | None = None
 
 
 def optional(snapshot: Snapshot, device: str, quantity: str) -> float | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from agent.clock import Clock
 from agent.dispatch.errors import StaleTelemetry
-from drivers.base import Capabilities, Device, ElementPower, Reading, VehicleSoc
+from drivers.base import Capabilities, Device, MeteredElement, Reading, VehicleSoc
 from drivers.errors import DriverError
 
 Value = float | bool | str
@@ -101,7 +101,9 @@ def _getters(caps: Capabilities) -> dict[str, Getter]:
     if caps.water_heater is not None:
         wh = caps.water_heater
         g |= {"water_heater.tank_c": wh.tank_c, "water_heater.element_on": wh.element_on}
-        if isinstance(wh, ElementPower):
+        # Any element that measures its power, adjustable or only switched: the base-load
+        # observation subtracts it (left out, the element counted as uncontrolled base load).
+        if isinstance(wh, MeteredElement):
             g["water_heater.element_power_w"] = wh.element_power_w
     if caps.switch is not None:
         g["switch.on"] = caps.switch.is_on

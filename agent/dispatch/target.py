@@ -131,8 +131,9 @@ def target_from_setpoints(
         elif isinstance(dev, cfg.EvCharger) and "ev_kw" in setpoints:
             out[name] = EvTarget(power_kw=setpoints["ev_kw"])
         elif isinstance(dev, cfg.HeatPump | cfg.Thermostat) and "heat_pump_kw" in setpoints:
+            electric_kw = max(0.0, setpoints["heat_pump_kw"])
             out[name] = ThermalTarget(
-                setpoint_c=setpoints.get("indoor_c"), electric_kw=max(0.0, setpoints["heat_pump_kw"])
+                setpoint_c=_setpoint_c(dev, setpoints.get("indoor_c"), electric_kw), electric_kw=electric_kw
             )
         elif isinstance(dev, cfg.WaterHeater) and "water_heater_kw" in setpoints:
             out[name] = WaterHeaterTarget(power_kw=max(0.0, setpoints["water_heater_kw"]))
@@ -143,3 +144,27 @@ def target_from_setpoints(
             elif pv_forecast_kw is not None:
                 out[name] = PvTarget(max(0.0, pv_forecast_kw - curtail_kw))
     return DispatchTarget(out, label=label)
+
+
+# Below this share of its electric maximum a planned heat pump counts as off.
+_OFF_SHARE = 0.02
+
+
+def _setpoint_c(
+    dev: cfg.HeatPump | cfg.Thermostat, planned_c: float | None, electric_kw: float
+) -> float | None:
+    """The thermostat's setpoint for one planned interval.
+
+    Running: the temperature the plan reaches by the interval's end (the thermostat's own control
+    gets the house there). Off: the comfort band's far edge (the upper one when cooling, the lower
+    one when heating), so the house floats inside the band. Asking for the planned temperature
+    when the plan runs nothing would make the thermostat run whenever the house drifts the other
+    way from what the plan foresaw; a model that expects the house to cool by itself would ratchet
+    a cooled house down to the band's lower edge.
+    """
+    if planned_c is None or electric_kw >= _OFF_SHARE * dev.electric_max_kw:
+        return planned_c
+    band = dev.comfort
+    if dev.mode == "cooling":
+        return max(planned_c, band.target_c + band.band_c)
+    return min(planned_c, band.target_c - band.band_c)

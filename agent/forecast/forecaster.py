@@ -74,7 +74,8 @@ class Forecaster:
         )  # fmt: skip
         pv = self._guard("pv_kw", now, n, 0.0, lambda: self.pv.forecast(now, intervals, air))
         draws = self._guard("draw_l", now, n, 0.0, lambda: self.draws.forecast(now, intervals))
-        result = Forecasts(now, tuple(iv.start for iv in intervals), base, pv, outdoor, draws)
+        sun = self._guard("ghi_w_per_m2", now, n, 0.0, lambda: self.pv.irradiance(now, intervals))
+        result = Forecasts(now, tuple(iv.start for iv in intervals), base, pv, outdoor, draws, sun)
         self._record(result, intervals)
         return result
 

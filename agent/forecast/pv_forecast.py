@@ -147,6 +147,33 @@ class PvForecaster:
                     method = f"{self.weather.description} + {method}"
         return Series("pv_kw", np.clip(values, 0.0, self.peak_kw), now, method, degraded)
 
+    def irradiance(self, now: datetime, intervals: Sequence[Interval]) -> Series:
+        """Global horizontal irradiance (W/m², mean per interval) by the same methods as the PV
+        forecast: the weather source's series where it has one, else clear sky scaled by the
+        recent (then climatological) ratio. Feeds the house's solar gains."""
+        sampling = sample(intervals)
+        sun = sun_position(sampling.epoch_s, self.settings.latitude_deg, self.settings.longitude_deg)
+        clear = sampling.mean(clear_sky_ghi(sun.cos_zenith))
+        s, now_s = self.settings, now.timestamp()
+        ratio = self.recent_ratio(now_s) if self.arrays else None
+        mids = np.array([(iv.start_utc + iv.span / 2).timestamp() for iv in intervals])
+        lead_h = np.clip(mids - now_s, 0.0, None) / 3600.0
+        scale = (
+            s.climate_ratio
+            if ratio is None
+            else s.climate_ratio + (ratio - s.climate_ratio) * np.exp(-lead_h / s.decay_h)
+        )
+        values, method, degraded = clear * scale, "clear sky x ratio", None
+        if self.weather is not None:
+            try:
+                k = self._weather_clearness(now, intervals, clear)
+            except SourceError as e:
+                degraded = f"{e}; using {method}"
+            else:
+                values = np.where(np.isfinite(k), clear * np.nan_to_num(k), values)
+                method = f"clear sky x {self.weather.description}"
+        return Series("ghi_w_per_m2", np.clip(values, 0.0, None), now, method, degraded)
+
     def _daylight_expected(self, now_s: float) -> bool:
         window_s = self.settings.recent_h * 3600.0
         times = np.linspace(now_s - window_s, now_s, 13)

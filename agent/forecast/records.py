@@ -62,6 +62,8 @@ class Forecasts:
     pv: Series
     outdoor: Series
     draws: Series
+    # Global horizontal irradiance, W/m² (house solar gains); None: not forecast.
+    irradiance: Series | None = None
 
     @property
     def base_load_kw(self) -> Vec:
@@ -79,6 +81,10 @@ class Forecasts:
     def draw_l(self) -> Vec:
         """Hot water drawn in each interval, litres (not a rate)."""
         return self.draws.values
+
+    @property
+    def ghi_w_per_m2(self) -> Vec | None:
+        return None if self.irradiance is None else self.irradiance.values
 
     @property
     def series(self) -> tuple[Series, ...]:

@@ -70,9 +70,12 @@ class Planner:
     def plan(
         self, inputs: PlanInputs, *, elapsed_intervals: int | None = 0,
         bid_intervals: int = 0, bid_offsets_per_kwh: Sequence[float] = DEFAULT_BID_OFFSETS_PER_KWH,
+        bid_from: int = 0,
     ) -> Plan:  # fmt: skip
         """Plan from ``inputs``. ``elapsed_intervals``: how far time moved since the last plan
-        (its solution, shifted by that much, is the warm start; None: start cold)."""
+        (its solution, shifted by that much, is the warm start; None: start cold). Bid curves
+        are priced for ``bid_intervals`` intervals from ``bid_from`` (each costs a few solves,
+        so an interval nothing can be posted for is best skipped)."""
         with self._lock:
             n = self.model.numbers(inputs)
             warm = self._warm(elapsed_intervals)
@@ -86,18 +89,21 @@ class Planner:
             plan = self._assemble(raw, n, inputs, self.backend)
             self._last = (raw.x, raw.y)
             if bid_intervals > 0:
-                bids = self._bids(n, raw, plan, bid_intervals, bid_offsets_per_kwh)
+                bids = self._bids(
+                    n, raw, plan, range(bid_from, bid_from + bid_intervals), bid_offsets_per_kwh
+                )
                 plan = replace(plan, bids=bids)
             return plan
 
     async def plan_async(
         self, inputs: PlanInputs, *, elapsed_intervals: int | None = 0,
         bid_intervals: int = 0, bid_offsets_per_kwh: Sequence[float] = DEFAULT_BID_OFFSETS_PER_KWH,
+        bid_from: int = 0,
     ) -> Plan:  # fmt: skip
         """:meth:`plan` in a worker thread (the solver blocks)."""
         return await asyncio.to_thread(
             self.plan, inputs, elapsed_intervals=elapsed_intervals,
-            bid_intervals=bid_intervals, bid_offsets_per_kwh=bid_offsets_per_kwh,
+            bid_intervals=bid_intervals, bid_offsets_per_kwh=bid_offsets_per_kwh, bid_from=bid_from,
         )  # fmt: skip
 
     def reference_plan(self, inputs: PlanInputs) -> Plan:
@@ -165,11 +171,12 @@ class Planner:
         )
 
     def _bids(
-        self, n: Numbers, base: RawSolution, plan: Plan, count: int, offsets: Sequence[float]
+        self, n: Numbers, base: RawSolution, plan: Plan, which: range, offsets: Sequence[float]
     ) -> tuple[BidCurve, ...]:
         return tuple(
             BidCurve(t, self._curve(n, base, t, float(plan.marginal_value_per_kwh[t]), offsets))
-            for t in range(min(count, self.model.horizon))
+            for t in which
+            if 0 <= t < self.model.horizon
         )
 
     def _curve(

@@ -15,10 +15,11 @@ back, and the fallback is reported in :attr:`BuiltInputs.fallbacks`:
   a departure already past or inside the current interval -> the end of the current interval;
 * indoor temperature -> the comfort target; tank temperature -> the tank's ``target_c``.
 
-Other assumptions: no heat gains in the house (sun and people are in the forecast error),
-comfort band ``target_c +- band_c``; energy left in the battery at the horizon's end is worth the
-median expected buy price times the discharge efficiency (what it will save later); a price
-missing altogether is :data:`DEFAULT_PRICE_PER_KWH`.
+Other assumptions: the house gains ``house.internal_gain_kw`` plus ``house.solar_aperture_m2``
+times the irradiance forecast (none where it is not forecast); comfort band ``target_c +-
+band_c``; energy left in the battery at the horizon's end is worth the median expected buy price
+times the discharge efficiency (what it will save later); a price missing altogether is
+:data:`DEFAULT_PRICE_PER_KWH`.
 """
 
 from __future__ import annotations
@@ -225,13 +226,16 @@ def _house(ctx: _Ctx) -> HeatPumpInputs | None:
     if indoor is None:
         indoor = comfort.target_c
         fb["indoor_c"] = f"{indoor:g} °C (comfort target)"
+    ghi = ctx.forecasts.ghi_w_per_m2
+    sun_kw = np.zeros(n) if ghi is None else np.maximum(np.asarray(ghi, dtype=np.float64), 0.0) / 1000.0
+    gain_kw = cfg.house.internal_gain_kw + cfg.house.solar_aperture_m2 * sun_kw
     return HeatPumpInputs(
         indoor_c=indoor,
         outdoor_c=np.asarray(ctx.forecasts.outdoor_c, dtype=np.float64),
         band_lo_c=np.full(n, comfort.target_c - comfort.band_c),
         band_hi_c=np.full(n, comfort.target_c + comfort.band_c),
         target_c=np.full(n, comfort.target_c),
-        gain_kw=np.zeros(n),
+        gain_kw=gain_kw,
     )
 
 

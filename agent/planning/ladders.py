@@ -35,7 +35,12 @@ from agent.optimizer import GridInputs, GridParams, InputError
 from agent.optimizer.structure import Vec
 from agent.planning.errors import PlanningInputError
 from agent.planning.market import MarketRules, covered, energy_refusal
-from agent.planning.prices import DEFAULT_SPOT_SPREAD_PER_KWH, expected_prices, transport_adders
+from agent.planning.prices import (
+    DEFAULT_SPOT_SPREAD_PER_KWH,
+    expected_prices,
+    market_priced,
+    transport_adders,
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,14 @@ class Ladders:
     expected_buy_per_kwh: Vec
     expected_sell_per_kwh: Vec
     ignored: tuple[tuple[str, str], ...] = field(default=())  # (tender id, why), for the log
+    # Per interval: priced by the market (a retailer tender or a spot price), not the default alone.
+    market_priced: Vec | None = None
+
+    def best_prices(self, t: int) -> tuple[Decimal | None, Decimal | None]:
+        """(cheapest retailer sell, dearest retailer buy) on offer in plan interval ``t``."""
+        asks = [r.price_per_kwh for (i, _), r in self.map.buy.items() if i == t]
+        bids = [r.price_per_kwh for (i, _), r in self.map.sell.items() if i == t]
+        return (min(asks) if asks else None, max(bids) if bids else None)
 
 
 def build_ladders(
@@ -154,7 +167,8 @@ def build_ladders(
         tenders={k: v for k, v in used.items() if k in mapped},
         open_kw={k: v for k, v in open_now.items() if k in mapped},
     )
-    return Ladders(grid, ladder_map, exp_buy, exp_sell, tuple(ignored))
+    priced = market_priced(tenders, spot, ivs, rules)
+    return Ladders(grid, ladder_map, exp_buy, exp_sell, tuple(ignored), priced)
 
 
 def _side(

@@ -30,7 +30,7 @@ from datetime import datetime
 import numpy as np
 
 from agent.market.intervals import Interval
-from agent.market.records import Side, SpotPrice, Tender
+from agent.market.records import Product, Side, SpotPrice, Tender
 from agent.optimizer.structure import Vec
 from agent.planning.market import MarketRules, covered, energy_refusal, transport_refusal
 
@@ -71,6 +71,27 @@ def expected_prices(
     buy = np.where(np.isnan(buy), spot_now + half, buy)
     sell = np.where(np.isnan(sell), spot_now - half, sell)
     return buy, np.minimum(sell, buy)
+
+
+def market_priced(
+    tenders: Sequence[Tender], spot: Sequence[SpotPrice], horizon: tuple[Interval, ...], rules: MarketRules
+) -> np.ndarray:
+    """Per plan interval: does anything the market said price it (a retailer energy tender
+    covering it, or any usable spot price), rather than the configured default alone?
+
+    The trading step posts no tender where this is False: a plan valued at a guess has no
+    business offering money for energy (at start-up, before the first spot price, the default
+    would have the home bid the default price to a retailer that sells for far less).
+    """
+    n = len(horizon)
+    if any(s.currency == rules.currency and rules.price_ok(s.price_per_kwh) for s in spot):
+        return np.ones(n, dtype=bool)
+    out = np.zeros(n, dtype=bool)
+    for t in tenders:
+        if t.product is Product.ENERGY and t.party == rules.retailer_party and t.currency == rules.currency:
+            for i in covered(t, horizon):
+                out[i] = True
+    return out
 
 
 def _spot_series(

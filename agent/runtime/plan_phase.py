@@ -38,7 +38,13 @@ RETRY_AFTER_FAILURE_S = 30.0
 SOC_DEVIATION = 0.05  # fraction of capacity
 INDOOR_DEVIATION_C = 0.5
 TANK_DEVIATION_C = 3.0
-BID_INTERVALS = 4
+BID_INTERVALS = 3
+# The prices each bid curve is probed at, around the interval's marginal value. The trading step
+# prices a buy no higher than the retailer's cheapest sell tender on offer and drops one below
+# its dearest buy tender (agent.trading.post), and a ladder typically straddles the marginal
+# value by less than 2 cents: so one probe a side at 2 cents decides the tenders that can be
+# posted, for a third of the solves of a six-point curve (each probe is a full re-solve).
+BID_OFFSETS_PER_KWH = (-0.02, 0.02)
 
 
 @dataclass(frozen=True)
@@ -203,7 +209,12 @@ class PlanPhase:
         elapsed = None
         if self.current is not None:
             elapsed = max(0, self.current.index_at(intervals[0].start_utc) or 0)
+        # The first interval holds now: nothing can be posted for it, so it gets no bid curve.
         plan = await self._planner.plan_async(
-            built.inputs, elapsed_intervals=elapsed, bid_intervals=self._bid_intervals
+            built.inputs,
+            elapsed_intervals=elapsed,
+            bid_intervals=self._bid_intervals,
+            bid_offsets_per_kwh=BID_OFFSETS_PER_KWH,
+            bid_from=1,
         )
         return PlanRecord(plan, built, forecasts, now, reason)

@@ -1,7 +1,8 @@
 """Which retailer tenders to accept: the plan's own purchases from its ladder, toward the hedge.
 
 For every plan interval t the forward position should move toward ``hedge_ratio x`` the plan's
-net grid exchange: the gap is ``g = hedge * grid_kw[t] - position_kw[t]``. A positive gap is
+net grid exchange: the gap is ``g = hedge * grid_kw[t] - position_kw[t]``, taken as 0 where it is
+smaller than the rules' ``hedge_deadband_kw``. A positive gap is
 filled from the plan's purchases on its actionable buy steps (cheapest first, each up to what the
 plan takes from that step, ``buy_k_kw[t]``), a negative one from its sales on its actionable sell
 steps (dearest first, up to ``sell_k_kw[t]``). The expected-price step is never accepted: it
@@ -61,7 +62,7 @@ def decide_acceptances(
     position = np.asarray(position_kw, dtype=np.float64)
     if position.shape != (n,):
         raise TradingError("position_kw", f"expected {n} values, got shape {position.shape}")
-    alloc = _allocate(plan, ladder_map, position, rules.hedge_ratio)
+    alloc = _allocate(plan, ladder_map, position, rules.hedge_ratio, rules.hedge_deadband_kw)
     out: list[AcceptDecision] = []
     for tid, tender in sorted(ladder_map.tenders.items()):
         if not (
@@ -88,10 +89,11 @@ Cells = dict[tuple[int, int], float]
 
 
 def _allocate(
-    plan: Plan, ladder_map: LadderMap, position: Vec, hedge: float
+    plan: Plan, ladder_map: LadderMap, position: Vec, hedge: float, deadband_kw: float = 0.0
 ) -> dict[Side, dict[tuple[int, int], float]]:
     """kW to accept at each (t, step) cell, keyed by the retailer tender's side."""
     gap = hedge * np.asarray(plan.series["grid_kw"]) - position
+    gap = np.where(np.abs(gap) < deadband_kw, 0.0, gap)
     out: dict[Side, Cells] = {}
     for tender_side, cells, want, prefix in (
         (Side.SELL, ladder_map.buy, gap, "buy"),

@@ -33,5 +33,5 @@ def decide(
 ) -> TradeActions:
     """What to do for ``plan`` (solved on ``built.inputs``, with ``bid_intervals`` for posting)."""
     accept = decide_acceptances(plan, built.ladders.map, built.inputs.grid.position_kw, rules, now)
-    wanted = tenders_from_bids(plan, built.intervals, rules, now)
+    wanted = tenders_from_bids(plan, built.intervals, rules, now, ladders=built.ladders)
     return TradeActions(tuple(accept), reconcile(open_own, wanted, rules, now, open_kw=open_own_kw))

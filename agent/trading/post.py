@@ -13,8 +13,17 @@ raised to it (a better price for the home); a buy below the floor or a sell abov
 dropped. Each tender is capped at ``max_tender_kw``; below ``min_quantity_kw`` it is dropped.
 
 Only intervals that start after now and inside the commitment window get tenders; each expires
-``post_lead`` before its interval starts. Ids are deterministic from (home, interval, side,
-price, quantity): posting the same tender again is idempotent, a changed one is a new tender.
+``post_lead`` before its interval starts. With the plan's ``ladders``, two more guards: an
+interval whose expected price is only the configured default (nothing the market said prices
+it) gets no tender, and a buy is never priced above the retailer's cheapest sell tender on
+offer there, nor a sell below its dearest buy tender: the retailer would take such a tender at
+the home's worse price, although its own tender was there to accept (a lower buy price, like a
+higher sell price, only makes the home better off, so the plan's cost still does not rise).
+Nor is a buy posted below the retailer's dearest buy tender (a sell above its cheapest sell):
+no retailer sells for less than it pays, so such a tender would only load the link.
+
+Ids are deterministic from (home, interval, side, price, quantity): posting the same tender
+again is idempotent, a changed one is a new tender.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from decimal import Decimal
 from agent.market.intervals import Interval
 from agent.market.records import Product, Side, Tender
 from agent.optimizer import BidCurve, Plan
+from agent.planning.ladders import Ladders
 from agent.trading.errors import TradingError
 from agent.trading.rules import TradingRules
 
@@ -41,7 +51,12 @@ def tender_id(home_party: str, interval: Interval, side: Side, price: Decimal, q
 
 
 def tenders_from_bids(
-    plan: Plan, intervals: Sequence[Interval], rules: TradingRules, now: datetime
+    plan: Plan,
+    intervals: Sequence[Interval],
+    rules: TradingRules,
+    now: datetime,
+    *,
+    ladders: Ladders | None = None,
 ) -> list[Tender]:
     if len(intervals) != plan.horizon:
         raise TradingError("intervals", f"expected the plan's {plan.horizon} intervals, got {len(intervals)}")
@@ -53,7 +68,12 @@ def tenders_from_bids(
         expires = iv.start_utc - rules.post_lead
         if not rules.in_window(iv, now) or expires <= now:
             continue
-        for side, price, qty in _increments(curve, rules):
+        limits: tuple[Decimal | None, Decimal | None] = (None, None)
+        if ladders is not None:
+            if ladders.market_priced is not None and not ladders.market_priced[curve.interval]:
+                continue
+            limits = ladders.best_prices(curve.interval)
+        for side, price, qty in _increments(curve, rules, limits):
             out.append(
                 Tender(
                     id=tender_id(rules.home_party, iv, side, price, qty),
@@ -72,7 +92,11 @@ def tenders_from_bids(
     return out
 
 
-def _increments(curve: BidCurve, rules: TradingRules) -> list[tuple[Side, Decimal, Decimal]]:
+def _increments(
+    curve: BidCurve, rules: TradingRules, limits: tuple[Decimal | None, Decimal | None] = (None, None)
+) -> list[tuple[Side, Decimal, Decimal]]:
+    """``limits``: (cheapest retailer sell, dearest retailer buy) on offer, or None each."""
+    best_ask, best_bid = limits
     merged: dict[tuple[Side, Decimal], Decimal] = {}
     for side in (Side.BUY, Side.SELL):
         buying = side is Side.BUY
@@ -85,6 +109,16 @@ def _increments(curve: BidCurve, rules: TradingRules) -> list[tuple[Side, Decima
             if want <= offered:
                 continue  # solver noise: a point that wants less than a better-priced one
             price = rules.tick(point.price_per_kwh, up=not buying)
+            if buying and best_ask is not None and price > best_ask:
+                price = best_ask
+            if not buying and best_bid is not None and price < best_bid:
+                price = best_bid
+            # A buy below what the retailer itself pays (a sell above what it charges) is never
+            # taken; posting it would only fill the link (worse prices follow: stop here).
+            if buying and best_bid is not None and price < best_bid:
+                break
+            if not buying and best_ask is not None and price > best_ask:
+                break
             if buying and price > rules.price_max_per_kwh:
                 price = rules.price_max_per_kwh
             if not buying and price < rules.price_min_per_kwh:

@@ -11,7 +11,11 @@ Defaults (the config has no key for them):
   arrive late);
 * ``post_lead_s`` 60: a posted tender expires this long before its interval starts;
 * ``price_tolerance_per_kwh`` 0.005 and ``quantity_tolerance_kw`` 0.1: an open posted tender this
-  close to a new one stands (no churn for solver noise).
+  close to a new one stands (no churn for solver noise);
+* ``hedge_deadband_kw`` 0.25: the position is left alone in an interval where it lies this close
+  to the hedge target. Every re-plan moves the target a little with the forecasts; chasing each
+  move buys and sells the same hour back and forth, and every round trip pays the retailer's
+  spread.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class TradingRules(MarketRules):
     post_lead: timedelta = timedelta(seconds=60)
     price_tolerance_per_kwh: Decimal = Decimal("0.005")
     quantity_tolerance_kw: Decimal = Decimal("0.1")
+    hedge_deadband_kw: float = 0.25
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.hedge_ratio <= 1.0:

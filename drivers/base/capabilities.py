@@ -132,6 +132,15 @@ class WaterHeater(Protocol):
 
 
 @runtime_checkable
+class MeteredElement(Protocol):
+    """A water heater that measures its element's power (a switch with a power meter)."""
+
+    def element_power_w(self) -> Reading[float]:
+        """Element power, W, >= 0."""
+        ...
+
+
+@runtime_checkable
 class ElementPower(Protocol):
     """A water heater whose element power is continuously adjustable."""
 

@@ -62,6 +62,7 @@ def create_modbus_device(
         "unit_id": settings.unit_id,
         "clock": ctx.clock,
         "limits": ctx.limits_for(name),
+        "stale_after_s": settings.stale_after_s,
     }
     if settings.sunspec:
         return SunSpecDevice(name, settings.type, **common)

@@ -21,7 +21,7 @@ from typing import Any
 
 from agent.clock import Clock
 from drivers.base import DeviceIdentity, DeviceLimits, DeviceReport, Health, Monitor, Reading
-from drivers.errors import DriverConfigError, DriverError, StaleValue, WriteVerifyError
+from drivers.errors import DeviceUnavailable, DriverConfigError, DriverError, StaleValue, WriteVerifyError
 from drivers.mqtt.client import Message, MqttClient, Subscription
 from drivers.mqtt.codec import check_write, decode_value, encode_write, parse_document
 from drivers.mqtt.errors import MqttError, PayloadError
@@ -241,6 +241,14 @@ class MqttDevice(DeviceIdentity):
         if spec.type == "float":
             configured = self._configured_range(value_name)
         sent = check_write(spec, value, name=value_name, device=self._name, configured=configured)
+        if self._offline:
+            # Its last will said so: nothing would answer the read-back, and waiting for it
+            # would hold the whole dispatch (every other device) for the write timeout.
+            error = DeviceUnavailable(
+                f"{value_name}: the device reported itself offline; nothing sent", device=self._name
+            )
+            self._health.record_failure(error)
+            raise error
         verify = spec.verify
         if spec.when_zero is not None and sent == 0 and spec.when_zero.verify is not None:
             verify = spec.when_zero.verify

@@ -56,6 +56,13 @@ class MqttWaterHeater(_Role):
         await self._device.write("element_on", on)
 
 
+class MqttMeteredWaterHeater(MqttWaterHeater):
+    """A switched water heater whose switch also meters power (satisfies ``MeteredElement``)."""
+
+    def element_power_w(self) -> Reading[float]:
+        return self._device.float_reading("element_power_w")
+
+
 class MqttEvCharger(_Role):
     def plugged(self) -> Reading[bool]:
         return self._device.bool_reading("plugged")
@@ -90,7 +97,10 @@ def capabilities_for(device: MqttDevice) -> Capabilities:
     if kind == "thermostat":
         return Capabilities(thermostat=MqttThermostat(device))
     if kind == "water_heater":
-        return Capabilities(water_heater=MqttWaterHeater(device))
+        metered = "element_power_w" in device.topic_map.values
+        return Capabilities(
+            water_heater=MqttMeteredWaterHeater(device) if metered else MqttWaterHeater(device)
+        )
     with_soc = "vehicle_soc_pct" in device.topic_map.values
     charger = MqttEvChargerWithSoc(device) if with_soc else MqttEvCharger(device)
     return Capabilities(ev_charger=charger)

@@ -13,10 +13,15 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class HomeParams:
-    # site
+    # site: the clock is Berlin's, the sun is the recorded one. The plant replays Greensboro's
+    # weather at the same wall-clock time, with the sun where it stood over Greensboro then
+    # (local standard time, UTC-5). The agent's coordinates are the place where the sun stands
+    # so at that instant on Berlin's clock: Greensboro's latitude, and a longitude that shifts
+    # solar time by Berlin's offset (UTC+2 in summer: 25.05 E; UTC+1 in winter: 10.05 E), so
+    # the agent's clear-sky model and the plant's PV see one sun.
     timezone: str = "Europe/Berlin"
-    latitude_deg: float = 52.52
-    longitude_deg: float = 13.40
+    latitude_deg: float = 36.10
+    longitude_deg: float = 25.05
     week: Literal["2015-06-15", "2015-01-12"] = "2015-06-15"  # the shipped recorded week
     # house and heat pump
     mode: Literal["heating", "cooling"] = "cooling"
@@ -73,6 +78,7 @@ class HomeParams:
 SUMMER = HomeParams()
 WINTER = HomeParams(
     week="2015-01-12",
+    longitude_deg=10.05,
     mode="heating",
     indoor_start_c=20.5,
     comfort_target_c=21.0,

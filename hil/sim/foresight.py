@@ -4,8 +4,8 @@ The planner the agent uses, given what no agent can know: the recorded base load
 array will actually have, the outdoor temperature and solar gains, every hot-water draw and every
 EV session of the period, and the spot price of every interval (buy and sell at spot, the
 cheapest tariff the retailer offers: its forward ladders straddle spot), plus the DSO's network
-charge per imported and exported kWh. Its cost is the plan's grid energy billed that way,
-comparable with the baseline's bill.
+charge per imported and exported kWh. Its cost is the plan's grid energy billed that way (energy
+at spot plus the network charge on each flow), comparable with the baseline's bill.
 """
 
 from __future__ import annotations
@@ -104,6 +104,11 @@ def run_foresight(
     planner = Planner(devices, n, dt_h)
     plan = planner.plan(inputs)
     grid_kw = np.asarray(plan.series["grid_kw"], dtype=np.float64)
-    return ForesightResult(
-        float(np.sum(grid_kw * dt_h * spot)), grid_kw.tolist(), plan.solver.solve_ms / 1000.0
-    )
+    import_kw = np.asarray(plan.series["import_kw"], dtype=np.float64)
+    export_kw = np.asarray(plan.series["export_kw"], dtype=np.float64)
+    # Billed as the baseline is (Tariff.metered_cost): energy at spot plus the network charge on
+    # each flow. Leaving the charge out made the bound look some 14 EUR a week lower than any
+    # home could pay.
+    energy = grid_kw * dt_h * spot
+    network = dt_h * (import_kw * tariff.import_adder_per_kwh + export_kw * tariff.export_adder_per_kwh)
+    return ForesightResult(float(np.sum(energy + network)), grid_kw.tolist(), plan.solver.solve_ms / 1000.0)

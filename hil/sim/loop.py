@@ -94,10 +94,11 @@ async def run_simulation(scenario: Scenario, directory: Path, *, broker: str = "
         config = load_config(Path(config_path))
         clock = HeldClock(scenario.start, scenario.speed)
         agent = await build(config, clock, cycle_s=scenario.cycle_s)
-        # Poll three times per cycle: the default (every few seconds of agent time) would poll
-        # hundreds of times per wall second at this speed; once per cycle leaves no slack before
-        # the drivers' 120 s staleness limit when a round is late.
-        agent.cycle.poller = Poller(agent.devices, clock, period_s=scenario.cycle_s / 3.0)
+        # Poll once per cycle: the default (every few seconds of agent time) would poll hundreds of
+        # times per wall second at this speed, and the Modbus reads alone would take a core. The
+        # world gives every device a staleness limit of ten cycles (FAST_STALE_AFTER_S), so a late
+        # round still leaves slack.
+        agent.cycle.poller = Poller(agent.devices, clock, period_s=scenario.cycle_s)
         real0 = time.monotonic() + 0.05
         ours.send(("go", real0))
         clock.release(real0)

@@ -31,7 +31,7 @@ FaultKind = Literal[
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 MODBUS_DEVICES = ("meter", "inverter")
-MQTT_DEVICES = ("thermostat", "water_heater", "ev_charger")
+MQTT_DEVICES = ("thermostat", "water_heater", "ev_charger", "weather")
 BAD_TENDERS = (
     "bad_json",
     "nan",

@@ -43,6 +43,9 @@ TOPIC_PREFIX = "tem/retailer"
 SITE_ID = "hil-home"
 METERING = Duration.PT15M
 BROKER_DOWN_S = 1.0  # wall seconds a restarted broker stays down
+# Staleness limit of every device value when the clock runs thousands of times real time: one
+# poll round late by a tenth of a wall second is minutes of simulated time.
+FAST_STALE_AFTER_S = 600.0
 
 
 def rig_settings(
@@ -134,8 +137,8 @@ class World:
             # Ages are simulated seconds: a few ms of wall-clock jitter at thousands of times real
             # time are minutes, so pushed values may be older than a real home would allow.
             for dev in doc["devices"].values():
-                if dev["driver"]["type"] == "mqtt":
-                    dev["driver"]["stale_after_s"] = 600.0
+                if dev["driver"]["type"] in ("mqtt", "modbus_tcp"):
+                    dev["driver"]["stale_after_s"] = FAST_STALE_AFTER_S
         return merge(doc, self.scenario.agent)
 
     def write_agent_config(self, path: Path, state_dir: Path) -> Path:

@@ -22,7 +22,7 @@ from agent.dispatch import (
     target_from_setpoints,
 )
 from drivers.errors import WriteVerifyError
-from tests.dispatch.conftest import T0, dispatcher, home_config, snapshot
+from tests.dispatch.conftest import HOME_YAML, T0, dispatcher, home_config, snapshot
 
 BAT = {"battery": BatteryTarget(2.0)}
 
@@ -79,6 +79,24 @@ async def test_relay_min_off_time_is_respected_and_not_fought() -> None:
     clock.advance(55)
     r = await d.dispatch(off, snapshot(mono_s=65))
     assert outs["tank"].writes == [("element_on", True), ("element_on", False)]
+
+
+@pytest.mark.parametrize("planned_kw", [0.4, 1.2, 2.1])
+async def test_an_on_off_element_delivers_the_planned_energy_over_cycles(planned_kw: float) -> None:
+    # A 3 kW element behind an on/off switch, asked for part power: rounding each minute to on
+    # or off would give 0 (or 3 kW) all along; the tally gives the plan its energy.
+    clock = ManualClock(T0)
+    d, outs = dispatcher(clock)
+    target = DispatchTarget({"tank": WaterHeaterTarget(power_kw=planned_kw)})
+    on_s, cycle_s, cycles = 0.0, 60.0, 60
+    for k in range(cycles):
+        await d.dispatch(target, snapshot(mono_s=k * cycle_s))
+        on_s += cycle_s if outs["tank"].writes and outs["tank"].writes[-1] == ("element_on", True) else 0.0
+        clock.advance(cycle_s)
+    delivered_kwh = 3.0 * on_s / 3600.0
+    planned_kwh = planned_kw * cycles * cycle_s / 3600.0
+    assert delivered_kwh == pytest.approx(planned_kwh, abs=3.0 * cycle_s / 3600.0 + 1e-9)
+    assert 0 < on_s < cycles * cycle_s
 
 
 async def test_one_lost_device_leaves_the_others_optimised(caplog: pytest.LogCaptureFixture) -> None:
@@ -197,6 +215,22 @@ def test_target_from_plan_setpoints() -> None:
     assert t.devices["heat_pump"] == ThermalTarget(setpoint_c=21.3, electric_kw=1.2)
     assert t.devices["tank"] == WaterHeaterTarget(power_kw=3.0)
     assert t.devices["pv"].limit_kw == 4.0  # type: ignore[union-attr]
+
+
+def test_a_heat_pump_planned_off_floats_inside_the_band() -> None:
+    # Heating, band 20..22: planned off, the thermostat is set to the band's lower edge (it
+    # heats only when the house leaves the band), not to where the plan expected the house.
+    off = target_from_setpoints({"heat_pump_kw": 0.0, "indoor_c": 21.4}, home_config())
+    assert off.devices["heat_pump"] == ThermalTarget(setpoint_c=20.0, electric_kw=0.0)
+    below = target_from_setpoints({"heat_pump_kw": 0.0, "indoor_c": 19.5}, home_config())
+    assert below.devices["heat_pump"] == ThermalTarget(setpoint_c=19.5, electric_kw=0.0)
+    running = target_from_setpoints({"heat_pump_kw": 0.5, "indoor_c": 21.4}, home_config())
+    assert running.devices["heat_pump"] == ThermalTarget(setpoint_c=21.4, electric_kw=0.5)
+    heat_pump_block = "    role: heat_pump\n    electric_max_kw: 3\n"
+    assert heat_pump_block in HOME_YAML
+    cooled = home_config(HOME_YAML.replace(heat_pump_block, heat_pump_block + "    mode: cooling\n", 1))
+    off = target_from_setpoints({"heat_pump_kw": 0.01, "indoor_c": 20.6}, cooled)
+    assert off.devices["heat_pump"] == ThermalTarget(setpoint_c=22.0, electric_kw=0.01)  # the upper edge
 
 
 @settings(max_examples=200, deadline=None)

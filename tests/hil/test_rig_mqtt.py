@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from agent.clock import ManualClock
-from drivers.base import Device
+from agent.dispatch.snapshot import capture
+from drivers.base import Device, MeteredElement
 from drivers.errors import StaleValue
 from hil.rig import Rig
 
@@ -80,6 +81,13 @@ async def test_water_heater_switch_drives_the_element(
     assert rig.plant.last is not None
     assert rig.plant.last.powers_kw["water_heater"] == rig.params.element_kw
     await eventually(lambda: wh.element_on().value is True)
+    # The Shelly meters its output: the snapshot carries it, so the base-load observation can
+    # take the element out of the metered exchange.
+    metered = wh
+    assert isinstance(metered, MeteredElement)
+    await eventually(lambda: metered.element_power_w().value == rig.params.element_kw * 1000.0, rig=rig)
+    snap = capture(agent_devices, clock)
+    assert snap.number("water_heater", "water_heater.element_power_w") == rig.params.element_kw * 1000.0
     await wh.set_element_on(False)
     await tick(rig, clock, 60.0)
     assert rig.plant.last.powers_kw["water_heater"] == 0.0

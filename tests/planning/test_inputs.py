@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
 import pytest
 
+from agent.forecast.records import Series
 from agent.market.intervals import Duration
 from agent.market.records import Side
 from agent.optimizer import Planner
@@ -104,3 +106,37 @@ def test_a_cheap_tender_is_bought_by_the_plan() -> None:
     plan = Planner(DEV, *planner_shape(CFG)).plan(built.inputs)
     assert built.ladders.map.cells("cheap") == [(4, 0), (5, 0), (6, 0), (7, 0)]
     assert np.all(plan.series["buy_0_kw"][4:8] > 2.9)  # 0.02 against an expected 0.31: take it all
+
+
+THERMOSTAT = """
+  living:
+    role: thermostat
+    mode: cooling
+    electric_max_kw: 2.5
+    cop: 3.0
+    house: {r_k_per_kw: 8, c_kwh_per_k: 5, internal_gain_kw: 0.3, solar_aperture_m2: 2.0}
+    comfort: {target_c: 23.5, band_c: 1.0}
+    driver: {type: simulated}
+"""
+
+
+def test_house_gains_come_from_the_config_and_the_irradiance_forecast() -> None:
+    cfg = config(extra=THERMOSTAT)
+    dev = devices_from_config(cfg)
+    ivs = plan_horizon(cfg, NOW)
+    ghi = np.linspace(0.0, 800.0, len(ivs))
+    fc = forecasts(tuple(i.start for i in ivs))
+    sunny = dataclasses.replace(fc, irradiance=Series("ghi_w_per_m2", ghi, NOW, "test"))
+    state = MeasuredState(indoor_c=24.0)
+    built = build_inputs(cfg, dev, NOW, tenders=[], forecasts=sunny, state=state, positions_kw={})
+    assert built.inputs.heat_pump is not None
+    assert np.allclose(built.inputs.heat_pump.gain_kw, 0.3 + 2.0 * ghi / 1000.0)
+    # Without an irradiance forecast only the internal gain is counted.
+    dark = build_inputs(cfg, dev, NOW, tenders=[], forecasts=fc, state=state, positions_kw={})
+    assert dark.inputs.heat_pump is not None
+    assert np.allclose(dark.inputs.heat_pump.gain_kw, 0.3)
+    # The sun makes a cooled house need more cooling.
+    planner = Planner(dev, *planner_shape(cfg))
+    cool_sunny = float(np.sum(planner.plan(built.inputs).series["heat_pump_kw"]))
+    cool_dark = float(np.sum(planner.plan(dark.inputs).series["heat_pump_kw"]))
+    assert cool_sunny > cool_dark

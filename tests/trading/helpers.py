@@ -10,7 +10,7 @@ from functools import cache
 import numpy as np
 
 from agent.config import Config
-from agent.market.records import Side, Tender
+from agent.market.records import Side, SpotPrice, Tender
 from agent.optimizer import Devices, Plan, PlanInputs, Planner
 from agent.planning.devices import devices_from_config
 from agent.planning.inputs import BuiltInputs, MeasuredState, build_inputs, plan_horizon, planner_shape
@@ -37,6 +37,7 @@ def scenario(
     pv_kw: float | list[float] = 0.0,
     soc: float = 0.5,
     positions: dict[int, float] | None = None,
+    spot: Sequence[SpotPrice] = (),
 ) -> BuiltInputs:
     ivs = plan_horizon(cfg, NOW)
     return build_inputs(
@@ -47,6 +48,7 @@ def scenario(
         forecasts=forecasts(tuple(i.start for i in ivs), base_kw=base_kw, pv_kw=pv_kw),
         state=MeasuredState(battery_soc=soc),
         positions_kw={ivs[t]: Decimal(repr(kw)) for t, kw in (positions or {}).items()},
+        spot=spot,
     )
 
 

@@ -54,6 +54,22 @@ def test_a_position_already_at_the_target_accepts_nothing() -> None:
     assert out == [] and plan.series["grid_kw"][3] < 20.0
 
 
+def test_a_position_close_to_the_target_is_left_alone() -> None:
+    # First find the target (hedge 1: the plan's net exchange) with no position at all.
+    q = tender("q", IVS[3], Side.SELL, "0.05", "8")
+    _, plan, _ = decide(tenders=[q], base_kw=2.0, soc=0.9)
+    target = float(plan.series["grid_kw"][3])
+    rules = TradingRules.from_config(CFG)
+    assert rules.hedge_deadband_kw > 0.1
+    near = target - 0.8 * rules.hedge_deadband_kw
+    _, plan, out = decide(tenders=[q], base_kw=2.0, soc=0.9, positions={3: near})
+    assert abs(float(plan.series["grid_kw"][3]) - target) < 0.05  # the same plan, near its target
+    assert out == []  # within the deadband: no trade for a few hundred watts
+    _, _, out = decide(tenders=[q], base_kw=2.0, soc=0.9, positions={3: target - 3 * rules.hedge_deadband_kw})
+    (d,) = out
+    assert float(d.quantity_kw) > 2 * rules.hedge_deadband_kw
+
+
 def test_a_dear_tender_is_not_accepted() -> None:
     _, plan, out = decide(tenders=[tender("q", IVS[3], Side.SELL, "0.90", "3")])
     assert out == [] and plan.series["buy_0_kw"][3] < 1e-3

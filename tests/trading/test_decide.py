@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from agent.market.intervals import Duration
-from agent.market.records import Side
+from agent.market.records import Side, SpotPrice
 from agent.planning.inputs import plan_horizon
 from agent.trading import TradingError, TradingRules, decide
 from tests.planning.helpers import NOW, tender
@@ -21,7 +21,8 @@ RULES = TradingRules.from_config(CFG)
 
 def test_one_cycle_of_trading() -> None:
     block = tender("h", IVS[4].parent(Duration.PT1H), Side.SELL, "0.02", "1")
-    built = scenario(CFG, DEV, [block], base_kw=2.0, soc=0.5)
+    spot = [SpotPrice(IVS[0], Decimal("0.25"), "EUR")]  # the market has priced energy
+    built = scenario(CFG, DEV, [block], base_kw=2.0, soc=0.5, spot=spot)
     plan = PLANNER.plan(built.inputs, elapsed_intervals=None, bid_intervals=3)
     first = decide(plan, built, [], RULES, NOW)
     assert [(a.tender_id, a.quantity_kw) for a in first.accept] == [("h", Decimal(1))]

@@ -9,12 +9,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.market.records import Side
+from agent.market.records import Side, SpotPrice
 from agent.optimizer import BidCurve, BidPoint, Plan, SolveInfo
 from agent.planning.inputs import plan_horizon
 from agent.trading.post import tender_id, tenders_from_bids
 from agent.trading.rules import TradingRules
-from tests.planning.helpers import NOW
+from tests.planning.helpers import NOW, tender
 from tests.trading.helpers import home, no_worse, scenario, traded
 
 CFG, DEV, PLANNER = home()
@@ -109,3 +109,35 @@ def test_executing_posted_tenders_never_raises_the_expected_cost(
         delta[i] = sum(kw for kw, _ in trades)
         after = PLANNER.plan(traded(built.inputs, delta), elapsed_intervals=None)
         assert no_worse(after, sum(kw * p * dt for kw, p in trades), plan)
+
+
+def test_no_tenders_where_only_the_default_price_values_the_plan() -> None:
+    # No spot price and no retailer tender yet (the agent just started): the plan's prices are
+    # the configured default, and a bid at that price would be a gift to the retailer.
+    built = scenario(CFG, DEV, [], base_kw=2.0, soc=0.1)
+    assert built.ladders.market_priced is not None and not built.ladders.market_priced.any()
+    plan = PLANNER.plan(built.inputs, elapsed_intervals=None, bid_intervals=4, bid_from=1)
+    assert plan.bids and any(p.quantity_kw != 0 for c in plan.bids for p in c.points)
+    assert tenders_from_bids(plan, built.intervals, RULES, NOW) != []  # without the ladders: posted
+    assert tenders_from_bids(plan, built.intervals, RULES, NOW, ladders=built.ladders) == []
+
+
+def test_a_bid_never_outbids_the_retailers_own_tender() -> None:
+    ask = tender("ask", IVS[2], Side.SELL, "0.21", "2")
+    bid = tender("bid", IVS[2], Side.BUY, "0.19", "2")
+    spot = [SpotPrice(IVS[0], Decimal("0.20"), "EUR")]
+    built = scenario(CFG, DEV, [ask, bid], spot=spot)
+    assert built.ladders.best_prices(2) == (Decimal("0.21"), Decimal("0.19"))
+    assert built.ladders.best_prices(3) == (None, None)
+    curve = BidCurve(
+        2, points((0.30, 3.0), (0.25, 4.0), (0.18, 6.0), (0.10, -2.0), (0.15, -1.0), (0.22, -3.0))
+    )
+    other = BidCurve(3, points((0.30, 3.0), (0.10, -2.0)))
+    posted = tenders_from_bids(fake_plan(curve, other), built.intervals, RULES, NOW, ladders=built.ladders)
+    at2 = sorted((t.side.value, t.price_per_kwh, t.quantity_kw) for t in posted if t.interval == IVS[2])
+    # Buys above the 0.21 ask come down to it (the whole 4 kW wanted at 0.25 and more); sells
+    # below the 0.19 bid go up to it. A buy at 0.18, below the retailer's own 0.19 bid, and a
+    # sell at 0.22, above its 0.21 ask, would never be taken: not posted.
+    assert at2 == [("buy", Decimal("0.21"), Decimal("4.00")), ("sell", Decimal("0.19"), Decimal("2.00"))]
+    at3 = sorted((t.side.value, t.price_per_kwh) for t in posted if t.interval == IVS[3])
+    assert at3 == [("buy", Decimal("0.30")), ("sell", Decimal("0.10"))]  # nothing on offer: as bid

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from agent.clock import ManualClock
-from drivers.base import DeviceContext, DeviceLimits, HealthState, LinkPool, VehicleSoc
-from drivers.errors import DriverConfigError, StaleValue, WriteVerifyError
+from drivers.base import DeviceContext, DeviceLimits, HealthState, LinkPool, MeteredElement, VehicleSoc
+from drivers.errors import DeviceUnavailable, DriverConfigError, StaleValue, WriteVerifyError
 from drivers.mqtt.client import Message, MqttClient
 from drivers.mqtt.device import MqttDevice
 from drivers.mqtt.factory import MqttDeviceSettings, add_broker, create_device
@@ -402,6 +402,22 @@ async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
     await emulator.publish(f"{base}/status/temperature:100", b'{"id": 100, "tC": 85.0}')
     await until(lambda: dev.payload_errors == 1)
     assert heater.tank_c().value == 48.3
+    # The switch meters its output: the agent can take the element out of the base load.
+    metered = heater
+    assert isinstance(metered, MeteredElement)
+    assert metered.element_power_w().value == 2000.0
+    # Its last will says it is gone: a write fails at once, naming the device, and sends nothing
+    # (waiting for a read-back that cannot come would hold every other device's dispatch).
+    await emulator.publish(f"{base}/online", b"false")
+    await until(lambda: "tank_c" not in dev.report().values)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(DeviceUnavailable, match="offline"):
+        await heater.set_element_on(False)
+    assert asyncio.get_running_loop().time() - started < 0.5
+    assert commands == [b"on"]
+    await emulator.publish(f"{base}/online", b"true")
+    await emulator.publish(f"{base}/status/temperature:100", b'{"id": 100, "tC": 48.0}')
+    await until(lambda: "tank_c" in dev.report().values)
     await dev.stop()
     await until(lambda: commands[-1] == b"off")
 

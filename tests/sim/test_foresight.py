@@ -1,0 +1,41 @@
+"""Perfect foresight is a lower bound billed like the baseline: energy at spot plus the network charge."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.clock import ManualClock
+from agent.config import load_config
+from hil.rig import Rig
+from hil.rig_settings import RigSettings
+from hil.sim.baseline import run_baseline
+from hil.sim.foresight import run_foresight
+from hil.sim.scenario import parse_scenario
+from hil.sim.tariff import scenario_tariff
+
+
+@pytest.mark.parametrize(
+    ("preset", "start"), [("summer", "2026-06-15T00:00:00+02:00"), ("winter", "2026-01-12T00:00:00+01:00")]
+)
+def test_foresight_bills_the_network_charge_and_stays_below_the_baseline(
+    preset: str, start: str, tmp_path: Path
+) -> None:
+    sc = parse_scenario({"home": {"preset": preset}, "start": start, "days": 1})
+    rig = Rig(sc.home, clock=ManualClock(sc.start), settings=RigSettings(broker_host="127.0.0.1"), days=2)
+    config = load_config(rig.write_config(tmp_path / "hems.yaml", state_dir=tmp_path / "state"))
+    tariff = scenario_tariff(sc)
+    result = run_foresight(config, sc.home, sc.start, 1.0, tariff, step_s=900.0)
+    grid = np.array(result.grid_kw)
+    dt_h = 0.25
+    spot = np.array([tariff.spot_per_kwh(sc.start + k * timedelta(minutes=15)) for k in range(len(grid))])
+    energy_only = float(np.sum(grid * dt_h * spot))
+    imported_kwh = float(np.sum(np.maximum(grid, 0.0)) * dt_h)
+    # The network charge is in: at least the import adder on every imported kWh.
+    assert result.cost - energy_only >= tariff.import_adder_per_kwh * imported_kwh - 1e-6
+    assert imported_kwh > 1.0
+    baseline = run_baseline(sc.home, sc.start, 1.0, tariff, bin_s=900.0).cost
+    assert result.cost < baseline
