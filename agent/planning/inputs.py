@@ -11,7 +11,9 @@ back, and the fallback is reported in :attr:`BuiltInputs.fallbacks`:
 * battery SoC -> the reserve floor (the plan does not count on energy it may not have);
 * EV plugged unknown -> not plugged (no session: the plan does not count on the car);
   plugged with energy unknown -> :data:`DEFAULT_EV_SOC` of its battery; departure unknown ->
-  the next configured ``departure_time``; target unknown -> ``target_soc`` of the battery;
+  the next configured ``departure_time`` (but a car still short of its target within
+  :data:`OVERDUE_WINDOW` after today's departure time charges now); target unknown ->
+  ``target_soc`` of the battery;
   a departure already past or inside the current interval -> the end of the current interval;
 * indoor temperature -> the comfort target; tank temperature -> the tank's ``target_c``.
 
@@ -54,6 +56,10 @@ from agent.planning.market import MarketRules
 
 DEFAULT_PRICE_PER_KWH = 0.30
 DEFAULT_EV_SOC = 0.5
+# A car still plugged in up to this long after its usual departure time is late to leave, not
+# parked until tomorrow: what it still lacks is charged at once. (Later, a plugged car is taken
+# as back for the next departure: the charger does not say when it was plugged in.)
+OVERDUE_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -200,11 +206,25 @@ def _ev(ctx: _Ctx) -> EvInputs | None:
         fb["ev_target_kwh"] = f"{target:g} kWh (target_soc)"
     departure = state.ev_departure
     if departure is None:
-        departure = _next_clock_time(ctx.now, cfg, ctx.config)
-        fb["ev_departure"] = departure.isoformat()
+        overdue = _overdue_departure(ctx.now, cfg, ctx.config)
+        if overdue is not None and energy < target - 1e-6:
+            # Still plugged in and short of its target after the usual departure: the car is
+            # late to leave, so finish now rather than by tomorrow's departure.
+            departure = overdue
+            fb["ev_departure"] = f"{overdue.isoformat()} passed, still plugged in: charging now"
+        else:
+            departure = _next_clock_time(ctx.now, cfg, ctx.config)
+            fb["ev_departure"] = departure.isoformat()
     step = ivs[0].span
     index = max(1, (departure - ivs[0].start_utc) // step)
     return EvInputs((EvSession(0, int(index), max(energy, 0.0), min(max(target, 0.0), p.capacity_kwh)),))
+
+
+def _overdue_departure(now: datetime, cfg: EvCharger, config: Config) -> datetime | None:
+    """Today's configured departure if it passed less than :data:`OVERDUE_WINDOW` ago."""
+    local = now.astimezone(config.zone)
+    at = datetime.combine(local.date(), cfg.departure_time, tzinfo=config.zone)
+    return at if at <= local < at + OVERDUE_WINDOW else None
 
 
 def _next_clock_time(now: datetime, cfg: EvCharger, config: Config) -> datetime:

@@ -19,8 +19,9 @@ it) gets no tender, and a buy is never priced above the retailer's cheapest sell
 offer there, nor a sell below its dearest buy tender: the retailer would take such a tender at
 the home's worse price, although its own tender was there to accept (a lower buy price, like a
 higher sell price, only makes the home better off, so the plan's cost still does not rise).
-Nor is a buy posted below the retailer's dearest buy tender (a sell above its cheapest sell):
-no retailer sells for less than it pays, so such a tender would only load the link.
+Nor is a buy posted below the retailer's dearest buy tender (a sell above its cheapest sell), or,
+with none open on that side, below the plan's expected sell price (above its expected buy
+price): no retailer sells for less than it pays, so such a tender would only load the link.
 
 Ids are deterministic from (home, interval, side, price, quantity): posting the same tender
 again is idempotent, a changed one is a new tender.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -68,11 +70,11 @@ def tenders_from_bids(
         expires = iv.start_utc - rules.post_lead
         if not rules.in_window(iv, now) or expires <= now:
             continue
-        limits: tuple[Decimal | None, Decimal | None] = (None, None)
+        limits = _Limits()
         if ladders is not None:
             if ladders.market_priced is not None and not ladders.market_priced[curve.interval]:
                 continue
-            limits = ladders.best_prices(curve.interval)
+            limits = _limits(ladders, curve.interval)
         for side, price, qty in _increments(curve, rules, limits):
             out.append(
                 Tender(
@@ -92,11 +94,29 @@ def tenders_from_bids(
     return out
 
 
+@dataclass(frozen=True)
+class _Limits:
+    ask: Decimal | None = None  # cheapest retailer sell on offer: no home buy above it
+    bid: Decimal | None = None  # dearest retailer buy on offer: no home sell below it
+    buy_floor: Decimal | None = None  # no home buy below it (it would never be taken)
+    sell_cap: Decimal | None = None  # no home sell above it
+
+
+def _limits(ladders: Ladders, t: int) -> _Limits:
+    """With no retailer tender open on a side, the expected prices stand in for the floor and
+    cap: a buy below what the home expects to be paid for energy, or a sell above what it
+    expects to pay, is not a price any retailer sells or buys at."""
+    ask, bid = ladders.best_prices(t)
+    floor = bid if bid is not None else Decimal(repr(float(ladders.expected_sell_per_kwh[t])))
+    cap = ask if ask is not None else Decimal(repr(float(ladders.expected_buy_per_kwh[t])))
+    return _Limits(ask, bid, floor, cap)
+
+
 def _increments(
-    curve: BidCurve, rules: TradingRules, limits: tuple[Decimal | None, Decimal | None] = (None, None)
+    curve: BidCurve, rules: TradingRules, limits: _Limits | None = None
 ) -> list[tuple[Side, Decimal, Decimal]]:
-    """``limits``: (cheapest retailer sell, dearest retailer buy) on offer, or None each."""
-    best_ask, best_bid = limits
+    limits = limits or _Limits()
+    best_ask, best_bid = limits.ask, limits.bid
     merged: dict[tuple[Side, Decimal], Decimal] = {}
     for side in (Side.BUY, Side.SELL):
         buying = side is Side.BUY
@@ -115,9 +135,9 @@ def _increments(
                 price = best_bid
             # A buy below what the retailer itself pays (a sell above what it charges) is never
             # taken; posting it would only fill the link (worse prices follow: stop here).
-            if buying and best_bid is not None and price < best_bid:
+            if buying and limits.buy_floor is not None and price < limits.buy_floor:
                 break
-            if not buying and best_ask is not None and price > best_ask:
+            if not buying and limits.sell_cap is not None and price > limits.sell_cap:
                 break
             if buying and price > rules.price_max_per_kwh:
                 price = rules.price_max_per_kwh

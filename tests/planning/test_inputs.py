@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -140,3 +141,19 @@ def test_house_gains_come_from_the_config_and_the_irradiance_forecast() -> None:
     cool_sunny = float(np.sum(planner.plan(built.inputs).series["heat_pump_kw"]))
     cool_dark = float(np.sum(planner.plan(dark.inputs).series["heat_pump_kw"]))
     assert cool_sunny > cool_dark
+
+
+def test_a_car_short_of_its_target_after_its_departure_time_charges_now() -> None:
+    # 07:30, half an hour after the configured 07:00, still plugged in and short: finish now.
+    late = NOW.astimezone(ZoneInfo("Europe/Berlin")).replace(hour=7, minute=30)
+    ivs = plan_horizon(CFG, late)
+    fc = forecasts(tuple(i.start for i in ivs))
+    state = MeasuredState(ev_plugged=True, ev_energy_kwh=30.0)
+    built = build_inputs(CFG, DEV, late, tenders=[], forecasts=fc, state=state, positions_kw={})
+    assert built.inputs.ev is not None
+    assert built.inputs.ev.sessions[0].departure == 1
+    assert "still plugged in" in built.fallbacks["ev_departure"]
+    # At its target it waits for tomorrow's departure, as does a car plugged in two hours later.
+    full = MeasuredState(ev_plugged=True, ev_energy_kwh=40.0)
+    built = build_inputs(CFG, DEV, late, tenders=[], forecasts=fc, state=full, positions_kw={})
+    assert built.inputs.ev is not None and built.inputs.ev.sessions[0].departure > 80

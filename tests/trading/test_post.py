@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -132,12 +133,16 @@ def test_a_bid_never_outbids_the_retailers_own_tender() -> None:
     curve = BidCurve(
         2, points((0.30, 3.0), (0.25, 4.0), (0.18, 6.0), (0.10, -2.0), (0.15, -1.0), (0.22, -3.0))
     )
-    other = BidCurve(3, points((0.30, 3.0), (0.10, -2.0)))
+    other = BidCurve(3, points((0.30, 3.0), (0.15, 5.0), (0.10, -2.0), (0.25, -4.0)))
     posted = tenders_from_bids(fake_plan(curve, other), built.intervals, RULES, NOW, ladders=built.ladders)
     at2 = sorted((t.side.value, t.price_per_kwh, t.quantity_kw) for t in posted if t.interval == IVS[2])
     # Buys above the 0.21 ask come down to it (the whole 4 kW wanted at 0.25 and more); sells
     # below the 0.19 bid go up to it. A buy at 0.18, below the retailer's own 0.19 bid, and a
     # sell at 0.22, above its 0.21 ask, would never be taken: not posted.
     assert at2 == [("buy", Decimal("0.21"), Decimal("4.00")), ("sell", Decimal("0.19"), Decimal("2.00"))]
-    at3 = sorted((t.side.value, t.price_per_kwh) for t in posted if t.interval == IVS[3])
-    assert at3 == [("buy", Decimal("0.30")), ("sell", Decimal("0.10"))]  # nothing on offer: as bid
+    at3 = sorted((t.side.value, t.price_per_kwh, t.quantity_kw) for t in posted if t.interval == IVS[3])
+    # Nothing on offer there: prices as bid, but a buy below the expected sell price (0.19, spot
+    # 0.20 less half the spread) and a sell above the expected buy price (0.21) are not posted.
+    lad = built.ladders
+    assert (lad.expected_buy_per_kwh[3], lad.expected_sell_per_kwh[3]) == pytest.approx((0.21, 0.19))
+    assert at3 == [("buy", Decimal("0.30"), Decimal("3.00")), ("sell", Decimal("0.10"), Decimal("2.00"))]
