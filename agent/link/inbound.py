@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from agent.cancel import honour_cancellation
 from agent.clock import Clock
 from agent.ledger import Ledger, TenderStatus
 from agent.ledger.errors import LedgerConflict, LedgerError, LedgerValueError
@@ -209,6 +210,7 @@ class Receiver:
         """Run ``step`` until it succeeds: storage failures are retried, never dropped."""
         delay_s = RETRY_MIN_S
         while True:
+            honour_cancellation()
             try:
                 await step()
             except (LedgerConflict, LedgerValueError, CodecError):

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from agent import __version__
+from agent.cancel import honour_cancellation
 from agent.clock import Clock
 from agent.ledger import Ledger, TenderStatus
 from agent.link import outgoing
@@ -228,6 +229,7 @@ class RetailerLink:
 
     async def _inbox_loop(self) -> None:
         while True:
+            honour_cancellation()
             msg, generation = await self._inbox.get()
             await self._receiver.process(msg)
             if self.client.connects == generation:
@@ -256,6 +258,7 @@ class RetailerLink:
     async def _pump_loop(self) -> None:
         delay_s = RETRY_MIN_S
         while True:
+            honour_cancellation()
             self._wake.clear()
             rows = await self._db(self.outbox.pending)
             self.counters.pending = await self._db(self.outbox.pending_count)
@@ -302,6 +305,7 @@ class RetailerLink:
         sent_on = -1
         next_due_s = self.clock.monotonic_s()
         while True:
+            honour_cancellation()
             if self.client.connected and (
                 self.client.connects != sent_on or self.clock.monotonic_s() >= next_due_s
             ):
@@ -315,6 +319,7 @@ class RetailerLink:
 
     async def _housekeeping_loop(self) -> None:
         while True:
+            honour_cancellation()
             await self.clock.sleep(HOUSEKEEPING_S)
             await self._guard("housekeeping", self._housekeeping)
 

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from agent.cancel import honour_cancellation
 from agent.clock import Clock
 from agent.config import Config
 from agent.dispatch import Dispatcher, DispatchTarget, Snapshot, capture, target_from_setpoints
@@ -29,7 +30,6 @@ from agent.runtime.overrides import effective_config, water_heater_target
 from agent.runtime.plan_phase import PlanPhase
 from agent.runtime.settler import Settler
 from agent.runtime.state import AgentState
-from agent.runtime.supervisor import honour_cancellation
 from agent.runtime.telemetry import Poller
 from agent.runtime.transact_phase import TransactPhase
 from drivers.base import Device

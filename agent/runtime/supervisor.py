@@ -26,17 +26,6 @@ BACKOFF_MAX_S = 60.0
 STOP_TIMEOUT_S = 10.0
 
 
-def honour_cancellation() -> None:
-    """Raise CancelledError if this task was asked to stop.
-
-    For the top of long-running loops: a library that swallows a cancellation (pymodbus turns it
-    into an I/O error in places) would otherwise keep the loop running after ``stop``.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
-
-
 @dataclass
 class TaskState:
     name: str

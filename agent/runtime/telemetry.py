@@ -10,8 +10,8 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
+from agent.cancel import honour_cancellation
 from agent.clock import Clock
-from agent.runtime.supervisor import honour_cancellation
 from drivers.base import Device
 from drivers.errors import DriverError
 

@@ -128,7 +128,7 @@ async def test_a_task_failing_while_it_is_stopped_is_not_restarted() -> None:
 async def test_a_loop_stops_even_when_a_library_swallowed_the_cancellation() -> None:
     # pymodbus turns a cancellation into an I/O error in places; a loop that carried on after
     # that kept "task cycle did not stop within 10 s" in the simulations' logs.
-    from agent.runtime.supervisor import honour_cancellation
+    from agent.cancel import honour_cancellation
 
     rounds = 0
 
