@@ -96,3 +96,38 @@ def clip(value: float, lo: float, hi: float, name_lo: str, name_hi: str) -> tupl
     if value > hi:
         return hi, (name_hi,)
     return value, ()
+
+
+# How much energy an on/off element may owe or be owed: a quarter hour at full power. Beyond
+# that the next plan (which sees the tank's temperature) knows better than the tally.
+DEBT_LIMIT_H = 0.25
+
+
+def owed_on(
+    state: DeviceState, planned_kw: float, element_kw: float, mono_s: float, running: bool | None
+) -> bool:
+    """On or off for a load that runs at ``element_kw`` or not at all, asked for ``planned_kw``:
+    on while the plan is owed energy. ``running``: whether the load runs now (None: unknown).
+
+    Rounding each cycle's request to on or off would lose what the plan wanted between them (a
+    planned 1.4 kW of a 3 kW element, rounded to off, every cycle of the interval; an EV asked
+    for less than its charger's 6 A floor); tallying planned minus delivered energy and running
+    while it is positive delivers the plan's energy over a few cycles.
+    """
+    if planned_kw <= 1e-3:
+        state.debt_kwh, state.debt_mono_s = 0.0, mono_s
+        return False
+    if planned_kw >= element_kw - 1e-3:
+        state.debt_kwh, state.debt_mono_s = 0.0, mono_s
+        return True
+    first = state.debt_mono_s is None
+    if not first:
+        assert state.debt_mono_s is not None
+        delivered_kw = element_kw if running else 0.0
+        dt_h = max(0.0, mono_s - state.debt_mono_s) / 3600.0
+        limit = element_kw * DEBT_LIMIT_H
+        state.debt_kwh = min(limit, max(-limit, state.debt_kwh + (planned_kw - delivered_kw) * dt_h))
+    state.debt_mono_s = mono_s
+    if first:  # nothing tallied yet: the nearer of off and on
+        return planned_kw >= element_kw / 2
+    return state.debt_kwh > 0.0 if not running else state.debt_kwh > -1e-9

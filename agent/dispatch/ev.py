@@ -1,7 +1,8 @@
 """EV charger: the plan's rate as a current the charger can offer; else the departure rule.
 
-A charger offers 0 (pause) or a current between its minimum (IEC 61851: 6 A) and maximum. The
-plan's rate is rounded to the nearer of 0 and the minimum when below it. The safe rule charges
+A charger offers 0 (pause) or a current between its minimum (IEC 61851: 6 A) and maximum. A
+plan's rate below the minimum is delivered in pulses at the minimum (the tally of
+:func:`~agent.dispatch.cycle.owed_on`), so the car gets the plan's energy. The safe rule charges
 at the rate that still meets the departure target (energy needed / time left, rounded up to
 the minimum, full power when late or when the vehicle's SoC is unknown).
 """
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 from agent.config import devices as cfg
 from agent.dispatch.commands import Action, Command, Decision, Mode
-from agent.dispatch.cycle import Cycle, DeviceState, mismatch, optional, stale_reason
+from agent.dispatch.cycle import Cycle, DeviceState, mismatch, optional, owed_on, stale_reason
 from agent.dispatch.settings import DeviceSpec
 from agent.dispatch.target import DeviceTarget, EvTarget
 from agent.units import S_PER_H
@@ -58,8 +59,16 @@ def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: D
         wanted_a = target.power_kw_a(spec.ev_w_per_a)
         value = wanted_a
         if 0.0 < value < lo_a:
-            value = lo_a if value >= lo_a / 2 else 0.0
+            lo_kw = lo_a * spec.ev_w_per_a / 1000.0
+            last = state.last
+            running = (
+                None if last is None or last.action is not Action.EV_CURRENT_A else float(last.value or 0) > 0
+            )
+            planned_kw = value * spec.ev_w_per_a / 1000.0
+            value = lo_a if owed_on(state, planned_kw, lo_kw, cycle.mono_s, running) else 0.0
             limited.append("ev_min_current")
+        else:
+            state.debt_kwh, state.debt_mono_s = 0.0, cycle.mono_s
     else:
         mode = Mode.SAFE
         wanted_a, why = departure_current_a(spec, cycle, optional(snap, name, "ev.vehicle_soc_pct"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from agent.config import devices as cfg
 from agent.dispatch.commands import Action, Command, Decision, Mode
-from agent.dispatch.cycle import Cycle, DeviceState, clip, guarded, mismatch, optional, stale_reason
+from agent.dispatch.cycle import Cycle, DeviceState, clip, guarded, mismatch, optional, owed_on, stale_reason
 from agent.dispatch.settings import DeviceSpec
 from agent.dispatch.target import DeviceTarget, ThermalTarget, WaterHeaterTarget
 from drivers.base import Capabilities, ElementPower
@@ -91,36 +91,6 @@ def decide_thermal(
     return Decision(Mode.SAFE, NO_OUTPUT, None, None)
 
 
-# How much energy an on/off element may owe or be owed: a quarter hour at full power. Beyond
-# that the next plan (which sees the tank's temperature) knows better than the tally.
-DEBT_LIMIT_H = 0.25
-
-
-def _owed(state: DeviceState, planned_kw: float, element_kw: float, mono_s: float) -> bool:
-    """On or off for an on/off element asked for ``planned_kw``: on while the plan is owed energy.
-
-    Rounding each cycle's request to on or off would lose what the plan wanted between them (a
-    planned 1.4 kW of a 3 kW element, rounded to off, every cycle of the interval); tallying
-    planned minus delivered energy and switching on while it is positive delivers the plan's
-    energy over a few cycles.
-    """
-    if planned_kw <= 1e-3:
-        state.debt_kwh, state.debt_mono_s = 0.0, mono_s
-        return False
-    if planned_kw >= element_kw - 1e-3:
-        state.debt_kwh, state.debt_mono_s = 0.0, mono_s
-        return True
-    if state.debt_mono_s is not None:
-        delivered_kw = element_kw if state.relay_on else 0.0
-        dt_h = max(0.0, mono_s - state.debt_mono_s) / 3600.0
-        limit = element_kw * DEBT_LIMIT_H
-        state.debt_kwh = min(limit, max(-limit, state.debt_kwh + (planned_kw - delivered_kw) * dt_h))
-    state.debt_mono_s = mono_s
-    if state.relay_on is None:
-        return planned_kw >= element_kw / 2
-    return state.debt_kwh > 0.0 if not state.relay_on else state.debt_kwh > -1e-9
-
-
 def decide_water_heater(
     spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: DeviceState, caps: Capabilities
 ) -> Decision:
@@ -147,7 +117,9 @@ def decide_water_heater(
             if target.on is not None:
                 want_on = target.on
             else:
-                want_on = _owed(state, target.power_kw or 0.0, conf.element_kw, cycle.mono_s)
+                want_on = owed_on(
+                    state, target.power_kw or 0.0, conf.element_kw, cycle.mono_s, state.relay_on
+                )
             forced: tuple[str, ...] = ()
             on = want_on
             if tank_c >= conf.max_c and on:

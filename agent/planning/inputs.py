@@ -20,8 +20,8 @@ back, and the fallback is reported in :attr:`BuiltInputs.fallbacks`:
 Other assumptions: the house gains ``house.internal_gain_kw`` plus ``house.solar_aperture_m2``
 times the irradiance forecast (none where it is not forecast); comfort band ``target_c +-
 band_c``; energy left in the battery at the horizon's end is worth the median expected buy price
-times the discharge efficiency (what it will save later); a price missing altogether is
-:data:`DEFAULT_PRICE_PER_KWH`.
+plus import network charge, times the discharge efficiency (what it will save later); a price
+missing altogether is :data:`DEFAULT_PRICE_PER_KWH`.
 """
 
 from __future__ import annotations
@@ -182,7 +182,11 @@ def _battery(ctx: _Ctx, ladders: Ladders) -> BatteryInputs | None:
         energy = p.reserve_kwh
     else:
         energy = soc * p.capacity_kwh
-    value = float(np.median(ladders.expected_buy_per_kwh)) * p.discharge_efficiency
+    # What a kWh left at the horizon's end saves later: an import at the expected price plus the
+    # network charge on it (without the charge, a plan made in the evening, whose horizon ends
+    # before the next evening, would rather export the next day's surplus than store it).
+    avoided = np.asarray(ladders.expected_buy_per_kwh) + np.asarray(ladders.grid.import_adder_per_kwh)
+    value = float(np.median(avoided)) * p.discharge_efficiency
     return BatteryInputs(energy_kwh=energy, terminal_value_per_kwh=value)
 
 

@@ -99,6 +99,23 @@ async def test_an_on_off_element_delivers_the_planned_energy_over_cycles(planned
     assert 0 < on_s < cycles * cycle_s
 
 
+async def test_an_ev_asked_for_less_than_its_minimum_current_gets_the_energy_in_pulses() -> None:
+    # Three phases at 230 V: the 6 A floor is 4.14 kW. A plan's 1.5 kW is neither 0 nor 6 A; the
+    # charger alternates between them so that the car gets 1.5 kW on average.
+    clock = ManualClock(T0)
+    d, outs = dispatcher(clock)
+    target = DispatchTarget({"ev": EvTarget(power_kw=1.5)})
+    on_s, cycle_s, cycles = 0.0, 60.0, 60
+    for k in range(cycles):
+        await d.dispatch(target, snapshot(mono_s=k * cycle_s))
+        current_a = outs["ev"].writes[-1][1] if outs["ev"].writes else 0.0
+        assert current_a in (0.0, 6.0)
+        on_s += cycle_s if current_a == 6.0 else 0.0
+        clock.advance(cycle_s)
+    delivered_kwh = 4.14 * on_s / 3600.0
+    assert delivered_kwh == pytest.approx(1.5 * cycles * cycle_s / 3600.0, abs=4.14 * cycle_s / 3600.0)
+
+
 async def test_one_lost_device_leaves_the_others_optimised(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, "agent.dispatch")
     clock = ManualClock(T0)
