@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agent.planning.devices import DEFAULT_DELIVERY_C
 from hil.plant.house import COOLING_COP, HEATING_COP
 from hil.plant.params import HomeParams
 from hil.plant.tank import DEFAULT_DRAWS
@@ -21,9 +22,6 @@ if TYPE_CHECKING:
 
 # IEC 61851: a charger cannot offer less than 6 A (0 pauses).
 EV_MIN_A = 6.0
-# The agent's planner counts hot water in litres at the taps' mixing temperature
-# (agent.planning.devices.DEFAULT_DELIVERY_C); the plant draws straight from the tank.
-DELIVERY_C = 40.0
 PROFILE_SLOT_H = 0.25
 # A provider's forecast is refreshed every half hour (WeatherService.period_s); three missed
 # refreshes make it stale.
@@ -37,13 +35,14 @@ def hot_water_profile(
 
     What an installer would write from the household's routine: each draw's litres spread over
     the quarter hours it falls in, as a rate (l/h) per quarter hour of the day, and converted
-    from tank water at ``tank_c`` to the same heat in litres at :data:`DELIVERY_C` (a 55 °C tank
-    gives 1.5 litres at the taps' 40 °C per litre drawn). A step profile: each value holds until
+    from tank water at ``tank_c`` (the plant draws straight from the tank) to the same heat in
+    litres at the planner's tap temperature ``DEFAULT_DELIVERY_C`` (a 55 °C tank gives 1.5 litres
+    at the taps' 40 °C per litre drawn). A step profile: each value holds until
     the next key.
     """
     slots = round(24 / PROFILE_SLOT_H)
     rate = [0.0] * slots
-    scale = (tank_c - inlet_c) / (DELIVERY_C - inlet_c)
+    scale = (tank_c - inlet_c) / (DEFAULT_DELIVERY_C - inlet_c)
     for hour, minute, litres, duration_s in pattern:
         start_h, span_h = hour + minute / 60.0, duration_s / 3600.0
         for k in range(slots):

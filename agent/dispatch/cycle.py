@@ -120,14 +120,11 @@ def owed_on(
     if planned_kw >= element_kw - 1e-3:
         state.debt_kwh, state.debt_mono_s = 0.0, mono_s
         return True
-    first = state.debt_mono_s is None
-    if not first:
-        assert state.debt_mono_s is not None
-        delivered_kw = element_kw if running else 0.0
-        dt_h = max(0.0, mono_s - state.debt_mono_s) / 3600.0
-        limit = element_kw * DEBT_LIMIT_H
-        state.debt_kwh = min(limit, max(-limit, state.debt_kwh + (planned_kw - delivered_kw) * dt_h))
-    state.debt_mono_s = mono_s
-    if first:  # nothing tallied yet: the nearer of off and on
+    since_s, state.debt_mono_s = state.debt_mono_s, mono_s
+    if since_s is None:  # nothing tallied yet: the nearer of off and on
         return planned_kw >= element_kw / 2
+    delivered_kw = element_kw if running else 0.0
+    dt_h = max(0.0, mono_s - since_s) / 3600.0
+    limit = element_kw * DEBT_LIMIT_H
+    state.debt_kwh = min(limit, max(-limit, state.debt_kwh + (planned_kw - delivered_kw) * dt_h))
     return state.debt_kwh > 0.0 if not running else state.debt_kwh > -1e-9

@@ -113,16 +113,8 @@ class PvForecaster:
         now_s = now.timestamp()
         ratio = self.recent_ratio(now_s)
         s = self.settings
-        mids = np.array([(iv.start_utc + iv.span / 2).timestamp() for iv in intervals])
-        lead_h = np.clip(mids - now_s, 0.0, None) / 3600.0
-        if ratio is not None:
-            scale = s.climate_ratio + (ratio - s.climate_ratio) * np.exp(-lead_h / s.decay_h)
-            values, method = clear_kw * scale, f"clear sky x recent ratio {ratio:.2f}"
-        else:
-            values, method = (
-                clear_kw * s.climate_ratio,
-                f"clear sky x climatological ratio {s.climate_ratio:g}",
-            )
+        scale, method = self._scale(now_s, intervals, ratio)
+        values = clear_kw * scale
         degraded: str | None = None
         if ratio is None and self._daylight_expected(now_s):
             degraded = f"no PV measurement in the last {s.recent_h:g} h of daylight"
@@ -154,16 +146,9 @@ class PvForecaster:
         sampling = sample(intervals)
         sun = sun_position(sampling.epoch_s, self.settings.latitude_deg, self.settings.longitude_deg)
         clear = sampling.mean(clear_sky_ghi(sun.cos_zenith))
-        s, now_s = self.settings, now.timestamp()
-        ratio = self.recent_ratio(now_s) if self.arrays else None
-        mids = np.array([(iv.start_utc + iv.span / 2).timestamp() for iv in intervals])
-        lead_h = np.clip(mids - now_s, 0.0, None) / 3600.0
-        scale = (
-            s.climate_ratio
-            if ratio is None
-            else s.climate_ratio + (ratio - s.climate_ratio) * np.exp(-lead_h / s.decay_h)
-        )
-        values, method, degraded = clear * scale, "clear sky x ratio", None
+        now_s = now.timestamp()
+        scale, method = self._scale(now_s, intervals, self.recent_ratio(now_s) if self.arrays else None)
+        values, degraded = clear * scale, None
         if self.weather is not None:
             try:
                 k = self._weather_clearness(now, intervals, clear)
@@ -173,6 +158,19 @@ class PvForecaster:
                 values = np.where(np.isfinite(k), clear * np.nan_to_num(k), values)
                 method = f"clear sky x {self.weather.description}"
         return Series("ghi_w_per_m2", np.clip(values, 0.0, None), now, method, degraded)
+
+    def _scale(self, now_s: float, intervals: Sequence[Interval], ratio: float | None) -> tuple[Vec, str]:
+        """Share of clear sky per interval without a weather series, and the method's name: the
+        recent ratio decaying toward the climatological one with lead time, or the latter alone."""
+        s = self.settings
+        if ratio is None:
+            return np.full(
+                len(intervals), s.climate_ratio
+            ), f"clear sky x climatological ratio {s.climate_ratio:g}"
+        mids = np.array([(iv.start_utc + iv.span / 2).timestamp() for iv in intervals])
+        lead_h = np.clip(mids - now_s, 0.0, None) / 3600.0
+        scale = s.climate_ratio + (ratio - s.climate_ratio) * np.exp(-lead_h / s.decay_h)
+        return scale, f"clear sky x recent ratio {ratio:.2f}"
 
     def _daylight_expected(self, now_s: float) -> bool:
         window_s = self.settings.recent_h * 3600.0

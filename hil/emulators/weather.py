@@ -107,8 +107,8 @@ class WeatherService(MqttEmulator):
 
     def _refresh(self) -> None:
         now = self.clock.now()
-        due = self._issued is None or (now - self._issued).total_seconds() >= self.period_s
-        if not due and now >= self._issued:  # type: ignore[operator]
+        # Fresh: issued no longer than a period ago (a clock jumped back re-issues at once).
+        if self._issued is not None and 0.0 <= (now - self._issued).total_seconds() < self.period_s:
             return
         self._issued = now
         points = forecast_points(self.weather, now, self.hours, self.errors)

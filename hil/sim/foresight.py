@@ -106,9 +106,10 @@ def run_foresight(
     grid_kw = np.asarray(plan.series["grid_kw"], dtype=np.float64)
     import_kw = np.asarray(plan.series["import_kw"], dtype=np.float64)
     export_kw = np.asarray(plan.series["export_kw"], dtype=np.float64)
-    # Billed as the baseline is (Tariff.metered_cost): energy at spot plus the network charge on
-    # each flow. Leaving the charge out made the bound look some 14 EUR a week lower than any
-    # home could pay.
-    energy = grid_kw * dt_h * spot
-    network = dt_h * (import_kw * tariff.import_adder_per_kwh + export_kw * tariff.export_adder_per_kwh)
-    return ForesightResult(float(np.sum(energy + network)), grid_kw.tolist(), plan.solver.solve_ms / 1000.0)
+    # Billed by the baseline's rule: energy at spot plus the network charge on each flow. Leaving
+    # the charge out made the bound look some 14 EUR a week lower than any home could pay.
+    cost = sum(
+        tariff.metered_cost(t, imp * dt_h, exp * dt_h)
+        for t, imp, exp in zip(starts, import_kw, export_kw, strict=True)
+    )
+    return ForesightResult(float(cost), grid_kw.tolist(), plan.solver.solve_ms / 1000.0)
