@@ -74,6 +74,16 @@ class ControlCycle:
         self._on_cycle = on_cycle
         self._averager = IntervalAverager(config, config.meter_name, config.metering_interval)
         self.overrides_version = 0
+        self._override_watchers: list[Callable[[], None]] = []
+
+    def overrides_changed(self) -> None:
+        """The householder changed a control: re-plan, and tell whoever shows the controls."""
+        self.overrides_version += 1
+        for watcher in self._override_watchers:
+            watcher()
+
+    def watch_overrides(self, watcher: Callable[[], None]) -> None:
+        self._override_watchers.append(watcher)
 
     async def run(self) -> None:
         # The first cycle waits (bounded) for the first poll so it does not start from nothing.

@@ -82,7 +82,7 @@ def apply(agent: RunningAgent, body: dict[str, Any]) -> dict[str, Any]:
     new = parse(body, current, agent.clock.now())
     if new != current:
         agent.state.overrides = new
-        agent.cycle.overrides_version += 1
+        agent.cycle.overrides_changed()
         agent.state.counters["control_changes"] += 1
     return controls_json(agent)
 

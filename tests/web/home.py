@@ -72,7 +72,7 @@ def config_doc(state_dir: Path, broker_port: int, web_port: int) -> dict[str, An
         "web": {
             "port": web_port,
             "flat_tariff_per_kwh": "0.32",
-            "home_assistant": {"broker": "local", "publish_every_s": 60},
+            "home_assistant": {"broker": "local", "publish_every_s": 3600},
         },
     }  # fmt: skip
 
@@ -112,12 +112,20 @@ class WebHome:
             raise RuntimeError(f"the agent did not start: {self._error!r}")
         self.publish_market()
         published = self.read(lambda a: a.clock.now())
+        # Every test may count on the whole market having arrived, not just the first of it.
+        self.wait_for(self._market_arrived, "the retailer's tenders and trades", timeout_s=READY_TIMEOUT_S)
         self.wait_for(
             lambda a: a.state.timing.last_plan_at is not None and a.state.timing.last_plan_at > published,
             "a plan made on the retailer's tenders",
             timeout_s=READY_TIMEOUT_S,
         )
         return self
+
+    def _market_arrived(self, agent: RunningAgent) -> bool:
+        assert agent.link is not None
+        offered = {o.tender.id for o in agent.link.book.snapshot(agent.clock.now()).offers}
+        traded = {t.id for t in agent.ledger.transactions()}
+        return offered >= {t.id for t in self.tenders} and traded >= {"tx-0", "tx-1"}
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)

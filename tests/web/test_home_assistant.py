@@ -111,13 +111,31 @@ def test_controls_are_offered(ha: Listener) -> None:
         assert cfg["command_topic"] == f"hems/{HOME}/set/{key}"
 
 
-def test_state_document_and_availability(ha: Listener) -> None:
+def test_state_document_and_availability(home: WebHome, ha: Listener) -> None:
     assert ha.wait(f"hems/{HOME}/availability") == b"online"
     state = json.loads(ha.wait(f"hems/{HOME}/state"))
     assert isinstance(state["pv_power_w"], float)
     assert isinstance(state["grid_import_kwh"], float)
     assert state["mode"] in ("optimising", "safe", "paused")
-    assert state["paused"] is False
+    # The home is shared by the session: whatever an earlier test left, the document says it.
+    assert state["paused"] is home.read(lambda a: a.state.overrides.paused)
+
+
+def _state_paused_becomes(ha: Listener, paused: bool) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while json.loads(ha.wait(f"hems/{HOME}/state"))["paused"] is not paused:
+        assert time.monotonic() < deadline, f"the state document never said paused={paused}"
+        time.sleep(0.05)
+
+
+def test_page_controls_reach_home_assistant(home: WebHome, ha: Listener) -> None:
+    # publish_every_s is an hour of agent time here (minutes of wall time): only the change
+    # itself can bring the document up to date within WAIT_S.
+    headers = control_headers(home.token)
+    for paused in (True, False):
+        body = json.dumps({"paused": paused})
+        assert request(home.base_url, "POST", "/api/controls", headers=headers, body=body).status == 200
+        _state_paused_becomes(ha, paused)
 
 
 def test_commands_from_home_assistant(home: WebHome, ha: Listener) -> None:

@@ -104,6 +104,9 @@ class Bridge:
         self.by_key = {e.key: e for e in self.entities}
         self.client = _client(agent, settings.broker)
         self.wake = asyncio.Event()
+        # The page changes the same overrides without going through MQTT: the retained state
+        # document must not say "paused" for publish_every_s after the page lifted it.
+        agent.cycle.watch_overrides(self.wake.set)
         self.announced_at = -1  # client.connects when the configs were last published
         self.commands = 0
         self.rejected = 0
@@ -117,7 +120,6 @@ class Bridge:
             log.warning("Home Assistant command refused: %s", e)
             return
         self.commands += 1
-        self.wake.set()
 
     def on_ha_status(self, msg: Message) -> None:
         if msg.payload.strip() == b"online":  # HA restarted: it wants the configs again
