@@ -150,6 +150,8 @@ def agent_config(rig: Rig, *, state_dir: Path, broker_name: str, site_id: str) -
             "voltage_v": p.ev_voltage_v,
             "departure_time": p.ev_departure.strftime("%H:%M"),
             "target_soc": round(min(1.0, p.ev_soc_at_arrival + p.ev_energy_kwh / p.ev_battery_kwh), 4),
+            "arrival_time": p.ev_arrival.strftime("%H:%M"),
+            "arrival_soc": p.ev_soc_at_arrival,
             "battery_kwh": p.ev_battery_kwh,
             "driver": _mqtt(broker_name, "openevse", s.evse_topic),
         }

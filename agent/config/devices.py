@@ -70,6 +70,12 @@ def _v2g_limit(v: Mapping[str, Any]) -> Finding | None:
     return None
 
 
+def _ev_arrival(v: Mapping[str, Any]) -> Finding | None:
+    if v["arrival_time"] is not None and v["arrival_time"] == v["departure_time"]:
+        return "arrival_time", f"must differ from departure_time {v['departure_time']:%H:%M}"
+    return None
+
+
 def _one_cop(v: Mapping[str, Any]) -> Finding | None:
     if (v["cop"] is None) == (v["cop_curve"] is None):
         return "cop", "give exactly one of 'cop' (constant) or 'cop_curve' (list of {outdoor_c, cop})"
@@ -146,7 +152,7 @@ class Battery(_Device):
 
 
 class EvCharger(_Device):
-    checks: ClassVar[tuple[Check, ...]] = (_ev_min_below_max, _v2g_limit)
+    checks: ClassVar[tuple[Check, ...]] = (_ev_min_below_max, _v2g_limit, _ev_arrival)
     role: Literal["ev_charger"]
     max_kw: PositiveKw
     # IEC 61851 chargers cannot go below 6 A: about 1.4 kW on one phase, 4.1 kW on three.
@@ -157,6 +163,10 @@ class EvCharger(_Device):
     v2g_max_kw: PositiveKw | None = None
     departure_time: ClockTime = time(7, 0)
     target_soc: Fraction = 0.8
+    # When the car usually comes home, and how charged: the plan keeps energy for a car that is
+    # away (None: a plan counts only on a car plugged in now).
+    arrival_time: ClockTime | None = None
+    arrival_soc: Fraction = 0.3
     battery_kwh: EnergyKwh
 
 

@@ -1,4 +1,5 @@
-"""Battery: the plan's power within power, ramp, grid and SoC limits; else self-consumption or idle.
+"""Battery: the plan's power, following the plan's meter flow (:func:`follow_meter`), within
+power, ramp, grid and SoC limits; else self-consumption or idle.
 
 Order of limits: power range, then ramp (optimised only: a safe rule reacts to the present at
 once), then the grid connection's import/export limits, then SoC floor and ceiling, which
@@ -16,6 +17,9 @@ from agent.dispatch.settings import DeviceSpec
 from agent.dispatch.target import BatteryTarget, DeviceTarget
 from agent.units import S_PER_H
 
+# Meter following needs both readings from the last this many cycles (_recent).
+FOLLOW_MAX_AGE_CYCLES = 2.0
+
 
 def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: DeviceState) -> Decision:
     conf = spec.config
@@ -32,15 +36,22 @@ def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: D
         or stale_reason(snap, cycle.meter, "meter.power_w")
     )
     limited: list[str] = []
+    plan_grid_w: float | None = None
     if reason is None:
         assert isinstance(target, BatteryTarget)
         mode, wanted_w = Mode.OPTIMISED, target.power_kw * 1000.0
+        plan_grid_w = None if target.grid_kw is None else target.grid_kw * 1000.0
     elif soc_pct is not None and battery_w is not None and meter_w is not None:
         # Self-consumption: move the battery by what flows at the meter, so the grid goes to 0.
         mode, wanted_w = Mode.SAFE, battery_w - meter_w
     else:
         mode, wanted_w = Mode.SAFE, 0.0
-    value, hit = clip(wanted_w, -limits.max_discharge_w, limits.max_charge_w, "discharge_max", "charge_max")
+    value_w = wanted_w
+    if plan_grid_w is not None and meter_w is not None and battery_w is not None and _recent(cycle, name):
+        value_w = follow_meter(wanted_w, plan_grid_w, meter_w - battery_w + cycle.load_change_w)
+        if value_w != wanted_w:
+            limited.append("meter")
+    value, hit = clip(value_w, -limits.max_discharge_w, limits.max_charge_w, "discharge_max", "charge_max")
     limited += hit
     if mode is Mode.OPTIMISED:
         value = _ramp(value, state, battery_w, cycle, limited)
@@ -64,6 +75,37 @@ def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: D
     return Decision(
         mode, reason, Command(Action.BATTERY_POWER_W, wanted_w), command, tuple(dict.fromkeys(limited))
     )
+
+
+def _recent(cycle: Cycle, battery: str) -> bool:
+    """Whether the meter and the battery were read within the last two cycles: the difference of
+    two readings minutes apart is not the rest of the home, and the battery would chase it."""
+    limit_s = FOLLOW_MAX_AGE_CYCLES * cycle.settings.cycle_s
+    snap = cycle.snapshot
+    return (
+        snap.get(cycle.meter, "meter.power_w").age_s <= limit_s
+        and snap.get(battery, "battery.power_w").age_s <= limit_s
+    )
+
+
+def follow_meter(plan_w: float, plan_grid_w: float, rest_w: float) -> float:
+    """The plan's battery power, corrected for what the rest of the home does unplanned.
+
+    ``rest_w`` is the meter without the battery. The battery fights only unplanned flows: an
+    import above the plan's (a load that does not stop is served from the battery, not the
+    grid) and an export below it (a car that is full, or a pulsed element between its pulses,
+    must not send the planned discharge out to the grid at the export price, to be bought back
+    later with the network charge on top). It never gives up charge to deliver a planned export
+    the sun did not provide, nor charges from the grid to make up a planned import. Re-planning
+    (on a SoC off the plan) settles where the difference leaves the battery.
+    """
+    meter_w = rest_w + plan_w
+    ceiling_w, floor_w = max(plan_grid_w, 0.0), min(plan_grid_w, 0.0)
+    if meter_w > ceiling_w:
+        return plan_w - (meter_w - ceiling_w)
+    if meter_w < floor_w:
+        return plan_w + (floor_w - meter_w)
+    return plan_w
 
 
 def _ramp(

@@ -21,6 +21,8 @@ class Cycle:
     meter: str
     meter_config: cfg.Meter
     no_target_reason: str  # why there is no target at all (when there is none)
+    # What this cycle's commands to other devices will change at the meter, W (agent/dispatch/pending.py).
+    load_change_w: float = 0.0
 
     @property
     def now(self) -> datetime:

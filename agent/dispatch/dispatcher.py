@@ -26,6 +26,7 @@ from agent.dispatch import battery, ev, pv
 from agent.dispatch.commands import Action, Command, Decision, Mode
 from agent.dispatch.cycle import Cycle, DeviceState
 from agent.dispatch.errors import DispatchError
+from agent.dispatch.pending import load_change_w
 from agent.dispatch.report import DeviceDispatch, DispatchReport
 from agent.dispatch.settings import DeviceSpec, DispatchSettings, device_specs
 from agent.dispatch.snapshot import Snapshot
@@ -91,9 +92,20 @@ class Dispatcher:
                 self._meter_config,
                 no_plan_reason if target is None else NO_TARGET_FOR_DEVICE,
             )
+            # Batteries last: they follow the meter as the other commands will leave it.
             decisions = {
-                name: self._decide(spec, targets.get(name), cycle) for name, spec in self._specs.items()
+                name: self._decide(spec, targets.get(name), cycle)
+                for name, spec in self._specs.items()
+                if not isinstance(spec.config, cfg.Battery)
             }
+            change_w = sum(
+                load_change_w(self._specs[name], d, self._states[name], snapshot)
+                for name, d in decisions.items()
+            )
+            after = replace(cycle, load_change_w=change_w)
+            for name, spec in self._specs.items():
+                if isinstance(spec.config, cfg.Battery):
+                    decisions[name] = self._decide(spec, targets.get(name), after)
             results = await asyncio.gather(
                 *(self._carry_out(self._specs[name], d, snapshot) for name, d in decisions.items())
             )

@@ -31,9 +31,11 @@ def _non_negative(name: str, value: float | None) -> None:
 @dataclass(frozen=True, slots=True)
 class BatteryTarget:
     power_kw: float  # +charge / -discharge
+    grid_kw: float | None = None  # the plan's meter flow in the same interval, +import
 
     def __post_init__(self) -> None:
         _finite("battery.power_kw", self.power_kw)
+        _finite("battery.grid_kw", self.grid_kw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,7 @@ def target_from_setpoints(
     out: dict[str, DeviceTarget] = {}
     for name, dev in config.devices.items():
         if isinstance(dev, cfg.Battery) and "battery_kw" in setpoints:
-            out[name] = BatteryTarget(setpoints["battery_kw"])
+            out[name] = BatteryTarget(setpoints["battery_kw"], setpoints.get("grid_kw"))
         elif isinstance(dev, cfg.EvCharger) and "ev_kw" in setpoints:
             out[name] = EvTarget(power_kw=setpoints["ev_kw"])
         elif isinstance(dev, cfg.HeatPump | cfg.Thermostat) and "heat_pump_kw" in setpoints:

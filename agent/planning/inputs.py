@@ -9,27 +9,26 @@ Measured states are plain values the cycle read from its snapshot; a missing one
 back, and the fallback is reported in :attr:`BuiltInputs.fallbacks`:
 
 * battery SoC -> the reserve floor (the plan does not count on energy it may not have);
-* EV plugged unknown -> not plugged (no session: the plan does not count on the car);
-  plugged with energy unknown -> :data:`DEFAULT_EV_SOC` of its battery; departure unknown ->
-  the next configured ``departure_time`` (but a car still short of its target within
-  :data:`OVERDUE_WINDOW` after today's departure time charges now); target unknown ->
-  ``target_soc`` of the battery;
+* EV plugged unknown -> not plugged; plugged with energy unknown -> ``DEFAULT_EV_SOC`` of its
+  battery; departure unknown -> the next configured ``departure_time`` (but a car still short of
+  its target within ``OVERDUE_WINDOW`` after today's departure time charges now); target
+  unknown -> ``target_soc`` of the battery; a car not plugged in is expected at its usual
+  ``arrival_time``, if one is configured (:mod:`agent.planning.ev_sessions`);
   a departure already past or inside the current interval -> the end of the current interval;
 * indoor temperature -> the comfort target; tank temperature -> the tank's ``target_c``.
 
 Other assumptions: the house gains ``house.internal_gain_kw`` plus ``house.solar_aperture_m2``
 times the irradiance forecast (none where it is not forecast); comfort band ``target_c +-
-band_c``; energy left in the battery at the horizon's end is worth the median expected buy price
-plus import network charge, times the discharge efficiency (what it will save later); a price
+band_c``; energy left in the battery at the horizon's end is worth the cheap hours' expected buy
+price plus import network charge, after a round trip's losses (what putting it back costs); a price
 missing altogether is :data:`DEFAULT_PRICE_PER_KWH`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
@@ -43,7 +42,6 @@ from agent.optimizer import (
     BatteryInputs,
     Devices,
     EvInputs,
-    EvSession,
     HeatPumpInputs,
     InputError,
     PlanInputs,
@@ -51,15 +49,14 @@ from agent.optimizer import (
 )
 from agent.planning.devices import planned_devices
 from agent.planning.errors import PlanningInputError
+from agent.planning.ev_sessions import SessionBuilder, measured
 from agent.planning.ladders import Ladders, build_ladders
 from agent.planning.market import MarketRules
 
 DEFAULT_PRICE_PER_KWH = 0.30
-DEFAULT_EV_SOC = 0.5
-# A car still plugged in up to this long after its usual departure time is late to leave, not
-# parked until tomorrow: what it still lacks is charged at once. (Later, a plugged car is taken
-# as back for the next departure: the charger does not say when it was plugged in.)
-OVERDUE_WINDOW = timedelta(hours=1)
+# Energy left in the battery at the horizon's end is valued at this quantile of the horizon's
+# import costs (the cheap hours, robust to a single odd price).
+TERMINAL_PRICE_QUANTILE = 0.1
 
 
 @dataclass(frozen=True)
@@ -164,17 +161,11 @@ def _positions(ivs: tuple[Interval, ...], given: Mapping[Interval, Decimal], con
     return out
 
 
-def _measured(name: str, value: float | None) -> float | None:
-    if value is not None and not math.isfinite(value):
-        raise PlanningInputError(f"state.{name}", f"must be a finite number, got {value}")
-    return value
-
-
 def _battery(ctx: _Ctx, ladders: Ladders) -> BatteryInputs | None:
     p, state, fb = ctx.devices.battery, ctx.state, ctx.fallbacks
     if p is None:
         return None
-    soc = _measured("battery_soc", state.battery_soc)
+    soc = measured("battery_soc", state.battery_soc)
     if soc is not None and not 0.0 <= soc <= 1.0:
         raise PlanningInputError("state.battery_soc", f"must be a fraction 0..1, got {soc}")
     if soc is None:
@@ -182,61 +173,29 @@ def _battery(ctx: _Ctx, ladders: Ladders) -> BatteryInputs | None:
         energy = p.reserve_kwh
     else:
         energy = soc * p.capacity_kwh
-    # What a kWh left at the horizon's end saves later: an import at the expected price plus the
-    # network charge on it (without the charge, a plan made in the evening, whose horizon ends
-    # before the next evening, would rather export the next day's surplus than store it).
+    # What a kWh left at the horizon's end is worth: an import avoided later, network charge
+    # included (without it, a plan made in the evening, whose horizon ends before the next
+    # evening, would rather export the next day's surplus than store it), but priced as the
+    # cheap hours and after a round trip's losses: that is all it costs to put a kWh back. A
+    # higher value (the median price) made holding a full battery to the horizon's end pay more
+    # than using it for the night's loads: the car charged from the grid beside a full battery,
+    # and the next day's sun, with no room left, went out at the export price.
     avoided = np.asarray(ladders.expected_buy_per_kwh) + np.asarray(ladders.grid.import_adder_per_kwh)
-    value = float(np.median(avoided)) * p.discharge_efficiency
+    cheap = float(np.quantile(avoided, TERMINAL_PRICE_QUANTILE))
+    value = cheap * p.charge_efficiency * p.discharge_efficiency
     return BatteryInputs(energy_kwh=energy, terminal_value_per_kwh=value)
 
 
 def _ev(ctx: _Ctx) -> EvInputs | None:
-    p, state, fb, ivs = ctx.devices.ev, ctx.state, ctx.fallbacks, ctx.ivs
-    if p is None:
+    if ctx.devices.ev is None:
         return None
     cfg = ctx.config.devices[ctx.names["ev"]]
     assert isinstance(cfg, EvCharger)
-    if state.ev_plugged is None:
-        fb["ev_plugged"] = "not plugged in"
-    if not state.ev_plugged:
-        return EvInputs(())
-    energy = _measured("ev_energy_kwh", state.ev_energy_kwh)
-    if energy is None:
-        energy = DEFAULT_EV_SOC * p.capacity_kwh
-        fb["ev_energy_kwh"] = f"{energy:g} kWh"
-    target = _measured("ev_target_kwh", state.ev_target_kwh)
-    if target is None:
-        target = cfg.target_soc * p.capacity_kwh
-        fb["ev_target_kwh"] = f"{target:g} kWh (target_soc)"
-    departure = state.ev_departure
-    if departure is None:
-        overdue = _overdue_departure(ctx.now, cfg, ctx.config)
-        if overdue is not None and energy < target - 1e-6:
-            # Still plugged in and short of its target after the usual departure: the car is
-            # late to leave, so finish now rather than by tomorrow's departure.
-            departure = overdue
-            fb["ev_departure"] = f"{overdue.isoformat()} passed, still plugged in: charging now"
-        else:
-            departure = _next_clock_time(ctx.now, cfg, ctx.config)
-            fb["ev_departure"] = departure.isoformat()
-    step = ivs[0].span
-    index = max(1, (departure - ivs[0].start_utc) // step)
-    return EvInputs((EvSession(0, int(index), max(energy, 0.0), min(max(target, 0.0), p.capacity_kwh)),))
-
-
-def _overdue_departure(now: datetime, cfg: EvCharger, config: Config) -> datetime | None:
-    """Today's configured departure if it passed less than :data:`OVERDUE_WINDOW` ago."""
-    local = now.astimezone(config.zone)
-    at = datetime.combine(local.date(), cfg.departure_time, tzinfo=config.zone)
-    return at if at <= local < at + OVERDUE_WINDOW else None
-
-
-def _next_clock_time(now: datetime, cfg: EvCharger, config: Config) -> datetime:
-    local = now.astimezone(config.zone)
-    at = datetime.combine(local.date(), cfg.departure_time, tzinfo=config.zone)
-    if at <= local:
-        at = datetime.combine(local.date() + timedelta(days=1), cfg.departure_time, tzinfo=config.zone)
-    return at
+    state = ctx.state
+    builder = SessionBuilder(
+        cfg, ctx.devices.ev, ivs=ctx.ivs, now=ctx.now, zone=ctx.config.zone, fallbacks=ctx.fallbacks
+    )
+    return builder.build(state.ev_plugged, state.ev_energy_kwh, state.ev_target_kwh, state.ev_departure)
 
 
 def _house(ctx: _Ctx) -> HeatPumpInputs | None:
@@ -246,7 +205,7 @@ def _house(ctx: _Ctx) -> HeatPumpInputs | None:
     cfg = ctx.config.devices[ctx.names["heat_pump"]]
     assert isinstance(cfg, HeatPump | Thermostat)
     comfort = cfg.comfort
-    indoor = _measured("indoor_c", state.indoor_c)
+    indoor = measured("indoor_c", state.indoor_c)
     if indoor is None:
         indoor = comfort.target_c
         fb["indoor_c"] = f"{indoor:g} °C (comfort target)"
@@ -269,7 +228,7 @@ def _tank(ctx: _Ctx) -> WaterHeaterInputs | None:
         return None
     cfg = ctx.config.devices[ctx.names["water_heater"]]
     assert isinstance(cfg, WaterHeater)
-    tank = _measured("tank_c", state.tank_c)
+    tank = measured("tank_c", state.tank_c)
     if tank is None:
         tank = cfg.target_c
         fb["tank_c"] = f"{tank:g} °C (target_c)"

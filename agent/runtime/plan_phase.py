@@ -96,6 +96,7 @@ class PlanPhase:
         self.last_solve_ms = 0.0
         self._task: asyncio.Task[None] | None = None
         self._seen_book = -1
+        self._seen_plugged: bool | None = None
         self._seen_interval: Interval | None = None
         self._seen_overrides = -1
         self._failed_at_s: float | None = None
@@ -122,6 +123,10 @@ class PlanPhase:
             return "new metering interval"
         if overrides_version != self._seen_overrides:
             return "householder changed a setting"
+        if state.ev_plugged is not None and state.ev_plugged != self._seen_plugged:
+            # Within a minute, not at the next metering interval: a car just home may be the
+            # one the plan kept the battery for, and it charges in the cheapest hours from now.
+            return "car plugged in" if state.ev_plugged else "car unplugged"
         return self._departure(now, state)
 
     def _departure(self, now: datetime, state: MeasuredState) -> str | None:
@@ -155,6 +160,7 @@ class PlanPhase:
         self._seen_book = self._link.book.version if self._link is not None else 0
         self._seen_interval = containing(now, self._config.metering_interval, self._config.zone)
         self._seen_overrides = overrides_version
+        self._seen_plugged = state.ev_plugged
         self._task = asyncio.create_task(self._run(reason, state, now, config or self._config), name="plan")
 
     async def _run(self, reason: str, state: MeasuredState, now: datetime, config: Config) -> None:

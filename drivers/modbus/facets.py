@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from drivers.base import BatteryLimits, DeviceLimits, Reading, ValueStore
-from drivers.errors import DriverConfigError
+from drivers.errors import DriverConfigError, StaleValue
 
 PHASE_POINTS = tuple(f"l{i}_{q}" for q in ("power_w", "current_a", "voltage_v") for i in (1, 2, 3))
 METER_POINTS = ("power_w", "import_kwh", "export_kwh")
@@ -109,10 +109,16 @@ class ModbusBattery:
     async def set_power_w(self, power_w: float) -> None:
         limits = self.limits()
         max_charge_w, max_discharge_w = limits.max_charge_w, limits.max_discharge_w
-        # The device may narrow the configured limits (a cold battery charges slower).
+        # The device may narrow the configured limits (a cold battery charges slower). A narrowing
+        # not read lately is not known: the configured limits (the installer's envelope) stand,
+        # and the inverter still clamps to its own; refusing the write instead left the battery
+        # on its previous setpoint for as long as that register lagged the others.
         for point, current in (("battery_max_charge_w", max_charge_w), ("battery_max_discharge_w", None)):
             if self._store.has(point):
-                device_max = self._store.number(point).value
+                try:
+                    device_max = self._store.number(point).value
+                except StaleValue:
+                    continue
                 if current is not None:
                     max_charge_w = min(max_charge_w, device_max)
                 else:

@@ -47,6 +47,56 @@ class Row:
 ROWS = [
     # --- battery: capacity 10 kWh, +-5 kW, reserve 20 %, soc_max 95 %, grid import 6 / export 4 kW
     Row("bat-plan", "battery", {"battery": BatteryTarget(2.0)}, 2000.0),
+    # following the plan's meter flow: a planned load that stopped (the car is full) must not
+    # send the planned discharge out to the grid; the house's own 0.5 kW is still covered
+    Row(
+        "bat-meter-load-stopped",
+        "battery",
+        {"battery": BatteryTarget(-3.0, grid_kw=4.3)},
+        -500.0,
+        limited=("meter",),
+    ),
+    # an unplanned load comes from the battery, not the grid
+    Row(
+        "bat-meter-extra-load",
+        "battery",
+        {"battery": BatteryTarget(1.0, grid_kw=1.5)},
+        -1000.0,
+        limited=("meter",),
+        overrides={"grid": {"meter.power_w": 2500.0}},
+    ),
+    # an element switched off in the same cycle: the battery follows the meter as it will be,
+    # not a cycle late (it would send 3 kW to the grid for the next minute)
+    Row(
+        "bat-meter-element-goes-off",
+        "battery",
+        {"battery": BatteryTarget(-3.0, grid_kw=0.0), "tank": WaterHeaterTarget(on=False)},
+        -500.0,
+        limited=("meter",),
+        overrides={
+            "tank": {"water_heater.element_on": True},
+            "battery": {"battery.power_w": -3000.0},
+        },
+    ),
+    Row(
+        "bat-meter-element-comes-on",
+        "battery",
+        {"battery": BatteryTarget(-3.0, grid_kw=0.0), "tank": WaterHeaterTarget(on=True)},
+        -3500.0,
+        limited=("meter",),
+        overrides={"battery": {"battery.power_w": -3000.0}, "grid": {"meter.power_w": -2500.0}},
+    ),
+    # less import than planned: no extra charge from the grid
+    Row("bat-meter-no-grid-charge", "battery", {"battery": BatteryTarget(0.0, grid_kw=2.0)}, 0.0),
+    # an unplanned surplus goes into the battery instead of out to the grid
+    Row(
+        "bat-meter-surplus",
+        "battery",
+        {"battery": BatteryTarget(1.0, grid_kw=0.0)},
+        2000.0,
+        limited=("meter",),
+        overrides={"grid": {"meter.power_w": -2000.0}},
+    ),
     Row("bat-charge-max", "battery", {"battery": BatteryTarget(8.0)}, 5000.0, limited=("charge_max",)),
     Row(
         "bat-discharge-max",

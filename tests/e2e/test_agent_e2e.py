@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import math
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,11 +147,10 @@ async def test_agent_trades_dispatches_settles_and_survives_faults(tmp_path: Pat
     stop = asyncio.Event()
     serving = asyncio.create_task(app.serve(agent, stop))
     dispatch_samples: list[tuple[float, float, float, float]] = []
+    meter_samples: list[tuple[float, float, bool]] = []  # (plan's grid kW, plant's, battery at a limit)
     try:
         # -- trading: the agent receives tenders, plans, accepts and posts ------------------------
         await wait_for("a first plan", lambda: agent.cycle.planning.current is not None)
-        await wait_for("an acceptance confirmed", lambda: bool(sim.book.by_acceptance))
-        await wait_for("a home tender posted", lambda: bool(sim.book.home_tenders))
 
         async def sample_dispatch(until: datetime) -> None:
             # What the inverter was told against what the current plan says (after a cycle to act).
@@ -169,14 +169,31 @@ async def test_agent_trades_dispatches_settles_and_survives_faults(tmp_path: Pat
                 assert rig.plant.last is not None
                 if told is not None:
                     planned = float(record.plan.series["battery_kw"][idx])
+                    if "meter" in battery.get("limited_by", ()):
+                        # Following the plan's meter flow (an unplanned export went into the
+                        # battery, an unplanned import came from it): the meter, not the
+                        # plan's battery power, is what to compare (the plan has no PV here).
+                        plan_grid_kw = float(record.plan.series["grid_kw"][idx])
+                        at_limit = (
+                            not -SUMMER.battery_discharge_kw + 0.1 < told[0] < SUMMER.battery_charge_kw - 0.1
+                        )
+                        meter_samples.append((plan_grid_kw, rig.plant.last.grid_kw, at_limit))
+                        planned = float("nan")
                     dispatch_samples.append((planned, *told, rig.plant.last.powers_kw["battery"]))
 
         sampler = asyncio.create_task(sample_dispatch(at(12, 11)))
+        # Trades follow the plans, which follow the ladders and the house: some starts take a
+        # few re-plans (seconds of wall time each) before the first is worth making.
+        await wait_for("an acceptance confirmed", lambda: bool(sim.book.by_acceptance), timeout_s=60.0)
+        await wait_for("a home tender posted", lambda: bool(sim.book.home_tenders), timeout_s=60.0)
+
         # -- fault 1: the broker restarts mid-interval --------------------------------------------
         await sim_until(clock, at(12, 2))
         await asyncio.to_thread(broker.restart, 1.0)
         # -- fault 2: malformed tenders ---------------------------------------------------------
         await sim_until(clock, at(12, 6))
+        # (when the trades above took long, 12:06 may follow the restart at once)
+        await wait_for("the retailer back on the broker", lambda: sim.client.connected)
         faults = [await sim.publish_bad(kind) for kind in (BadTender.MISALIGNED, BadTender.NAN)]
         await wait_for(
             "the home's error reports",
@@ -306,8 +323,15 @@ async def test_agent_trades_dispatches_settles_and_survives_faults(tmp_path: Pat
     # -- dispatch: the inverter was told what the plan said, and the battery stayed in limits -----
     assert len(dispatch_samples) >= 5
     tol_kw = 0.25  # the dispatcher's deadband and ramp
-    followed = [lo - tol_kw <= p <= hi + tol_kw for p, lo, hi, _ in dispatch_samples]
-    assert sum(followed) >= 0.8 * len(followed), dispatch_samples
+    # The plan's power, except where dispatch said it followed the meter instead: then the
+    # meter stays between 0 and the plan's flow.
+    planned = [(p, lo, hi) for p, lo, hi, _ in dispatch_samples if not math.isnan(p)]
+    # (what is left to the plan's power is mostly the ramps in and out of following the meter)
+    followed = [lo - tol_kw <= p <= hi + tol_kw for p, lo, hi in planned]
+    assert sum(followed) >= 0.6 * len(followed), dispatch_samples
+    # Unless the battery is at its power limit, or still ramping there.
+    held = [lim or min(g, 0.0) - tol_kw <= actual <= max(g, 0.0) + tol_kw for g, actual, lim in meter_samples]
+    assert sum(held) >= 0.6 * len(held), meter_samples
     obeyed = [lo - tol_kw <= actual <= hi + tol_kw for _, lo, hi, actual in dispatch_samples]
     assert sum(obeyed) >= 0.8 * len(obeyed), dispatch_samples
     limit = max(SUMMER.battery_charge_kw, SUMMER.battery_discharge_kw) + 1e-6

@@ -7,6 +7,7 @@ from agent.config.drivers import ModbusRtuDriver, ModbusTcpDriver
 from drivers.base import DeviceContext, HealthState, PhaseMeter
 from drivers.errors import DeviceUnavailable, DriverConfigError, ProtocolError, StaleValue
 from drivers.modbus.codec import encode, unscaled
+from drivers.modbus.device import DEFAULT_STALE_AFTER_S
 from drivers.modbus.factory import create_device
 from drivers.modbus.link import ModbusLink, RtuLink, Table, TcpLink
 from drivers.modbus.map_device import RegisterMapDevice, plan_blocks
@@ -237,3 +238,29 @@ async def test_factory_shares_links_and_checks_serial_settings() -> None:
     with pytest.raises(DriverConfigError, match="no register map 'sdm999'"):
         create_device("m3", ModbusTcpDriver(type="modbus_tcp", host="h", register_map="sdm999"), ctx)
     await ctx.links.close_all()
+
+
+async def test_a_stale_device_limit_leaves_the_configured_one_in_force() -> None:
+    """A narrowing the device reported long ago is not known now: the write goes out within the
+    configured limits (the inverter still clamps to its own) instead of being refused."""
+    regs = FaultyRegisters()
+    regmap = load_map("huawei_sun2000")
+    fill(regs, regmap, {"battery_soc_pct": 50.0, "battery_power_w": 0, "battery_max_charge_w": 5000,
+                        "battery_max_discharge_w": 3000})  # fmt: skip
+    srv = TcpTestServer({1: regs})
+    await srv.start()
+    link = TcpLink(srv.host, srv.port, RealClock(), FAST)
+    clock = ManualClock(datetime(2026, 1, 5, 12, 0, tzinfo=UTC))
+    dev = RegisterMapDevice("inv", "modbus", link=link, unit_id=1, clock=clock, limits=LIMITS, regmap=regmap)
+    try:
+        await dev.refresh()
+        battery = dev.capabilities.battery
+        assert battery is not None
+        with pytest.raises(DriverConfigError, match="outside -3000"):
+            await battery.set_power_w(-3500.0)
+        clock.advance(DEFAULT_STALE_AFTER_S + 1.0)
+        await battery.set_power_w(-3500.0)
+        assert regs.peek(47249, 2) == [0, 3500]
+    finally:
+        await link.close()
+        await srv.stop()
