@@ -185,7 +185,14 @@ class Receiver:
             _log.debug("tender %s: executed status at %s already recorded", tx.tender_id, tx.executed)
 
     async def _note_error_report(self, report: ErrorReport) -> None:
-        self._counters.errors_in += 1
+        try:
+            await self._record_error_report(report)
+        finally:
+            # Counted once the report is fully handled, so a reader that sees the count also
+            # sees the rejection in the ledger.
+            self._counters.errors_in += 1
+
+    async def _record_error_report(self, report: ErrorReport) -> None:
         self._once.warn(
             f"report:{report.field}",
             "retailer could not use message %s on %s: %s: %s",
