@@ -20,6 +20,11 @@ class InputError(OptimizerError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        # Rebuilt from both arguments: the planner process sends its errors back pickled.
+        return (type(self), (self.field, self.message))
 
 
 class InfeasibleError(OptimizerError):
@@ -38,3 +43,6 @@ class PlanCheckError(OptimizerError):
         more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
         super().__init__(f"plan check failed: {shown}{more}")
         self.problems = problems
+
+    def __reduce__(self) -> tuple[type[PlanCheckError], tuple[list[str]]]:
+        return (type(self), (self.problems,))

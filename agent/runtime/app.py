@@ -20,7 +20,7 @@ from agent.dispatch import Dispatcher, DispatchSettings
 from agent.forecast import Forecaster, build_forecaster
 from agent.ledger import Ledger
 from agent.link import RetailerLink, build_link
-from agent.optimizer import Planner
+from agent.optimizer.worker import PlannerProcess
 from agent.planning import devices_from_config, planned_devices, planner_shape
 from agent.runtime.cycle import DEFAULT_CYCLE_S, ControlCycle
 from agent.runtime.plan_phase import PlanPhase
@@ -54,7 +54,7 @@ class RunningAgent:
     ctx: DeviceContext
     link: RetailerLink | None
     forecaster: Forecaster
-    planner: Planner
+    planner: PlannerProcess
     dispatcher: Dispatcher
     settler: Settler
     cycle: ControlCycle
@@ -95,7 +95,7 @@ async def build(
     forecaster = build_forecaster(config, clock, mqtt_clients=clients)
     await forecaster.start()
     planner_devices = devices_from_config(config)
-    planner = Planner(planner_devices, *planner_shape(config))
+    planner = PlannerProcess(planner_devices, *planner_shape(config))
     dispatcher = Dispatcher(config, devices, clock, DispatchSettings(cycle_s=cycle_s))
     settler = Settler(
         ledger,
@@ -158,6 +158,8 @@ async def shutdown(agent: RunningAgent) -> None:
         log.info("outputs in safe state: %s", ", ".join(sorted(report.devices)) or "none")
     await stop_all(list(agent.devices.values()))
     await agent.forecaster.stop()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(agent.planner.close(), 10.0)
     if agent.link is not None:
         with contextlib.suppress(Exception):
             await agent.link.stop()

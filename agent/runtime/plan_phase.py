@@ -26,6 +26,7 @@ from agent.link import RetailerLink
 from agent.market.intervals import Interval, containing, intervals_between
 from agent.market.records import SpotPrice, Tender
 from agent.optimizer import Devices, Plan, Planner
+from agent.optimizer.worker import PlannerProcess
 from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class PlanPhase:
         *,
         config: Config,
         clock: Clock,
-        planner: Planner,
+        planner: Planner | PlannerProcess,
         devices: Devices,
         forecaster: Forecaster,
         ledger: Ledger,
