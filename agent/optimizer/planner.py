@@ -1,8 +1,10 @@
 """The planner the agent calls: build once, re-plan fast, check every plan, price bid curves.
 
-``Planner.plan`` is synchronous and blocking (a few ms to tens of ms); the agent calls
-``await planner.plan_async(...)``, which runs it in a worker thread so the event loop never
-waits on the solver. One planner serves one caller at a time (a lock guards the solver state).
+``Planner.plan`` is synchronous and blocking (a few ms to tens of ms). ``plan_async`` runs it in
+a worker thread, which keeps the event loop free only between solves: PIQP holds the GIL while it
+solves. The running agent therefore plans through :class:`agent.optimizer.worker.PlannerProcess`
+(the same call, answered by a child process). One planner serves one caller at a time (a lock
+guards the solver state).
 """
 
 from __future__ import annotations
