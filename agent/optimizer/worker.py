@@ -24,6 +24,7 @@ import multiprocessing as mp
 import signal
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from agent.optimizer.errors import OptimizerError, SolverError
@@ -66,10 +67,9 @@ class PlannerProcess:
 
     def __init__(self, devices: Devices, horizon: int, dt_h: float) -> None:
         self._args = (devices, horizon, dt_h)
-        self.horizon = horizon
         self.starts = 0  # children started so far (1 unless one was killed or died)
         self._ctx = mp.get_context("spawn")
-        self._proc: Any = None
+        self._proc: BaseProcess | None = None
         self._conn: Connection | None = None
         self._lock = asyncio.Lock()
 
