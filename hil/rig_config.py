@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.planning.devices import DEFAULT_DELIVERY_C
 from hil.plant.house import COOLING_COP, HEATING_COP
 from hil.plant.params import HomeParams
+from hil.plant.pv import INVERTER_EFFICIENCY
 from hil.plant.tank import DEFAULT_DRAWS
 from hil.rig_settings import free_port
 
@@ -28,28 +28,22 @@ PROFILE_SLOT_H = 0.25
 WEATHER_STALE_S = 3 * 3600.0
 
 
-def hot_water_profile(
-    pattern: Sequence[tuple[int, int, float, float]], *, tank_c: float, inlet_c: float
-) -> dict[float, float]:
+def hot_water_profile(pattern: Sequence[tuple[int, int, float, float]]) -> dict[float, float]:
     """The household's draw habits as the agent's ``forecast.hot_water.profile_l_per_h``.
 
-    What an installer would write from the household's routine: each draw's litres spread over
-    the quarter hours it falls in, as a rate (l/h) per quarter hour of the day, and converted
-    from tank water at ``tank_c`` (the plant draws straight from the tank) to the same heat in
-    litres at the planner's tap temperature ``DEFAULT_DELIVERY_C`` (a 55 °C tank gives 1.5 litres
-    at the taps' 40 °C per litre drawn). A step profile: each value holds until
-    the next key.
+    What an installer would write from the household's routine: each draw's litres (at the
+    mixing valve, the planner's ``delivery_c``) spread over the quarter hours it falls in, as a
+    rate (l/h) per quarter hour of the day. A step profile: each value holds until the next key.
     """
     slots = round(24 / PROFILE_SLOT_H)
     rate = [0.0] * slots
-    scale = (tank_c - inlet_c) / (DEFAULT_DELIVERY_C - inlet_c)
     for hour, minute, litres, duration_s in pattern:
         start_h, span_h = hour + minute / 60.0, duration_s / 3600.0
         for k in range(slots):
             lo, hi = k * PROFILE_SLOT_H, (k + 1) * PROFILE_SLOT_H
             overlap_h = min(hi, start_h + span_h) - max(lo, start_h)
             if overlap_h > 0:
-                rate[k] += litres * scale * (overlap_h / span_h) / PROFILE_SLOT_H
+                rate[k] += litres * (overlap_h / span_h) / PROFILE_SLOT_H
     profile: dict[float, float] = {}
     for k, value in enumerate(rate):
         if k == 0 or abs(value - rate[k - 1]) > 1e-9:
@@ -67,11 +61,14 @@ def _forecast(p: HomeParams, broker: str, weather_topic: str) -> dict[str, Any]:
         }
 
     return {
-        "pv": {"weather": source("ghi_w_per_m2"), "weather_kind": "ghi_w_per_m2"},
-        "outdoor_temperature": {"source": source("temp_air_c")},
-        "hot_water": {
-            "profile_l_per_h": hot_water_profile(DEFAULT_DRAWS, tank_c=p.tank_target_c, inlet_c=p.inlet_c)
+        # The installer enters the system losses from the data sheets: here the inverter's alone.
+        "pv": {
+            "weather": source("ghi_w_per_m2"),
+            "weather_kind": "ghi_w_per_m2",
+            "losses": round(1.0 - INVERTER_EFFICIENCY, 4),
         },
+        "outdoor_temperature": {"source": source("temp_air_c")},
+        "hot_water": {"profile_l_per_h": hot_water_profile(DEFAULT_DRAWS)},
     }
 
 

@@ -55,6 +55,7 @@ def build_plant(params: HomeParams, start: datetime, *, days: int = 14) -> Plant
             ua_kw_per_k=params.tank_ua_w_per_k / 1000.0,
             ambient_c=params.tank_ambient_c,
             inlet_c=params.inlet_c,
+            mixing_c=params.mixing_valve_c,
         ),
         draws=DrawProfile.daily(midnight, days + 1, DEFAULT_DRAWS),
         battery=Battery(

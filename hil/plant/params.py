@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Literal
 
+from hil.plant.tank import DEFAULT_MIXING_C
+
 
 @dataclass(frozen=True)
 class HomeParams:
@@ -42,6 +44,7 @@ class HomeParams:
     tank_max_c: float = 65.0
     tank_ua_w_per_k: float = 2.0
     inlet_c: float = 12.0
+    mixing_valve_c: float = DEFAULT_MIXING_C  # the taps' thermostatic valve (the draws are at it)
     tank_ambient_c: float = 20.0
     # battery
     battery_kwh: float = 10.0

@@ -26,6 +26,9 @@ from datetime import UTC, datetime
 
 from hil.plant.weather import WeatherSample
 
+# The emulated array loses nothing but its inverter's share: no wiring, soiling or mismatch.
+INVERTER_EFFICIENCY = 0.96
+
 
 def solar_position(at: datetime, latitude_deg: float, longitude_deg: float) -> tuple[float, float]:
     """(zenith, azimuth) in degrees; azimuth clockwise from north."""
@@ -61,7 +64,7 @@ class PvArray:
     albedo: float = 0.2
     noct_c: float = 45.0
     gamma_per_k: float = -0.0037
-    inverter_efficiency: float = 0.96
+    inverter_efficiency: float = INVERTER_EFFICIENCY
     energy_kwh: float = 0.0  # lifetime AC energy counter
 
     def poa_w_per_m2(self, w: WeatherSample, latitude_deg: float, longitude_deg: float) -> float:

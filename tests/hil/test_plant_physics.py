@@ -104,13 +104,39 @@ def test_tank_standing_loss_matches_newton_cooling() -> None:
 
 
 def test_tank_draw_mixes_in_inlet_water_and_balances() -> None:
-    tank = Tank(200.0, 3.0, tank_c=55.0, ua_kw_per_k=0.002, ambient_c=20.0, inlet_c=10.0)
+    tank = Tank(200.0, 3.0, tank_c=55.0, ua_kw_per_k=0.002, ambient_c=20.0, inlet_c=10.0, mixing_c=None)
     s = tank.step(3.0, 40.0, 600.0)
     assert s.stored_kwh == pytest.approx(s.element_kwh - s.standing_loss_kwh - s.draw_kwh, abs=1e-12)
     # Without the element and standing loss, drawing V litres of a mixed tank: T = Tin + ΔT·e^(−V/Vtank).
-    pure = Tank(200.0, 3.0, tank_c=55.0, ua_kw_per_k=1e-12, inlet_c=10.0)
+    pure = Tank(200.0, 3.0, tank_c=55.0, ua_kw_per_k=1e-12, inlet_c=10.0, mixing_c=None)
     pure.step(0.0, 100.0, 600.0)
     assert pure.tank_c == pytest.approx(10.0 + 45.0 * math.exp(-0.5), rel=1e-6)
+
+
+@pytest.mark.parametrize("ua", [0.002, 0.0])
+def test_the_mixing_valve_takes_the_same_heat_whatever_the_tank_temperature(ua: float) -> None:
+    heat = 40.0 * WATER_KWH_PER_L_K * (40.0 - 10.0)  # 40 l at the valve's 40 °C from a 10 °C inlet
+    steps = []
+    for start_c in (50.0, 65.0):
+        tank = Tank(200.0, 3.0, tank_c=start_c, ua_kw_per_k=ua, inlet_c=10.0, mixing_c=40.0)
+        s = tank.step(3.0, 40.0, 600.0)
+        assert s.draw_kwh == pytest.approx(heat, rel=1e-12)
+        assert s.stored_kwh == pytest.approx(s.element_kwh - s.standing_loss_kwh - s.draw_kwh, abs=1e-12)
+        steps.append(s)
+    # the hotter tank gives fewer of its own litres for the same 40 litres at the taps
+    assert steps[1].litres < steps[0].litres < 40.0
+    assert steps[1].standing_loss_kwh >= steps[0].standing_loss_kwh
+
+
+def test_a_tank_cooler_than_the_valve_passes_its_own_water() -> None:
+    valve = Tank(200.0, 0.0, tank_c=35.0, ua_kw_per_k=0.002, inlet_c=10.0, mixing_c=40.0)
+    none = Tank(200.0, 0.0, tank_c=35.0, ua_kw_per_k=0.002, inlet_c=10.0, mixing_c=None)
+    a, b = valve.step(0.0, 40.0, 600.0), none.step(0.0, 40.0, 600.0)
+    assert a == b
+    # a step that would carry the tank below the valve's setting is a straight draw throughout
+    edge = Tank(200.0, 0.0, tank_c=41.0, ua_kw_per_k=0.002, inlet_c=10.0, mixing_c=40.0)
+    s = edge.step(0.0, 40.0, 600.0)
+    assert s.litres == 40.0 and s.stored_kwh == pytest.approx(-s.standing_loss_kwh - s.draw_kwh, abs=1e-12)
 
 
 def test_tank_element_cut_out_by_its_thermostat() -> None:

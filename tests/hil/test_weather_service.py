@@ -74,12 +74,12 @@ def test_bad_error_settings_are_refused() -> None:
 
 
 def test_hot_water_profile_carries_the_draws_heat_at_the_taps() -> None:
-    profile = hot_water_profile(DEFAULT_DRAWS, tank_c=55.0, inlet_c=12.0)
+    profile = hot_water_profile(DEFAULT_DRAWS)
     keys = sorted(profile)
     litres = sum(profile[k] * ((keys[i + 1] if i + 1 < len(keys) else 24.0) - k) for i, k in enumerate(keys))
     drawn = sum(d[2] for d in DEFAULT_DRAWS)
-    # The same heat: litres at 40 °C from 12 °C inlet equal tank litres at 55 °C.
-    assert litres * (40.0 - 12.0) == pytest.approx(drawn * (55.0 - 12.0), rel=1e-4)  # 0.01 l/h rounding
+    # The plant's draws are litres at the mixing valve, the planner's delivery temperature too.
+    assert litres == pytest.approx(drawn, rel=1e-4)  # 0.01 l/h rounding
     assert profile[6.75] > 0.0 and profile[7.0] == 0.0  # the 06:45 shower, in its quarter hour
     assert all(v >= 0.0 for v in profile.values())
 
