@@ -126,6 +126,7 @@ class Rig:
             element_w=lambda: self._last_power("water_heater") * 1000.0,
             energy_wh=lambda: self.plant.energy_kwh["water_heater"] * 1000.0,
             relay=relay.closed if relay is not None else None,
+            clock_s=self.clock.monotonic_s,
             publish_every_s=every,
         )  # fmt: skip
         self.evse = OpenEvse(

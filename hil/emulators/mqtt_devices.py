@@ -5,9 +5,11 @@
   The setpoint is kept in 0.5 K steps, as most TRVs do. In cooling mode the same setpoint point
   is the cooling target (the map only carries ``occupied_heating_setpoint``).
 * :class:`ShellyWaterHeater` — ``shelly_water_heater.yaml``: ``<base>/status/switch:0`` and
-  ``<base>/status/temperature:100`` JSON, ``<base>/command/switch:0`` text on/off/toggle,
-  ``<base>/online`` true/false (its last will). With ``relay`` set, the element follows that
-  relay (a GPIO pin) and switch commands are ignored.
+  ``<base>/status/temperature:100`` JSON, ``<base>/command/switch:0`` text on/off/toggle and
+  ``<base>/rpc`` ``Switch.Set`` (``on``, optional ``toggle_after`` s: the switch flips back that
+  long after, on the rig's clock, unless set again), ``<base>/online`` true/false (its last
+  will). With ``relay`` set, the element follows that relay (a GPIO pin) and switch commands
+  are ignored.
 * :class:`OpenEvse` — ``openevse.yaml``: one bare value per ``<base>/<key>``; claims on
   ``<base>/claim/set`` (JSON, or ``release``) echoed retained on ``<base>/claim``. Without a
   claim the EVSE charges at its maximum current whenever a car is plugged in.
@@ -99,6 +101,7 @@ class ShellyWaterHeater(MqttEmulator):
         element_w: Getter,
         energy_wh: Getter,
         relay: Callable[[], bool] | None = None,
+        clock_s: Callable[[], float] | None = None,
         publish_every_s: float = 10.0,
     ) -> None:
         super().__init__(
@@ -110,26 +113,53 @@ class ShellyWaterHeater(MqttEmulator):
             online=(f"{base_topic}/online", "true"),
             publish_every_s=publish_every_s,
         )
-        self.command_topics = (f"{base_topic}/command/switch:0",)
+        self.command_topics = (f"{base_topic}/command/switch:0", f"{base_topic}/rpc")
         self._tank_c = tank_c
         self._element_w = element_w
         self._energy_wh = energy_wh
         self._relay = relay
+        self._clock_s = clock_s
         self._output = False
+        self._flip_at_s: float | None = None  # toggle_after's deadline on the rig's clock
 
     @property
     def output(self) -> bool:
         """Whether the element's switch is closed (the relay's pin when wired to one)."""
-        return self._relay() if self._relay is not None else self._output
+        if self._relay is not None:
+            return self._relay()
+        if self._flip_at_s is not None and self._clock_s is not None and self._clock_s() >= self._flip_at_s:
+            self._output, self._flip_at_s = not self._output, None
+        return self._output
 
     def handle(self, topic: str, payload: bytes) -> None:
         if self._relay is not None:
             raise ValueError("switch follows the GPIO relay; MQTT commands are ignored")
-        text = payload.decode("utf-8").strip().lower()
-        if text not in ("on", "off", "toggle"):
-            raise ValueError(f"unknown switch command {text!r}")
-        self._output = (not self._output) if text == "toggle" else text == "on"
+        if topic.endswith("/rpc"):
+            self._rpc(payload)
+        else:
+            text = payload.decode("utf-8").strip().lower()
+            if text not in ("on", "off", "toggle"):
+                raise ValueError(f"unknown switch command {text!r}")
+            self._output = (not self._output) if text == "toggle" else text == "on"
+            self._flip_at_s = None
         self.publish_state(0.0, force=True)
+
+    def _rpc(self, payload: bytes) -> None:
+        try:
+            call = json.loads(payload)
+            params = call["params"]
+            method, on, after = call["method"], params["on"], params.get("toggle_after")
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"malformed RPC call: {e}") from e
+        if method != "Switch.Set" or params.get("id", 0) != 0 or not isinstance(on, bool):
+            raise ValueError(f"unsupported RPC call {method!r} {params!r}")
+        bad_after = not isinstance(after, int | float) or isinstance(after, bool) or after <= 0
+        if after is not None and bad_after:
+            raise ValueError(f"toggle_after must be a positive number of seconds, got {after!r}")
+        self._output = on
+        self._flip_at_s = None
+        if after is not None and self._clock_s is not None:
+            self._flip_at_s = self._clock_s() + float(after)
 
     def state_messages(self) -> Mapping[str, Any]:
         power_w = self._element_w()

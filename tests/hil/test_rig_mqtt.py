@@ -93,6 +93,24 @@ async def test_water_heater_switch_drives_the_element(
     assert rig.plant.last.powers_kw["water_heater"] == 0.0
 
 
+async def test_the_water_heater_switch_opens_itself_when_the_agent_goes_quiet(
+    rig: Rig, clock: ManualClock, agent_devices: dict[str, Device]
+) -> None:
+    await tick(rig, clock)
+    wh = agent_devices["water_heater"].capabilities.water_heater
+    assert wh is not None
+    await wh.set_element_on(True)
+    await tick(rig, clock, 540.0)  # 9 minutes of the rig's clock: still on
+    assert rig.plant.last is not None and rig.plant.last.powers_kw["water_heater"] == rig.params.element_kw
+    await wh.set_element_on(True)  # said again (the dispatcher re-asserts): the timer starts over
+    await tick(rig, clock, 540.0)
+    assert rig.plant.last.powers_kw["water_heater"] == rig.params.element_kw
+    await tick(rig, clock, 120.0)  # ten minutes after the last "on", nothing more heard
+    await tick(rig, clock, 10.0)
+    assert rig.plant.last.powers_kw["water_heater"] == 0.0
+    await eventually(lambda: wh.element_on().value is False, rig=rig)
+
+
 async def test_evse_claims_drive_the_car(
     rig: Rig, clock: ManualClock, agent_devices: dict[str, Device]
 ) -> None:

@@ -381,21 +381,27 @@ async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
 ) -> None:
     base = "shellyplus1pm-a8032ab12345"
     commands: list[bytes] = []
+    calls: list[dict[str, Any]] = []
 
-    def on_command(msg: Message) -> None:
-        commands.append(msg.payload)
-        status = {"id": 0, "output": msg.payload == b"on", "apower": 2000.0 if msg.payload == b"on" else 0.0}
+    def on_rpc(msg: Message) -> None:
+        call = json.loads(msg.payload)
+        calls.append(call)
+        on = call["params"]["on"]
+        status = {"id": 0, "output": on, "apower": 2000.0 if on else 0.0}
         asyncio.get_running_loop().create_task(
             emulator.publish(f"{base}/status/switch:0", json.dumps(status))
         )
 
-    await emulator.subscribe(f"{base}/command/switch:0", on_command)
+    await emulator.subscribe(f"{base}/command/switch:0", lambda msg: commands.append(msg.payload))
+    await emulator.subscribe(f"{base}/rpc", on_rpc)
     dev = await make_device("shelly_water_heater", base)
     heater = dev.capabilities.water_heater
     assert heater is not None
     await emulator.publish(f"{base}/status/temperature:100", b'{"id": 100, "tC": 48.3, "tF": 118.9}')
     await heater.set_element_on(True)
-    assert commands == [b"on"]
+    # Switch.Set with a flip-back timer: an agent that goes quiet leaves the element on 600 s at most
+    assert [c["method"] for c in calls] == ["Switch.Set"]
+    assert calls[0]["params"] == {"id": 0, "on": True, "toggle_after": 600}
     assert heater.element_on().value is True
     assert heater.tank_c().value == 48.3
     # A DS18B20 that lost contact reads 85 °C: implausible, refused, old value kept.
@@ -414,7 +420,7 @@ async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
     with pytest.raises(DeviceUnavailable, match="offline"):
         await heater.set_element_on(False)
     assert asyncio.get_running_loop().time() - started < 0.5
-    assert commands == [b"on"]
+    assert len(calls) == 1 and commands == []
     await emulator.publish(f"{base}/online", b"true")
     await emulator.publish(f"{base}/status/temperature:100", b'{"id": 100, "tC": 48.0}')
     await until(lambda: "tank_c" in dev.report().values)
