@@ -69,6 +69,10 @@ def _one_token_source(v: Mapping[str, Any]) -> Finding | None:
     return None
 
 
+# Between the expected spot prices of buying and selling a deviation (agent/planning/prices.py).
+DEFAULT_SPOT_SPREAD_PER_KWH = 0.02
+
+
 class Market(Strict):
     checks: ClassVar[tuple[Check, ...]] = (_cap_order,)
     # None: the home trades under its site id.
@@ -80,6 +84,8 @@ class Market(Strict):
     commitment_window_h: Hours = 24
     hedge_ratio: Fraction = 0.8
     max_tender_kw: PositiveKw = 10.0
+    # The gap the planner expects between buying and selling at spot (agent/planning/prices.py).
+    spot_spread_per_kwh: Annotated[float, Field(ge=0.0, le=1.0)] = DEFAULT_SPOT_SPREAD_PER_KWH
 
 
 class Tls(Strict):
@@ -210,6 +216,7 @@ class PvForecast(Strict):
     decay_h: TimeConstantH = 4.0
     climate_ratio: Annotated[float, Field(ge=0.0, le=1.2)] = 0.7
     losses: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.14
+    calibration_h: Annotated[float, Field(ge=0.0, le=24.0 * 28)] = 72.0
 
 
 class OutdoorForecast(Strict):

@@ -120,6 +120,7 @@ def build_inputs(
         open_kw=open_kw,
         spot=spot,
         default_price_per_kwh=default_price_per_kwh,
+        spot_spread_per_kwh=config.market.spot_spread_per_kwh,
         base_kw=base,
     )
     ctx = _Ctx(config, planned_devices(config), devices, state, forecasts, ivs, now, {})

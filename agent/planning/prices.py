@@ -4,17 +4,27 @@ Expected price of interval t, per side (``buy``: what the home expects to pay; `
 paid), first that applies:
 
 1. the retailer's indicative (actionable=false) tenders covering t, the shortest interval first:
-   its lowest ``sell`` price for buying, its highest ``buy`` price for selling;
+   its lowest ``sell`` price for buying, its highest ``buy`` price for selling, unless an
+   actionable quote covers t (an hour's indicative price outlives the ladder that replaces it,
+   and taken as the price of waiting it made every rung of that ladder a tie with waiting: the
+   plan bought at the ask and sold back at the bid each time a forecast moved);
 2. the spot price of t itself (mean over the metering intervals inside a longer plan step);
-3. the latest spot price known (the most recent interval);
-4. the configured default.
+3. the retailer's own forward quotes for t (actionable tenders, expired ones included): the mid
+   of its lowest ``sell`` and highest ``buy`` price, where it quotes both (one side alone, a lone
+   bargain say, says nothing about where spot will settle);
+4. the latest spot price known (the most recent interval);
+5. the configured default.
 
-Spot (and the default) apply to both sides, split by ``spot_spread_per_kwh`` (default
-:data:`DEFAULT_SPOT_SPREAD_PER_KWH`): the home expects to buy at spot + half of it and sell at
-spot - half. Deviations settle at one price, but that price is not known yet; without the margin
-the plan would happily buy any forward tender a hair below the expected spot price and sell it
-back at spot, a bet rather than a hedge. An expected sell price above the expected buy price
-(odd indicative quotes) would let the plan trade against itself: it is lowered to the buy price.
+Rules 2-5 estimate the spot price and apply to both sides, split by ``spot_spread_per_kwh``
+(the config's ``market.spot_spread_per_kwh``, default :data:`DEFAULT_SPOT_SPREAD_PER_KWH`): the
+home expects to buy at spot + half of it and sell at spot - half. Deviations settle at one
+price, but that price is not known yet; without the margin the plan would happily buy any
+forward tender a hair below the expected spot price and sell it back at spot, a bet rather than
+a hedge. Rule 3 is there because a retailer prices its forward ladder around where it expects
+spot to settle: without it every hour of the next day that has no spot price yet was valued at
+the price of the current one, so an evening peak a day ahead looked no dearer than the
+afternoon. An expected sell price above the expected buy price (odd indicative quotes) would
+let the plan trade against itself: it is lowered to the buy price.
 
 Transport: a ``sell`` transport tender *to* the home node prices import, *from* it prices
 export; the shortest covering interval wins, actionable before indicative, then the lowest
@@ -29,12 +39,13 @@ from datetime import datetime
 
 import numpy as np
 
+from agent.config.sections import DEFAULT_SPOT_SPREAD_PER_KWH
 from agent.market.intervals import Interval
 from agent.market.records import Product, Side, SpotPrice, Tender
 from agent.optimizer.structure import Vec
 from agent.planning.market import MarketRules, covered, energy_refusal, transport_refusal
 
-DEFAULT_SPOT_SPREAD_PER_KWH = 0.02
+__all__ = ["DEFAULT_SPOT_SPREAD_PER_KWH", "expected_prices", "market_priced", "transport_adders"]
 
 
 def expected_prices(
@@ -51,6 +62,7 @@ def expected_prices(
     n = len(horizon)
     buy = np.full(n, np.nan)
     sell = np.full(n, np.nan)
+    quoted = _quoted_mid(tenders, horizon, rules)
     best: dict[tuple[Side, int], tuple[float, float]] = {}  # (side, t) -> (span_s, signed price)
     for t in tenders:
         if t.actionable or energy_refusal(t, rules, now, horizon) is not None:
@@ -58,6 +70,8 @@ def expected_prices(
         sign = 1.0 if t.side is Side.SELL else -1.0  # lowest sell, highest buy
         key_price = sign * float(t.price_per_kwh)
         for i in covered(t, horizon):
+            if np.isfinite(quoted[i]):
+                continue
             cand = (t.interval.span.total_seconds(), key_price)
             if best.get((t.side, i), (np.inf, np.inf)) > cand:
                 best[(t.side, i)] = cand
@@ -66,7 +80,7 @@ def expected_prices(
             buy[i] = signed
         else:
             sell[i] = -signed
-    spot_now = _spot_series(spot, horizon, rules, default_price_per_kwh)
+    spot_now = _spot_series(spot, horizon, rules, default_price_per_kwh, quoted)
     half = max(spot_spread_per_kwh, 0.0) / 2.0
     buy = np.where(np.isnan(buy), spot_now + half, buy)
     sell = np.where(np.isnan(sell), spot_now - half, sell)
@@ -95,16 +109,48 @@ def market_priced(
 
 
 def _spot_series(
-    spot: Sequence[SpotPrice], horizon: tuple[Interval, ...], rules: MarketRules, default: float
+    spot: Sequence[SpotPrice], horizon: tuple[Interval, ...], rules: MarketRules, default: float, quoted: Vec
 ) -> Vec:
     usable = [s for s in spot if s.currency == rules.currency and rules.price_ok(s.price_per_kwh)]
     latest = max(usable, key=lambda s: s.interval.start_utc, default=None)
     fill = float(latest.price_per_kwh) if latest is not None else default
-    out = np.full(len(horizon), fill)
+    out = np.where(np.isnan(quoted), fill, quoted)
     for i, iv in enumerate(horizon):
         inside = [float(s.price_per_kwh) for s in usable if iv.contains_interval(s.interval)]
         if inside:
             out[i] = float(np.mean(inside))
+    return out
+
+
+def _quoted_mid(tenders: Sequence[Tender], horizon: tuple[Interval, ...], rules: MarketRules) -> Vec:
+    """Per plan interval, the mid of the retailer's actionable quotes covering it (NaN: not both sides).
+
+    Expired and already-begun tenders count: a quote that can no longer be taken still says
+    where the retailer expects the price of its interval (a block closes minutes before its
+    hour, before that hour's spot price is out).
+    """
+    n = len(horizon)
+    ask = np.full(n, np.inf)
+    bid = np.full(n, -np.inf)
+    for t in tenders:
+        if (
+            not t.actionable
+            or t.product is not Product.ENERGY
+            or t.party != rules.retailer_party
+            or t.currency != rules.currency
+            or (t.counterparty is not None and t.counterparty != rules.home_party)
+            or not rules.price_ok(t.price_per_kwh)
+        ):
+            continue
+        price = float(t.price_per_kwh)
+        for i in covered(t, horizon):
+            if t.side is Side.SELL:
+                ask[i] = min(ask[i], price)
+            else:
+                bid[i] = max(bid[i], price)
+    out = np.full(n, np.nan)
+    both = np.isfinite(ask) & np.isfinite(bid)
+    out[both] = (ask[both] + bid[both]) / 2.0
     return out
 
 

@@ -64,6 +64,16 @@ def rig_settings(
     )
 
 
+# Of the gap between the retailer's best forward quotes (see World.agent_config).
+INSTALLER_SPREAD_SHARE = 0.75
+
+
+def installer_spread_per_kwh(scenario: Scenario) -> float:
+    """The ``market.spot_spread_per_kwh`` the rig's agent config carries for ``scenario``."""
+    gap = float(2 * scenario_tariff(scenario).rules.half_spread_per_kwh)
+    return round(INSTALLER_SPREAD_SHARE * gap, 6)
+
+
 class World:
     def __init__(
         self,
@@ -133,6 +143,14 @@ class World:
             doc["mqtt_brokers"][BROKER_NAME]["host"] = self._advertise
         if self.with_retailer:
             doc["retailer"] = {"broker": BROKER_NAME, "topic_prefix": TOPIC_PREFIX}
+            # The retailer publishes its tariff (hil/retailer/pricing.py): spot settles at the mid
+            # of its forward ladder, whose best quotes are a spread apart. An installer who reads
+            # that sets the agent's spread a little under it, so that a quote no better than spot
+            # is left to spot. The default (0.02) had the plan pay up to 0.008/kWh over spot for
+            # forward energy; the gap itself made every quote a tie with spot, and the plan
+            # bought at the ask and sold back at the bid each time a forecast moved (some
+            # 0.3 EUR a week in either scenario). A scenario may set its own (demo.yaml does).
+            doc["market"] = {"spot_spread_per_kwh": installer_spread_per_kwh(self.scenario)}
         if self.scenario.speed > 100:
             # Ages are simulated seconds: a few ms of wall-clock jitter at thousands of times real
             # time are minutes, so pushed values may be older than a real home would allow.

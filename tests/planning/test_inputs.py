@@ -10,14 +10,16 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from agent.config import parse_config
+from agent.config.errors import ConfigError
 from agent.forecast.records import Series
 from agent.market.intervals import Duration
-from agent.market.records import Product, Side
+from agent.market.records import Product, Side, SpotPrice
 from agent.optimizer import Planner
 from agent.planning.devices import devices_from_config
 from agent.planning.errors import PlanningInputError
 from agent.planning.inputs import MeasuredState, build_inputs, plan_horizon, planner_shape
-from tests.planning.helpers import EV, NOW, WATER_HEATER, config, forecasts, tender
+from tests.planning.helpers import CONFIG_TEXT, EV, NOW, WATER_HEATER, config, forecasts, tender
 
 CFG = config(extra=WATER_HEATER + EV)
 DEV = devices_from_config(CFG)
@@ -173,3 +175,20 @@ def test_battery_energy_left_at_the_end_is_worth_a_cheap_import_with_its_network
     assert with_charge.inputs.battery.terminal_value_per_kwh == pytest.approx(expected * eff)
     gap = with_charge.inputs.battery.terminal_value_per_kwh - without.inputs.battery.terminal_value_per_kwh
     assert gap == pytest.approx(0.07 * eff)
+
+
+def test_the_configured_spot_spread_prices_both_sides_of_a_deviation() -> None:
+    spot = [SpotPrice(IVS[0], Decimal("0.30"), "EUR")]
+    narrow = CFG.model_copy(update={"market": CFG.market.model_copy(update={"spot_spread_per_kwh": 0.004})})
+    for cfg, gap in ((CFG, 0.02), (narrow, 0.004)):
+        built = build_inputs(
+            cfg, DEV, NOW, tenders=[], forecasts=forecasts(tuple(i.start for i in IVS)),
+            state=MeasuredState(), positions_kw={}, spot=spot,
+        )  # fmt: skip
+        lad = built.ladders
+        assert lad.expected_buy_per_kwh[0] - lad.expected_sell_per_kwh[0] == pytest.approx(gap)
+    text = CONFIG_TEXT.format(hedge=1.0, window_h=3, horizon_h=3, max_kw=8.0, extra="")
+    bad = text.replace("  max_tender_kw: 8.0\n", "  max_tender_kw: 8.0\n  spot_spread_per_kwh: -0.01\n")
+    assert bad != text
+    with pytest.raises(ConfigError, match=r"market\.spot_spread_per_kwh"):
+        parse_config(bad)

@@ -133,6 +133,45 @@ def test_expected_prices_indicative_then_spot_then_latest_spot_then_default() ->
     assert ladders([]).expected_buy_per_kwh[0] == pytest.approx(0.3 + HALF)
 
 
+def test_the_retailers_forward_quotes_estimate_spot_where_no_spot_price_is_out() -> None:
+    spot = [SpotPrice(IVS[0], Decimal("0.40"), "EUR"), SpotPrice(IVS[4], Decimal("0.31"), "EUR")]
+    quotes = [
+        tender("ask", HOUR, Side.SELL, "0.22"),
+        tender("ask_dear", HOUR, Side.SELL, "0.25"),  # the best quote of each side makes the mid
+        tender("bid", HOUR, Side.BUY, "0.18"),
+        # expired: no longer a step of the ladder, still the retailer's view of that interval
+        tender("late", IVS[9], Side.SELL, "0.50", expires=NOW - timedelta(minutes=1)),
+    ]
+    lad = ladders(quotes, spot=spot)
+    buy, sell = lad.expected_buy_per_kwh, lad.expected_sell_per_kwh
+    # 10:00-11:00: the mid of 0.22 and 0.18 where no spot price is out, the spot price where one is
+    assert buy[4] == pytest.approx(0.31 + HALF)
+    assert list(buy[5:8]) == pytest.approx([0.20 + HALF] * 3) and list(sell[5:8]) == pytest.approx(
+        [0.20 - HALF] * 3
+    )
+    assert buy[9] == pytest.approx(0.31 + HALF)  # one side quoted: no estimate, the latest spot
+    assert "late" not in lad.map.tenders
+    # elsewhere the latest spot price, as before (not the 09:00 one: 10:00 is newer)
+    assert buy[3] == pytest.approx(0.31 + HALF) and buy[10] == pytest.approx(0.31 + HALF)
+    # without the quotes' mid the day-ahead hours would all be priced as the latest spot price
+    assert ladders([], spot=spot).expected_buy_per_kwh[5] == pytest.approx(0.31 + HALF)
+    # an hour's indicative price that outlived its ladder is no price of waiting: the mid is
+    lingering = [
+        tender("i_sell", HOUR, Side.SELL, "0.22", actionable=False),
+        tender("i_buy", HOUR, Side.BUY, "0.18", actionable=False),
+    ]
+    both = ladders([*quotes, *lingering], spot=spot)
+    assert list(both.expected_buy_per_kwh[5:8]) == pytest.approx([0.20 + HALF] * 3)
+    assert list(ladders(lingering, spot=spot).expected_buy_per_kwh[5:8]) == pytest.approx([0.22] * 3)
+
+
+def test_the_spot_spread_sets_the_gap_between_the_expected_sides() -> None:
+    spot = [SpotPrice(IVS[0], Decimal("0.30"), "EUR")]
+    lad = ladders([], spot=spot, spot_spread_per_kwh=0.004)
+    assert lad.expected_buy_per_kwh[0] == pytest.approx(0.302)
+    assert lad.expected_sell_per_kwh[0] == pytest.approx(0.298)
+
+
 def test_an_expected_sell_price_above_the_buy_price_is_lowered() -> None:
     ind = [
         tender("s", IVS[3], Side.SELL, "0.20", actionable=False),

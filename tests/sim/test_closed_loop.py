@@ -100,7 +100,9 @@ def test_hil_prints_a_config_that_passes_check_config(tmp_path: Path) -> None:
         cmd = [*HEMS, "check-config", str(config)]
         check = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
         assert check.returncode == 0, check.stdout + check.stderr
-        assert "retailer" in config.read_text()
+        text = config.read_text()
+        assert "retailer" in text
+        assert "spot_spread_per_kwh: 0.02" in text  # the scenario's own, over the rig's
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
     finally:

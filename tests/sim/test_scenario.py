@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from hil.sim.scenario import ScenarioError, load_scenario, parse_scenario
+from hil.sim.tariff import scenario_tariff
+from hil.sim.world import installer_spread_per_kwh
 
 SCENARIOS = Path(__file__).parents[2] / "hil" / "scenarios"
 
@@ -62,3 +65,12 @@ def test_bad_scenarios_name_the_key(doc: dict[str, object], field: str) -> None:
     with pytest.raises(ScenarioError) as e:
         parse_scenario(doc)
     assert e.value.field == field
+
+
+def test_the_rigs_agent_leaves_to_spot_what_a_quote_would_not_make_cheaper() -> None:
+    week = load_scenario(SCENARIOS / "summer_week.yaml")
+    rules = scenario_tariff(week).rules
+    gap = float(2 * rules.half_spread_per_kwh)  # between the retailer's best ask and bid; spot is the mid
+    spread = installer_spread_per_kwh(week)
+    assert 0.0 < spread < gap  # half of it short of the best ask: a quote no better than spot stays unbought
+    assert float(rules.sell_price(Decimal("0.05"), 0)) > 0.05 + float(rules.retail_adder_per_kwh) + spread / 2

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
+from agent.config.sections import DEFAULT_SPOT_SPREAD_PER_KWH
 from tests.web.client import request
 from tests.web.home import WebHome
 
@@ -42,11 +43,16 @@ def test_plan_chart_series_cover_the_horizon(home: WebHome) -> None:
     assert len(plan["indoor_c"]) == n and len(plan["comfort_lo_c"]) == n
     assert plan["tank_min_c"] < plan["tank_max_c"]
     # An actionable hour ahead (the running hour is no longer traded): the chart shows the
-    # retailer's sell price as the price of importing.
+    # cheapest way to import, here the spot price expected from the mid of the retailer's quotes
+    # (its ask is 0.16 above its bid), not the ask.
     first_sell = next(t for t in home.tenders[4:] if t.side.value == "sell")
+    bid = next(t for t in home.tenders if t.side.value == "buy" and t.interval == first_sell.interval)
     hour_starts = [i for i, s in enumerate(plan["intervals"]) if s == first_sell.interval.start.isoformat()]
     assert hour_starts, "the plan covers the first tendered hour"
-    assert plan["import_price_per_kwh"][hour_starts[0]] == pytest.approx(float(first_sell.price_per_kwh))
+    mid = float(first_sell.price_per_kwh + bid.price_per_kwh) / 2
+    expected = min(float(first_sell.price_per_kwh), mid + DEFAULT_SPOT_SPREAD_PER_KWH / 2)
+    assert expected < float(first_sell.price_per_kwh)
+    assert plan["import_price_per_kwh"][hour_starts[0]] == pytest.approx(expected)
 
 
 def test_tenders_transactions_positions_settlements(home: WebHome) -> None:
