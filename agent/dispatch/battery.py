@@ -19,6 +19,8 @@ from agent.units import S_PER_H
 
 # Meter following needs both readings from the last this many cycles (_recent).
 FOLLOW_MAX_AGE_CYCLES = 2.0
+# A planned grid flow smaller than this is the plan's rounding, not a trade (plan_window).
+GRID_ZERO_W = 50.0
 
 
 def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: DeviceState) -> Decision:
@@ -58,6 +60,7 @@ def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: D
         value = _grid(
             value, conf_meter=cycle.meter_config, meter_w=meter_w, battery_w=battery_w, limited=limited
         )
+    lo_cap_w, hi_cap_w = limits.max_discharge_w, limits.max_charge_w
     if soc_pct is not None:  # without it the rule above already chose idle
         cycle_h = cycle.settings.cycle_s / S_PER_H
         floor_pct = max(limits.min_soc_pct, conf.reserve_soc * 100.0)
@@ -68,13 +71,45 @@ def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: D
         max_in_w = below_kwh / conf.charge_efficiency * 1000.0 / cycle_h
         value, hit = clip(value, -max_out_w, max_in_w, "soc_floor", "soc_ceiling")
         limited += hit
+        lo_cap_w, hi_cap_w = min(lo_cap_w, max_out_w), min(hi_cap_w, max_in_w)
     value, hit = clip(value, -limits.max_discharge_w, limits.max_charge_w, "discharge_max", "charge_max")
     limited += hit
     # Rounded toward zero: rounding to nearest could step 0.05 W past the taper at a SoC limit.
-    command = Command(Action.BATTERY_POWER_W, math.trunc(value * 10.0) / 10.0)
+    window = None
+    if mode is Mode.OPTIMISED and plan_grid_w is not None:
+        window = plan_window(wanted_w, plan_grid_w, lo_cap_w, hi_cap_w)
+    command = Command(Action.BATTERY_POWER_W, math.trunc(value * 10.0) / 10.0, window)
     return Decision(
         mode, reason, Command(Action.BATTERY_POWER_W, wanted_w), command, tuple(dict.fromkeys(limited))
     )
+
+
+def plan_window(
+    plan_w: float, plan_grid_w: float, lo_cap_w: float, hi_cap_w: float
+) -> tuple[float, float] | None:
+    """The window an inverter with its own self-consumption loop is given for the plan's battery
+    power, or None where the plan trades with the grid through the battery (exact power).
+
+    The same intent as :func:`follow_meter`, at the inverter's speed: a planned discharge serves
+    the home's loads up to that power and stops the moment they do (never exported), with any
+    surplus charged; a planned charge from the sun takes up to that power of surplus (never
+    imported for), with any unplanned load served from the battery. A discharge sold to the grid
+    (planned export) or a charge bought from it (planned import) is a trade: that exact power.
+    ``lo_cap_w``/``hi_cap_w``: the most the battery may discharge/charge now (W, >= 0).
+    """
+    lo_cap_w, hi_cap_w = max(lo_cap_w, 0.0), max(hi_cap_w, 0.0)
+    p = min(max(plan_w, -lo_cap_w), hi_cap_w)
+    grid = 0.0 if abs(plan_grid_w) < GRID_ZERO_W else plan_grid_w
+    if (p < 0.0 and grid < 0.0) or (p > 0.0 and grid > 0.0):
+        return None
+    if p <= 0.0:
+        return _toward_zero(p), _toward_zero(hi_cap_w)
+    return _toward_zero(-lo_cap_w), _toward_zero(p)
+
+
+def _toward_zero(w: float) -> float:
+    """To 0.1 W, toward zero: rounding to nearest could step past a cap."""
+    return math.trunc(w * 10.0) / 10.0
 
 
 def _recent(cycle: Cycle, battery: str) -> bool:

@@ -26,10 +26,15 @@ class Mode(StrEnum):
 class Command:
     action: Action
     value: float | bool | None
+    # BATTERY_POWER_W only: (lo, hi) W, lo <= 0 <= hi, for an inverter that follows the home's
+    # flows itself within it (drivers.base.WindowedBattery); others take ``value``.
+    window_w: tuple[float, float] | None = None
 
     def __str__(self) -> str:
         v = self.value
         shown = "lift" if v is None else (str(v).lower() if isinstance(v, bool) else f"{v:.4g}")
+        if self.window_w is not None:
+            shown += f" within [{self.window_w[0]:.4g}, {self.window_w[1]:.4g}]"
         return f"{self.action.value}={shown}"
 
 

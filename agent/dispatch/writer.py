@@ -13,7 +13,7 @@ from agent.dispatch.commands import Action, Command
 from agent.dispatch.errors import DispatchError
 from agent.dispatch.settings import DispatchSettings
 from agent.dispatch.snapshot import Snapshot
-from drivers.base import Capabilities, ElementPower, Reading
+from drivers.base import Capabilities, ElementPower, Reading, WindowedBattery
 from drivers.errors import DriverError
 from drivers.gpio.relay import TimeProportioned
 
@@ -34,7 +34,11 @@ async def send(cmd: Command, caps: Capabilities) -> float | bool | None:
     getter: Any = None
     match cmd.action:
         case Action.BATTERY_POWER_W:
-            await _need(caps.battery, "battery").set_power_w(float(v or 0.0))
+            battery = _need(caps.battery, "battery")
+            if cmd.window_w is not None and isinstance(battery, WindowedBattery):
+                await battery.set_power_window_w(*cmd.window_w)
+            else:
+                await battery.set_power_w(float(v or 0.0))
         case Action.EV_CURRENT_A:
             ev = _need(caps.ev_charger, "ev_charger")
             await ev.set_current_limit_a(float(v or 0.0))
@@ -122,7 +126,7 @@ def unchanged(
         and last_age_s is not None
         and last_age_s < settings.reassert_s
     ):
-        if _close(cmd.value, last.value, band):
+        if _close(cmd.value, last.value, band) and _same_window(cmd, last, band):
             return f"within deadband of last write ({last})"
         return None
     quantity = _CURRENT.get(cmd.action)
@@ -131,3 +135,10 @@ def unchanged(
         if isinstance(current, bool | int | float) and _close(cmd.value, current, band):
             return f"device already at {current!r}"
     return None
+
+
+def _same_window(cmd: Command, last: Command, band: float) -> bool:
+    a, b = cmd.window_w, last.window_w
+    if a is None or b is None:
+        return a is b
+    return abs(a[0] - b[0]) <= band and abs(a[1] - b[1]) <= band

@@ -14,6 +14,7 @@ from drivers.base.capabilities import (
     ThermostatMode,
     VehicleSoc,
     WaterHeater,
+    WindowedBattery,
 )
 from drivers.base.device import (
     Capabilities,
@@ -58,5 +59,6 @@ __all__ = [
     "ValueStore",
     "VehicleSoc",
     "WaterHeater",
+    "WindowedBattery",
     "stop_all",
 ]

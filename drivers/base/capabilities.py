@@ -96,6 +96,20 @@ class Battery(Protocol):
         ...
 
 
+@runtime_checkable
+class WindowedBattery(Battery, Protocol):
+    """A battery whose inverter runs its own fast self-consumption loop within a power window.
+
+    Inside ``[lo_w, hi_w]`` (``lo_w <= 0 <= hi_w``) the inverter moves the battery, as fast as it
+    measures, to bring the meter to zero: it charges from surplus up to ``hi_w`` and discharges
+    into the home's loads up to ``-lo_w``. A one-minute setpoint cannot follow an element or a
+    compressor switching: each step it lags goes out to the grid at the export price or comes in
+    at the import price.
+    """
+
+    async def set_power_window_w(self, lo_w: float, hi_w: float) -> None: ...
+
+
 class ThermostatMode(StrEnum):
     OFF = "off"
     HEAT = "heat"

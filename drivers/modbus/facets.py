@@ -27,6 +27,10 @@ class Writer(Protocol):
     async def write_battery_power_w(self, power_w: float) -> None: ...
 
 
+class WindowWriter(Writer, Protocol):
+    async def write_battery_window_w(self, lo_w: float, hi_w: float) -> None: ...
+
+
 class ModbusMeter:
     def __init__(self, store: ValueStore) -> None:
         self._store = store
@@ -106,7 +110,8 @@ class ModbusBattery:
             raise DriverConfigError("no configured battery limits", device=self._writer.device_name)
         return self._limits
 
-    async def set_power_w(self, power_w: float) -> None:
+    def _envelope(self) -> tuple[float, float]:
+        """(max charge W, max discharge W): the configured limits, narrowed by the device's."""
         limits = self.limits()
         max_charge_w, max_discharge_w = limits.max_charge_w, limits.max_discharge_w
         # The device may narrow the configured limits (a cold battery charges slower). A narrowing
@@ -123,9 +128,33 @@ class ModbusBattery:
                     max_charge_w = min(max_charge_w, device_max)
                 else:
                     max_discharge_w = min(max_discharge_w, device_max)
+        return max_charge_w, max_discharge_w
+
+    def _check(self, power_w: float, what: str) -> None:
+        max_charge_w, max_discharge_w = self._envelope()
         if not -max_discharge_w <= power_w <= max_charge_w:
             raise DriverConfigError(
-                f"battery power {power_w:g} W outside -{max_discharge_w:g}..{max_charge_w:g} W",
+                f"{what} {power_w:g} W outside -{max_discharge_w:g}..{max_charge_w:g} W",
                 device=self._writer.device_name,
             )
+
+    async def set_power_w(self, power_w: float) -> None:
+        self._check(power_w, "battery power")
         await self._writer.write_battery_power_w(power_w)
+
+
+class SelfConsumptionBattery(ModbusBattery):
+    """A battery whose inverter can run its own self-consumption loop within a power window."""
+
+    def __init__(self, store: ValueStore, writer: WindowWriter, limits: DeviceLimits) -> None:
+        super().__init__(store, writer, limits)
+        self._window_writer = writer
+
+    async def set_power_window_w(self, lo_w: float, hi_w: float) -> None:
+        if not lo_w <= 0.0 <= hi_w:
+            raise DriverConfigError(
+                f"battery window {lo_w:g}..{hi_w:g} W must hold 0", device=self._writer.device_name
+            )
+        self._check(lo_w, "battery window floor")
+        self._check(hi_w, "battery window ceiling")
+        await self._window_writer.write_battery_window_w(lo_w, hi_w)

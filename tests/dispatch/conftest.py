@@ -228,13 +228,20 @@ class FakeDevice:
         raise NotImplementedError
 
 
+class FakeWindowedBattery(FakeOutputs):
+    """A battery whose inverter follows the home itself within a window (WindowedBattery)."""
+
+    async def set_power_window_w(self, lo_w: float, hi_w: float) -> None:
+        await self._set("battery_window_w", (lo_w, hi_w))
+
+
 def fake_home(
-    clock: Clock, *, duty_relays: bool = False
+    clock: Clock, *, duty_relays: bool = False, windowed_battery: bool = False
 ) -> tuple[dict[str, FakeDevice], dict[str, FakeOutputs]]:
     outs: dict[str, FakeOutputs] = {
         "grid": FakeOutputs("grid", clock),
         "pv": FakeOutputs("pv", clock),
-        "battery": FakeOutputs("battery", clock),
+        "battery": (FakeWindowedBattery if windowed_battery else FakeOutputs)("battery", clock),
         "ev": FakeOutputs("ev", clock),
         "heat_pump": FakeOutputs("heat_pump", clock),
         "boost": (FakeDutyRelay if duty_relays else FakeOutputs)("boost", clock),
@@ -293,5 +300,6 @@ def dispatcher(
 ) -> tuple[Dispatcher, dict[str, FakeOutputs]]:
     clock = clock or ManualClock(T0)
     duty = bool(settings.pop("duty_relays", False))
-    devices, outs = fake_home(clock, duty_relays=duty)
+    windowed = bool(settings.pop("windowed_battery", False))
+    devices, outs = fake_home(clock, duty_relays=duty, windowed_battery=windowed)
     return Dispatcher(home_config(), devices, clock, DispatchSettings(**settings)), outs

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from agent.clock import ManualClock
-from drivers.base import Device
-from drivers.errors import DeviceUnavailable, DriverError, ProtocolError
+from drivers.base import Device, WindowedBattery
+from drivers.errors import DeviceUnavailable, DriverConfigError, DriverError, ProtocolError
 from hil.rig import Rig
 
 
@@ -80,6 +80,37 @@ async def test_driver_writes_drive_the_plant(
     # Stopping hands the battery back to the inverter's own logic (self-consumption).
     await agent_devices["battery"].stop()
     assert rig.controls.stor_mode == 0
+
+
+async def test_a_window_lets_the_inverter_follow_the_home_within_it(
+    rig: Rig, clock: ManualClock, agent_devices: dict[str, Device]
+) -> None:
+    await refresh(agent_devices, "grid", "pv", "battery")
+    battery = agent_devices["battery"].capabilities.battery
+    assert isinstance(battery, WindowedBattery)
+    # Noon in June: the sun's surplus is charged up to the window's ceiling, the rest exported.
+    await battery.set_power_window_w(-1000.0, 800.0)
+    assert rig.controls.stor_mode == 3
+    clock.advance(60.0)
+    rig.advance()
+    last = rig.plant.last
+    assert last is not None
+    surplus_kw = last.powers_kw["pv"] - last.powers_kw["base"] - last.powers_kw["heat_pump"]
+    surplus_kw -= last.powers_kw["water_heater"] + last.powers_kw["ev"]
+    assert surplus_kw > 0.8
+    assert last.powers_kw["battery"] == pytest.approx(0.8, abs=0.01)
+    # A wide ceiling: the battery takes the whole surplus and the meter stays near zero (the
+    # inverter acts on the step before's flows, so within what the home changed in one step).
+    await battery.set_power_window_w(-1000.0, 5000.0)
+    clock.advance(60.0)
+    rig.advance()
+    last = rig.plant.last
+    assert last is not None and 0.0 < last.powers_kw["battery"] < 5.0
+    assert abs(last.grid_kw) < 0.2
+    # a window that does not hold 0 is refused by the driver: nothing reaches the inverter
+    with pytest.raises(DriverConfigError):
+        await battery.set_power_window_w(500.0, 1000.0)
+    assert rig.controls.stor_mode == 3
 
 
 async def test_out_of_range_write_is_refused_and_changes_nothing(rig: Rig) -> None:

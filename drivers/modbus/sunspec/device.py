@@ -14,7 +14,7 @@ from drivers.base import Capabilities, DeviceLimits
 from drivers.errors import DriverConfigError, ProtocolError
 from drivers.modbus.codec import RegType, decode
 from drivers.modbus.device import DEFAULT_STALE_AFTER_S, ModbusDevice
-from drivers.modbus.facets import ModbusBattery, ModbusPhaseMeter, ModbusPv
+from drivers.modbus.facets import ModbusPhaseMeter, ModbusPv, SelfConsumptionBattery
 from drivers.modbus.link import ModbusLink, Table
 from drivers.modbus.sunspec.decode import ModelValues, decode_model, encode_scaled
 from drivers.modbus.sunspec.discovery import BASE_ADDRESSES, ModelLocation, find_base, walk_models
@@ -112,7 +112,7 @@ class SunSpecDevice(ModbusDevice):
         self._capabilities = Capabilities(
             energy_meter=phase_meter,
             pv_inverter=ModbusPv(self.store, self, limits) if ids & INVERTERS else None,
-            battery=ModbusBattery(self.store, self, limits) if {STORAGE, BATTERY} <= ids else None,
+            battery=SelfConsumptionBattery(self.store, self, limits) if {STORAGE, BATTERY} <= ids else None,
         )
         self._locations = [loc for loc in locations if loc.model_id in POLLED]
 
@@ -187,6 +187,17 @@ class SunSpecDevice(ModbusDevice):
             await self._write_point(STORAGE, "InWRte", 0)
             await self._write_point(STORAGE, "OutWRte", 0)
             await self._write_point(STORAGE, "StorCtl_Mod", 3)
+        self._commanded = True
+
+    async def write_battery_window_w(self, lo_w: float, hi_w: float) -> None:
+        max_w = self.store.number("battery_max_charge_w").value
+        if max_w <= 0:
+            raise ProtocolError(f"WChaMax {max_w:g} W cannot scale a window", device=self.name)
+        # Both bits: the inverter's own self-consumption, charging at most InWRte and discharging
+        # at most OutWRte (% of WChaMax).
+        await self._write_point(STORAGE, "InWRte", min(100.0, 100.0 * hi_w / max_w))
+        await self._write_point(STORAGE, "OutWRte", min(100.0, 100.0 * -lo_w / max_w))
+        await self._write_point(STORAGE, "StorCtl_Mod", 3)
         self._commanded = True
 
     async def _release(self) -> None:
