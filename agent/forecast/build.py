@@ -99,6 +99,7 @@ def build_forecaster(
             decay_h=p.decay_h,
             climate_ratio=p.climate_ratio,
             weather_kind=p.weather_kind,
+            calibration_h=p.calibration_h,
         ),
         _source(p.weather, "forecast.pv.weather", clock, clients, mqtt),
     )

@@ -12,7 +12,8 @@ Methods, per interval, in this order:
 3. **climatology**: clear-sky power times ``climate_ratio``.
 
 Intervals the weather series does not cover take the next method. Curtailed measurements are not
-used for the ratio (they say what the planner wanted, not what the sky gave).
+used for the ratio (they say what the planner wanted, not what the sky gave). The weather
+method's power is scaled by the array's learnt yield factor (:mod:`agent.forecast.pv_calibration`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Literal
 import numpy as np
 
 from agent.forecast.errors import SourceError
+from agent.forecast.pv_calibration import YieldCalibration
 from agent.forecast.pv_model import PvArray, total_power_kw
 from agent.forecast.records import Series, Vec
 from agent.forecast.sampling import sample
@@ -48,6 +50,7 @@ class PvSettings:
     climate_ratio: float = 0.7
     ratio_max: float = 1.2
     weather_kind: Literal["ghi_w_per_m2", "cloud_cover_pct"] = "ghi_w_per_m2"
+    calibration_h: float = 72.0  # 0: the weather method's power as modelled
 
 
 class PvForecaster:
@@ -60,6 +63,7 @@ class PvForecaster:
         self.peak_kw = sum(a.peak_kw for a in self.arrays)
         # (start_s, end_s, measured kW, clear-sky kW) of recent uncurtailed intervals
         self._recent: deque[tuple[float, float, float, float]] = deque()
+        self.calibration = YieldCalibration(self.peak_kw, settings.calibration_h)
 
     def clear_sky_kw(self, intervals: Sequence[Interval], air_c: Vec | None = None) -> Vec:
         sampling = sample(intervals)
@@ -70,6 +74,7 @@ class PvForecaster:
     def observe(self, interval: Interval, kw: float, *, curtailed: bool = False) -> None:
         if curtailed or not np.isfinite(kw) or not self.arrays:
             return
+        self.calibration.observe(interval, kw)
         clear = float(self.clear_sky_kw([interval])[0])
         self._recent.append(
             (interval.start_utc.timestamp(), interval.end_utc.timestamp(), max(kw, 0.0), clear)
@@ -128,9 +133,11 @@ class PvForecaster:
                     total_power_kw(self.arrays, ghi_clear * sampling.spread(np.nan_to_num(k)), sun, air)
                 )
                 covered = np.isfinite(k)
-                values = np.where(covered, by_weather, values)
+                self.calibration.remember(now_s, intervals, np.where(covered, by_weather, np.nan))
+                factor = self.calibration.factor()
+                values = np.where(covered, by_weather * factor, values)
                 if covered.all():
-                    method, degraded = f"clear sky x {self.weather.description}", None
+                    method, degraded = f"clear sky x {self.weather.description} x yield {factor:.2f}", None
                 else:
                     degraded = (
                         f"{self.weather.description} covers {int(covered.sum())} of {len(intervals)} "
