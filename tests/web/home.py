@@ -136,6 +136,9 @@ class WebHome:
             self.agent = await build(self.config, self.clock, cycle_s=CYCLE_S)
             self._stop = asyncio.Event()
             serving = asyncio.create_task(serve(self.agent, self._stop, extra={"web": web_task}))
+            # The market is published once: a tender sent before the link has subscribed is lost.
+            assert self.agent.link is not None
+            await self.agent.link.wait_connected(READY_TIMEOUT_S)
         except BaseException as e:
             self._error = e
             self._ready.set()
