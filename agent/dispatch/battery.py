@@ -74,11 +74,10 @@ def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: D
         lo_cap_w, hi_cap_w = min(lo_cap_w, max_out_w), min(hi_cap_w, max_in_w)
     value, hit = clip(value, -limits.max_discharge_w, limits.max_charge_w, "discharge_max", "charge_max")
     limited += hit
-    # Rounded toward zero: rounding to nearest could step 0.05 W past the taper at a SoC limit.
     window = None
     if mode is Mode.OPTIMISED and plan_grid_w is not None:
         window = plan_window(wanted_w, plan_grid_w, lo_cap_w, hi_cap_w)
-    command = Command(Action.BATTERY_POWER_W, math.trunc(value * 10.0) / 10.0, window)
+    command = Command(Action.BATTERY_POWER_W, _toward_zero(value), window)
     return Decision(
         mode, reason, Command(Action.BATTERY_POWER_W, wanted_w), command, tuple(dict.fromkeys(limited))
     )
@@ -108,7 +107,7 @@ def plan_window(
 
 
 def _toward_zero(w: float) -> float:
-    """To 0.1 W, toward zero: rounding to nearest could step past a cap."""
+    """To 0.1 W, toward zero: rounding to nearest could step 0.05 W past the taper at a SoC limit."""
     return math.trunc(w * 10.0) / 10.0
 
 

@@ -50,10 +50,9 @@ class MarketRules:
 
 def energy_refusal(t: Tender, rules: MarketRules, now: datetime, horizon: tuple[Interval, ...]) -> str | None:
     """Why the planner must not use retailer energy tender ``t`` (None: usable)."""
-    if t.product is not Product.ENERGY:
-        return "not an energy tender"
-    if t.party != rules.retailer_party:
-        return f"from {t.party!r}, not the retailer {rules.retailer_party!r}"
+    source = _retailer_refusal(t, rules)
+    if source is not None:
+        return source
     common = _common_refusal(t, rules, now)
     if common is not None:
         return common
@@ -77,13 +76,38 @@ def transport_refusal(t: Tender, rules: MarketRules, now: datetime) -> str | Non
     return _common_refusal(t, rules, now)
 
 
+def quote_refusal(t: Tender, rules: MarketRules) -> str | None:
+    """Why retailer energy tender ``t`` says nothing of the retailer's prices for this home, time
+    aside (None: it does; expired or begun, it still tells where the retailer puts its price)."""
+    return _retailer_refusal(t, rules) or _addressing_refusal(t, rules) or _price_refusal(t, rules)
+
+
+def _retailer_refusal(t: Tender, rules: MarketRules) -> str | None:
+    if t.product is not Product.ENERGY:
+        return "not an energy tender"
+    if t.party != rules.retailer_party:
+        return f"from {t.party!r}, not the retailer {rules.retailer_party!r}"
+    return None
+
+
 def _common_refusal(t: Tender, rules: MarketRules, now: datetime) -> str | None:
+    addressing = _addressing_refusal(t, rules)
+    if addressing is not None:
+        return addressing
+    if t.is_expired(now):
+        return f"expired at {t.expires.isoformat()}"
+    return _price_refusal(t, rules)
+
+
+def _addressing_refusal(t: Tender, rules: MarketRules) -> str | None:
     if t.counterparty is not None and t.counterparty != rules.home_party:
         return f"addressed to {t.counterparty!r}, not this home"
     if t.currency != rules.currency:
         return f"currency {t.currency} is not the site currency {rules.currency}"
-    if t.is_expired(now):
-        return f"expired at {t.expires.isoformat()}"
+    return None
+
+
+def _price_refusal(t: Tender, rules: MarketRules) -> str | None:
     if not rules.price_ok(t.price_per_kwh):
         return (
             f"price {t.price_per_kwh} outside the caps [{rules.price_min_per_kwh}, {rules.price_max_per_kwh}]"

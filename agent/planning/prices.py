@@ -43,7 +43,7 @@ from agent.config.sections import DEFAULT_SPOT_SPREAD_PER_KWH
 from agent.market.intervals import Interval
 from agent.market.records import Product, Side, SpotPrice, Tender
 from agent.optimizer.structure import Vec
-from agent.planning.market import MarketRules, covered, energy_refusal, transport_refusal
+from agent.planning.market import MarketRules, covered, energy_refusal, quote_refusal, transport_refusal
 
 __all__ = ["DEFAULT_SPOT_SPREAD_PER_KWH", "expected_prices", "market_priced", "transport_adders"]
 
@@ -133,14 +133,7 @@ def _quoted_mid(tenders: Sequence[Tender], horizon: tuple[Interval, ...], rules:
     ask = np.full(n, np.inf)
     bid = np.full(n, -np.inf)
     for t in tenders:
-        if (
-            not t.actionable
-            or t.product is not Product.ENERGY
-            or t.party != rules.retailer_party
-            or t.currency != rules.currency
-            or (t.counterparty is not None and t.counterparty != rules.home_party)
-            or not rules.price_ok(t.price_per_kwh)
-        ):
+        if not t.actionable or quote_refusal(t, rules) is not None:
             continue
         price = float(t.price_per_kwh)
         for i in covered(t, horizon):

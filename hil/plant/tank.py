@@ -134,14 +134,7 @@ class Tank:
         cap = self.capacity_kwh_per_k
         q_kw = litres / h * WATER_KWH_PER_L_K * (mixing_c - self.inlet_c)
         t0, ua = self.tank_c, self.ua_kw_per_k
-        if ua > 1e-12:
-            t_eq = (element_kw + ua * self.ambient_c - q_kw) / ua
-            decay = math.exp(-ua * h / cap)
-            t1 = t_eq + (t0 - t_eq) * decay
-            integral_t = t_eq * h + (t0 - t_eq) * (cap / ua) * (1.0 - decay)
-        else:
-            t1 = t0 + (element_kw - q_kw) * h / cap
-            integral_t = (t0 + t1) / 2.0 * h
+        t1, integral_t = _relax(t0, element_kw + ua * self.ambient_c - q_kw, ua, h, cap)
         if t1 <= mixing_c:
             return None
         standing = ua * (integral_t - self.ambient_c * h)
@@ -157,11 +150,19 @@ class Tank:
         flow_k = litres / h * WATER_KWH_PER_L_K if h > 0 else 0.0  # kW/K carried by the draw
         k = self.ua_kw_per_k + flow_k
         t0 = self.tank_c
-        t_eq = (element_kw + self.ua_kw_per_k * self.ambient_c + flow_k * self.inlet_c) / k
-        decay = math.exp(-k * h / cap)
-        t1 = t_eq + (t0 - t_eq) * decay
-        integral_t = t_eq * h + (t0 - t_eq) * (cap / k) * (1.0 - decay)  # ∫T dt, °C·h
+        gain_kw = element_kw + self.ua_kw_per_k * self.ambient_c + flow_k * self.inlet_c
+        t1, integral_t = _relax(t0, gain_kw, k, h, cap)
         standing = self.ua_kw_per_k * (integral_t - self.ambient_c * h)
         draw = flow_k * (integral_t - self.inlet_c * h)
         self.tank_c = t1
         return TankStep(t1, element_kw * h, standing, draw, cap * (t1 - t0), litres)
+
+
+def _relax(t0: float, gain_kw: float, k: float, h: float, cap: float) -> tuple[float, float]:
+    """C dT/dt = gain - k T over ``h`` hours from ``t0``: (T(h), the integral of T dt in °C·h)."""
+    if k <= 1e-12:  # no loss at all: a straight line
+        t1 = t0 + gain_kw * h / cap
+        return t1, (t0 + t1) / 2.0 * h
+    t_eq = gain_kw / k
+    decay = math.exp(-k * h / cap)
+    return t_eq + (t0 - t_eq) * decay, t_eq * h + (t0 - t_eq) * (cap / k) * (1.0 - decay)

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from agent.market import codec
 from agent.market.intervals import Duration
-from hil.retailer import BadTender, HomeTenderState, RetailerSettings, RetailerSim
+from hil.retailer import BadTender, HomeTenderState, PricingRules, RetailerSettings, RetailerSim
 from hil.rig import ModbusName, MqttName, Rig
 from hil.rig_settings import LOOPBACK, RigSettings
 from hil.sim.broker import make_broker
@@ -68,10 +68,9 @@ def rig_settings(
 INSTALLER_SPREAD_SHARE = 0.75
 
 
-def installer_spread_per_kwh(scenario: Scenario) -> float:
-    """The ``market.spot_spread_per_kwh`` the rig's agent config carries for ``scenario``."""
-    gap = float(2 * scenario_tariff(scenario).rules.half_spread_per_kwh)
-    return round(INSTALLER_SPREAD_SHARE * gap, 6)
+def installer_spread_per_kwh(rules: PricingRules) -> float:
+    """The ``market.spot_spread_per_kwh`` the rig's agent config carries for the retailer's ``rules``."""
+    return round(INSTALLER_SPREAD_SHARE * float(2 * rules.half_spread_per_kwh), 6)
 
 
 class World:
@@ -150,7 +149,8 @@ class World:
             # forward energy; the gap itself made every quote a tie with spot, and the plan
             # bought at the ask and sold back at the bid each time a forecast moved (some
             # 0.3 EUR a week in either scenario). A scenario may set its own (demo.yaml does).
-            doc["market"] = {"spot_spread_per_kwh": installer_spread_per_kwh(self.scenario)}
+            assert self.retailer is not None
+            doc["market"] = {"spot_spread_per_kwh": installer_spread_per_kwh(self.retailer.rules)}
         if self.scenario.speed > 100:
             # Ages are simulated seconds: a few ms of wall-clock jitter at thousands of times real
             # time are minutes, so pushed values may be older than a real home would allow.

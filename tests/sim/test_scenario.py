@@ -71,6 +71,6 @@ def test_the_rigs_agent_leaves_to_spot_what_a_quote_would_not_make_cheaper() -> 
     week = load_scenario(SCENARIOS / "summer_week.yaml")
     rules = scenario_tariff(week).rules
     gap = float(2 * rules.half_spread_per_kwh)  # between the retailer's best ask and bid; spot is the mid
-    spread = installer_spread_per_kwh(week)
+    spread = installer_spread_per_kwh(rules)
     assert 0.0 < spread < gap  # half of it short of the best ask: a quote no better than spot stays unbought
     assert float(rules.sell_price(Decimal("0.05"), 0)) > 0.05 + float(rules.retail_adder_per_kwh) + spread / 2
