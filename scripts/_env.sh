@@ -1,5 +1,5 @@
 # Shared by scripts/demo and scripts/test: make the virtual environment and install hems into it.
-# Sourced, not run. Re-installs only when pyproject.toml changed since the last install.
+# Sourced, not run. Re-installs only when a pyproject.toml changed since the last install.
 set -euo pipefail
 
 HEMS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +27,8 @@ need_apt() {
     fi
 }
 
+# make_venv "[EXTRA,...]": hems with those extras, editable. The hil extra is the rig's own
+# distribution (hil/pyproject.toml), which no package index serves: it is offered from the tree.
 make_venv() {
     local extras=$1
     if [ ! -x "$VENV/bin/python" ]; then
@@ -38,9 +40,12 @@ make_venv() {
         "$VENV/bin/python" -m pip install -q --upgrade pip
     fi
     local stamp="$VENV/.hems-installed$extras"
-    if [ ! -f "$stamp" ] || [ "$HEMS_ROOT/pyproject.toml" -nt "$stamp" ]; then
+    if [ ! -f "$stamp" ] || [ "$HEMS_ROOT/pyproject.toml" -nt "$stamp" ] \
+        || [ "$HEMS_ROOT/hil/pyproject.toml" -nt "$stamp" ]; then
+        local rig=()
+        case "$extras" in *hil*) rig=(-e "$HEMS_ROOT/hil") ;; esac
         echo "hems: installing hems$extras into $VENV" >&2
-        "$VENV/bin/python" -m pip install -q -e "$HEMS_ROOT$extras"
+        "$VENV/bin/python" -m pip install -q ${rig[@]+"${rig[@]}"} -e "$HEMS_ROOT$extras"
         touch "$stamp"
     fi
 }

@@ -7,7 +7,7 @@
 # --dry-run   print every step, change nothing (no root needed)
 # --source    the hems source tree or a wheel to install (default: this script's repository)
 # --config    a config to install as /etc/hems/hems.yaml when none is there yet
-#             (default: configs/minimal.yaml from the source tree)
+#             (default: configs/gateway.yaml from the source tree: a meter to edit)
 # --no-start  install and enable, but do not start now
 set -eu
 
@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-[ -n "$config" ] || config="$source_dir/configs/minimal.yaml"
+[ -n "$config" ] || config="$source_dir/configs/gateway.yaml"
 
 # Print each step; run it unless --dry-run.
 step() {
@@ -69,7 +69,8 @@ else
     echo "# $ETC/hems.yaml exists: kept"
 fi
 
-# 3. The venv under /opt, owned by root (the service cannot modify its own code).
+# 3. The venv under /opt, owned by root (the service cannot modify its own code). The source
+#    tree's pyproject.toml is the agent alone: the test rig (hil/, hems[hil]) is not installed.
 if [ ! -x "$PREFIX/venv/bin/python" ]; then
     step install -d -o root -g root -m 0755 "$PREFIX"
     step "$PYTHON" -m venv "$PREFIX/venv"

@@ -1,10 +1,11 @@
 """``hems demo``: the embedded default a new user meets — a whole simulated home on this machine.
 
-Starts an MQTT broker (Mosquitto when installed, an embedded one otherwise), the HIL rig (meter,
-hybrid inverter, thermostat, water heater, EV charger on their real protocols), the retailer
-simulator, and the agent with its web page, all on loopback; the clock runs ``--speed`` times
-faster than real time. Prints the URL and runs until Ctrl-C (or ``--duration-s``).
-``--foundation`` runs the older scripted ledger demo instead (no rig, prints a bill).
+Starts a Mosquitto broker (the Debian package ``mosquitto``), the HIL rig (meter, hybrid
+inverter, thermostat, water heater, EV charger on their real protocols), the retailer simulator,
+and the agent with its web page, all on loopback; the clock runs ``--speed`` times faster than
+real time. Prints the URL and runs until Ctrl-C (or ``--duration-s``). The rig comes with
+``pip install 'hems[hil]'``. ``--foundation`` runs the scripted ledger demo instead (no rig, no
+broker; prints a bill).
 """
 
 from __future__ import annotations
@@ -13,15 +14,12 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import importlib.resources
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
-
-from hil.errors import HilError
-
-DEMO_SCENARIO = Path(__file__).resolve().parents[2] / "hil" / "scenarios" / "demo.yaml"
 
 
 def register(sub: Any) -> None:
@@ -31,12 +29,6 @@ def register(sub: Any) -> None:
     p.add_argument("--scenario", default=None, metavar="FILE", help="scenario YAML (default: the demo day)")
     p.add_argument("--duration-s", type=float, default=None, help="stop after this many real seconds")
     p.add_argument("--state-dir", default=None, help="keep the agent's state here (default: a temporary one)")
-    p.add_argument(
-        "--broker",
-        choices=("auto", "mosquitto", "embedded"),
-        default="auto",
-        help="MQTT broker (auto: mosquitto if installed)",
-    )
     p.add_argument("--foundation", action="store_true", help="the scripted ledger demo (prints a bill)")
     p.set_defaults(handler=run)
 
@@ -46,7 +38,11 @@ def run(args: argparse.Namespace) -> int:
         from agent.demo_foundation import run_foundation_demo
 
         return run_foundation_demo()
+    # The rig is imported here, not at start-up: a gateway installs the agent without it.
+    from hil.errors import HilError
     from hil.sim.scenario import ScenarioError, load_scenario
+
+    demo_scenario = Path(str(importlib.resources.files("hil.scenarios") / "demo.yaml"))
 
     if not 1 <= args.port <= 65535:
         print("hems demo: --port must be 1..65535", file=sys.stderr)
@@ -55,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         print("hems demo: --speed must be > 0 and <= 5000", file=sys.stderr)
         return 2
     try:
-        scenario = load_scenario(Path(args.scenario) if args.scenario else DEMO_SCENARIO)
+        scenario = load_scenario(Path(args.scenario) if args.scenario else demo_scenario)
     except ScenarioError as e:
         print(f"hems demo: {e}", file=sys.stderr)
         return 2
@@ -79,7 +75,7 @@ async def _demo(scenario: Any, args: argparse.Namespace) -> int:
         directory = Path(tmp)
         state_dir = Path(args.state_dir) if args.state_dir else directory / "state"
         clock = HeldClock(scenario.start, scenario.speed)
-        world = World(scenario, clock, directory / "world", broker=args.broker, days=int(scenario.days) + 2)
+        world = World(scenario, clock, directory / "world", days=int(scenario.days) + 2)
         await world.start()
         try:
             doc = world.agent_config(state_dir)

@@ -20,8 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hil.errors import HilError
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser("hil", help="run the HIL rig alone, for a real gateway", description=__doc__)
@@ -39,6 +37,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The rig is imported here, not at start-up: a gateway installs the agent without it.
+    from hil.errors import HilError
     from hil.sim.scenario import ScenarioError, load_scenario
 
     try:

@@ -17,8 +17,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hil.errors import HilError
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -42,6 +40,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from hil.errors import HilError
     from hil.sim.loop import run_simulation
     from hil.sim.scenario import ScenarioError, load_scenario
 

@@ -19,6 +19,11 @@ EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
 
+# The test rig and the benchmarks: installed with hems[hil], absent on a gateway. The commands
+# that need them (demo, hil, simulate) import them when they run, never when the CLI starts.
+RIG_PACKAGES = frozenset({"hil", "bench"})
+RIG_ADVICE = "this command needs the test rig, which is not installed here: pip install 'hems[hil]'"
+
 # Module names under agent.cli; one per subcommand, in the order --help lists them.
 COMMANDS: tuple[str, ...] = (
     "cmd_version",
@@ -61,6 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HemsError as e:
         print(f"hems: {e}", file=sys.stderr)
         return EXIT_RUNTIME
+    except ModuleNotFoundError as e:
+        if (e.name or "").partition(".")[0] not in RIG_PACKAGES:
+            raise
+        print(f"hems {args.command}: {RIG_ADVICE}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_RUNTIME
     return code

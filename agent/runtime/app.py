@@ -35,6 +35,7 @@ from drivers.assembly import add_brokers, build_devices
 from drivers.base import Device, DeviceContext, LinkPool, stop_all
 from drivers.mqtt.client import MqttClient
 from drivers.mqtt.factory import broker_key
+from drivers.registry import prepare_drivers
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +81,7 @@ async def build(
     )
     ctx = ctx or DeviceContext(clock)
     add_brokers(config, ctx)
-    if any(d.driver.type == "simulated" for d in config.devices.values()):
-        from drivers.simulated.home import prepare
-
-        prepare(config, ctx)
+    prepare_drivers(config, ctx)
     devices = build_devices(config, ctx)
     clients = _mqtt_clients(config, ctx.links)
     for client in clients.values():

@@ -1,9 +1,9 @@
-"""The MQTT broker of a simulation: Mosquitto when installed, the embedded broker otherwise.
+"""The MQTT broker of a simulation: Mosquitto (the Debian package ``mosquitto``).
 
-``start_broker(directory)`` returns a running broker on a free loopback port (or on ``bind``).
-Mosquitto runs from a generated config in ``directory`` as a child process (never the system
-service); without it the pure-Python :class:`~hil.sim.mini_broker.MiniBroker` serves, so the
-demo works on a fresh machine. Both can be restarted on the same port (the broker-restart fault).
+``make_broker(directory)`` returns a broker on a free loopback port (or on ``host``/``port``);
+``start`` runs Mosquitto from a generated config in ``directory`` as a child process (never the
+system service), and it can be restarted on the same port (the broker-restart fault). Without
+Mosquitto installed :class:`MosquittoMissing` says the one command that installs it.
 """
 
 from __future__ import annotations
@@ -20,15 +20,24 @@ from typing import Protocol
 
 from hil.errors import HilError
 from hil.rig_settings import LOOPBACK, free_port
-from hil.sim.mini_broker import MiniBroker
 
 # A broker on loopback is up within a few hundred ms; ten seconds only guards a loaded machine.
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
+# Debian puts the daemon in /usr/sbin, which is not on an ordinary user's PATH.
+SBIN_MOSQUITTO = Path("/usr/sbin/mosquitto")
+INSTALL_HINT = "sudo apt-get install -y mosquitto"
 
 
 class BrokerError(HilError):
     """The simulation's broker could not be started or stopped."""
+
+
+class MosquittoMissing(BrokerError):
+    """The ``mosquitto`` program is not installed on this machine."""
+
+    def __init__(self) -> None:
+        super().__init__(f"the MQTT broker mosquitto is not installed; install it with: {INSTALL_HINT}")
 
 
 class Broker(Protocol):
@@ -40,11 +49,14 @@ class Broker(Protocol):
     async def stop(self) -> None: ...
 
 
-def mosquitto_binary() -> str | None:
+def mosquitto_binary() -> str:
+    """The installed ``mosquitto`` program; :class:`MosquittoMissing` when there is none."""
     found = shutil.which("mosquitto")
-    if found is None and Path("/usr/sbin/mosquitto").exists():
-        found = "/usr/sbin/mosquitto"
-    return found
+    if found is not None:
+        return found
+    if SBIN_MOSQUITTO.exists():
+        return str(SBIN_MOSQUITTO)
+    raise MosquittoMissing()
 
 
 class MosquittoBroker:
@@ -107,21 +119,6 @@ class MosquittoBroker:
             await asyncio.to_thread(proc.wait)
 
 
-class EmbeddedBroker:
-    kind = "embedded"
-
-    def __init__(self, *, host: str = LOOPBACK, port: int = 0) -> None:
-        self.host = host
-        self.port = port or free_port(host)
-        self._broker = MiniBroker(host, self.port)
-
-    async def start(self) -> None:
-        await self._broker.start()
-
-    async def stop(self) -> None:
-        await self._broker.stop()
-
-
 async def _accepts(host: str, port: int) -> bool:
     try:
         _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 0.5)
@@ -135,14 +132,14 @@ async def _accepts(host: str, port: int) -> bool:
 
 def make_broker(
     directory: Path, *, host: str = LOOPBACK, port: int = 0, prefer: str = "auto"
-) -> MosquittoBroker | EmbeddedBroker:
-    """Mosquitto when installed (``prefer="auto"`` or ``"mosquitto"``), else the embedded broker."""
-    binary = mosquitto_binary()
-    if prefer == "mosquitto" and binary is None:
-        raise BrokerError("mosquitto is not installed (apt-get install -y mosquitto)")
-    if binary is not None and prefer != "embedded":
-        return MosquittoBroker(binary, directory, host=host, port=port)
-    return EmbeddedBroker(host=host, port=port)
+) -> MosquittoBroker:
+    """Mosquitto, configured in ``directory``; :class:`MosquittoMissing` when it is not installed.
+
+    ``prefer`` names the broker: ``"auto"`` and ``"mosquitto"`` both mean Mosquitto, the only one.
+    """
+    if prefer not in ("auto", "mosquitto"):
+        raise BrokerError(f"broker {prefer!r} is unknown; simulations run on mosquitto")
+    return MosquittoBroker(mosquitto_binary(), directory, host=host, port=port)
 
 
 def port_in_use(host: str, port: int) -> bool:

@@ -14,8 +14,8 @@ from drivers.assembly import build_devices
 from drivers.base import DeviceContext
 from drivers.errors import DriverConfigError, StaleValue
 from drivers.registry import BUILTIN, default_registry
-from drivers.simulated.device import SimulatedDevice
-from drivers.simulated.home import SimulatedHome, prepare
+from hil.simulated.device import SimulatedDevice
+from hil.simulated.home import SimulatedHome, prepare
 from tests.hil.conftest import NOON
 
 REPO = Path(__file__).resolve().parents[2]

@@ -46,7 +46,7 @@ def test_fresh_install_steps_in_order(tmp_path: Path) -> None:
         "+ useradd --system --user-group",
         "+ usermod --append --groups gpio,dialout hems",
         f"+ install -d -o root -g hems -m 0750 {tmp_path}/etc",
-        f"+ install -o root -g hems -m 0640 {repo}/configs/minimal.yaml {tmp_path}/etc/hems.yaml",
+        f"+ install -o root -g hems -m 0640 {repo}/configs/gateway.yaml {tmp_path}/etc/hems.yaml",
         f"+ python3 -m venv {tmp_path}/opt/venv",
         f"+ {tmp_path}/opt/venv/bin/pip install --quiet --upgrade {repo}",
         f"+ {tmp_path}/opt/venv/bin/hems check-config {tmp_path}/etc/hems.yaml",

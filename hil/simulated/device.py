@@ -22,7 +22,7 @@ from drivers.base import (
     ValueStore,
 )
 from drivers.errors import DriverConfigError, StaleValue
-from drivers.simulated.home import Role, SimulatedHome
+from hil.simulated.home import Role, SimulatedHome
 
 STALE_AFTER_S = 120.0
 _VALUES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -48,7 +48,7 @@ class SimulatedDevice(DeviceIdentity):
         self.role = role
         self.home = home
         self.limits = limits
-        self._health = Health(name, home.clock, logging.getLogger(f"drivers.simulated.{name}"))
+        self._health = Health(name, home.clock, logging.getLogger(f"hil.simulated.{name}"))
         self.store = ValueStore(home.clock, name, STALE_AFTER_S)
         self._capabilities = self._make_capabilities()
         for value_name, unit in _VALUES[role if role != "heat_pump" else "thermostat"]:
