@@ -41,7 +41,7 @@ from hil.emulators.sunspec_server import SunSpecImage, SunSpecServer
 from hil.emulators.weather import WeatherService
 from hil.errors import HilError
 from hil.plant import HomeParams, Plant, PlantInputs, PlantStep, build_plant
-from hil.plant.house import thermostat_electric_kw
+from hil.plant.own_control import OwnControl
 from hil.rig_config import agent_config
 from hil.rig_settings import RigSettings, free_port
 
@@ -67,6 +67,9 @@ class Rig:
         self.settings = s = settings or RigSettings()
         self.plant: Plant = build_plant(params, start or clock.now(), days=days)
         self.on_step: list[StepListener] = []
+        # What each device does on its own; the agent's commands reach the plant through the
+        # emulated devices below.
+        self.own = OwnControl(params)
         self.controls = InverterControls(
             w_max_w=params.pv_peak_kw * 1000.0, w_cha_max_w=params.battery_charge_kw * 1000.0
         )
@@ -192,31 +195,26 @@ class Rig:
 
     def inputs(self) -> PlantInputs:
         """What the devices ask of the plant now (their own control applied to the agent's commands)."""
-        plant = self.plant
+        plant, own = self.plant, self.own
         hp_kw = 0.0
-        if plant.heat_pump is not None and plant.house is not None:
-            setpoint = self.thermostat.setpoint_c if self.mqtt else self.params.comfort_target_c
-            mode_off = bool(self.mqtt) and self.thermostat.system_mode == "off"
-            hp_kw = (
-                0.0 if mode_off else thermostat_electric_kw(plant.heat_pump, setpoint, plant.house.indoor_c)
-            )
+        if self.mqtt:
+            if self.thermostat.system_mode != "off":
+                hp_kw = own.heat_pump_kw(plant, self.thermostat.setpoint_c)
+        else:
+            hp_kw = own.heat_pump_kw(plant)
+        # The tank thermostat follows the tank whoever switches the element.
+        thermostat_on = own.tank_element_on(plant)
         if self.relay is not None:
             element_on = self.relay.closed()
         elif self.mqtt:
             element_on = self.water_heater.output
         else:
-            element_on = plant.tank is not None and plant.tank.tank_c < self.params.tank_target_c
-        ev_a = self.evse.offered_a() if self.mqtt else self.params.ev_max_a
-        last = plant.last
-        surplus_kw = 0.0
-        if last is not None:
-            pw = last.powers_kw
-            surplus_kw = pw["pv"] - pw["base"] - pw["heat_pump"] - pw["water_heater"] - pw["ev"]
+            element_on = thermostat_on
         return PlantInputs(
             heat_pump_kw=hp_kw,
             element_on=element_on,
-            battery_kw=self.controls.battery_kw(surplus_kw),
-            ev_limit_a=ev_a,
+            battery_kw=self.controls.battery_kw(own.battery_kw(plant)),
+            ev_limit_a=self.evse.offered_a() if self.mqtt else own.ev_limit_a,
             pv_limit_kw=self.controls.pv_limit_kw(),
         )
 

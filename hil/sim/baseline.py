@@ -1,13 +1,10 @@
 """The baseline: the same home under ordinary rules, simulated directly (no agent, no trading).
 
-Rules, as a home without an energy manager behaves:
-
-* the thermostat holds the comfort target (the heat pump's own modulating control);
-* the water heater runs on its own thermostat: on below target − ``TANK_HYSTERESIS_K``, off at
-  the target;
-* the hybrid inverter does self-consumption (charge from surplus PV, discharge into the deficit);
-* the EV charges at full rate from arrival until it has what it needs;
-* no PV curtailment.
+The rules are the devices' own control, written once in :mod:`hil.plant.own_control` (and used
+by the rig and the ``simulated`` driver for every device nobody commands): the thermostat holds
+the comfort target, the water heater runs on its tank thermostat (on below target −
+``TANK_HYSTERESIS_K``, off at the target), the hybrid inverter does self-consumption, the EV
+charges at full rate from arrival until it is full, and PV is never curtailed.
 
 Billing: with no forward transactions every metered kWh of a metering interval settles at that
 interval's spot price, plus the DSO's network charge on imported and exported kWh, as the
@@ -20,46 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from hil.emulators.sunspec_devices import InverterControls
-from hil.plant import HomeParams, Plant, PlantInputs, build_plant
-from hil.plant.house import thermostat_electric_kw
+from hil.plant import HomeParams, build_plant
+from hil.plant.own_control import TANK_HYSTERESIS_K, OwnControl
 from hil.sim.recorder import Recorder
 from hil.sim.tariff import Tariff
 
-TANK_HYSTERESIS_K = 5.0
+__all__ = ["TANK_HYSTERESIS_K", "BaselineController", "BaselineResult", "run_baseline"]
 
 
-class BaselineController:
-    """The rules above as a function of the plant's state; one call per step."""
-
-    def __init__(self, params: HomeParams) -> None:
-        self.params = params
-        self.controls = InverterControls(
-            w_max_w=params.pv_peak_kw * 1000.0, w_cha_max_w=params.battery_charge_kw * 1000.0
-        )
-        self.element_on = False
-
-    def inputs(self, plant: Plant) -> PlantInputs:
-        p = self.params
-        hp_kw = 0.0
-        if plant.heat_pump is not None and plant.house is not None:
-            hp_kw = thermostat_electric_kw(plant.heat_pump, p.comfort_target_c, plant.house.indoor_c)
-        if plant.tank is not None:
-            if plant.tank.tank_c >= p.tank_target_c:
-                self.element_on = False
-            elif plant.tank.tank_c < p.tank_target_c - TANK_HYSTERESIS_K:
-                self.element_on = True
-        surplus_kw = 0.0
-        if plant.last is not None:
-            pw = plant.last.powers_kw
-            surplus_kw = pw["pv"] - pw["base"] - pw["heat_pump"] - pw["water_heater"] - pw["ev"]
-        return PlantInputs(
-            heat_pump_kw=hp_kw,
-            element_on=self.element_on,
-            battery_kw=self.controls.battery_kw(surplus_kw),
-            ev_limit_a=p.ev_max_a,
-            pv_limit_kw=None,
-        )
+class BaselineController(OwnControl):
+    """The ordinary rules as a function of the plant's state; one ``inputs`` call per step."""
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ battery, PV and loads do. The physics is the rig's plant (``hil.plant``), holdin
 that are configured: a config with just a simulated meter meters the recorded household base load.
 
 The home advances its plant to ``clock.now()`` whenever a device refreshes. Until the agent
-commands something, each device follows its own logic: thermostat at the comfort target, water
-heater on its tank thermostat, battery on self-consumption, EV charging at full power, PV uncapped.
+commands something, each device follows its own control (:mod:`hil.plant.own_control`, the
+rules the baseline runs on): thermostat at the setpoint, water heater on its tank thermostat,
+battery on self-consumption, EV charging at full power, PV uncapped.
 
 A device's role comes from :func:`prepare` (the config's roles and parameters) when the caller
 ran it before building devices; otherwise it is inferred from the write limits the assembly
@@ -24,7 +25,7 @@ from typing import Any, Literal
 from agent.clock import Clock
 from drivers.base import DeviceContext, DeviceLimits
 from hil.plant import SUMMER, HomeParams, Plant, PlantInputs, build_plant
-from hil.plant.house import thermostat_electric_kw
+from hil.plant.own_control import OwnControl
 
 Role = Literal["meter", "pv_inverter", "battery", "ev_charger", "heat_pump", "thermostat", "water_heater"]
 LINK_KEY = "simulated:home"
@@ -58,7 +59,7 @@ class SimulatedHome:
         self.setpoint_c: float = params.comfort_target_c
         self.element_on: bool | None = None
         self.ev_limit_a: float | None = None
-        self._thermostat_on = False
+        self.own = OwnControl(params)
         # The plant starts when the devices were built, so time passed before the first refresh counts.
         self._start = clock.now()
 
@@ -92,31 +93,20 @@ class SimulatedHome:
             self.plant = self._build(min(now, self._start))
         plant = self.plant
         while (left_s := (now - plant.now).total_seconds()) > 1e-6:
-            plant.step(min(left_s, 10.0), self._inputs(plant))
+            plant.step(min(left_s, 10.0), self.inputs(plant))
         return plant
 
-    def _inputs(self, plant: Plant) -> PlantInputs:
-        hp_kw = 0.0
-        if plant.heat_pump is not None and plant.house is not None:
-            hp_kw = thermostat_electric_kw(plant.heat_pump, self.setpoint_c, plant.house.indoor_c)
-        element_on = self.element_on
-        if element_on is None:
-            # The tank's own thermostat: heat to target, restart 5 K below it.
-            tank_c = plant.tank.tank_c if plant.tank is not None else 0.0
-            self._thermostat_on = tank_c < self.params.tank_target_c - (0.0 if self._thermostat_on else 5.0)
-            element_on = self._thermostat_on
-        battery_kw = self.battery_kw
-        if battery_kw is None:
-            last = plant.last
-            battery_kw = 0.0
-            if last is not None:
-                pw = last.powers_kw
-                battery_kw = pw["pv"] - pw["base"] - pw["heat_pump"] - pw["water_heater"] - pw["ev"]
+    def inputs(self, plant: Plant) -> PlantInputs:
+        """What the plant runs on next: the agent's commands, and each device's own control elsewhere."""
+        own = self.own
+        # The tank thermostat follows the tank even while the agent commands the element, so it
+        # is in the right state when control is handed back.
+        thermostat_on = own.tank_element_on(plant)
         return PlantInputs(
-            heat_pump_kw=hp_kw,
-            element_on=element_on,
-            battery_kw=battery_kw,
-            ev_limit_a=self.params.ev_max_a if self.ev_limit_a is None else self.ev_limit_a,
+            heat_pump_kw=own.heat_pump_kw(plant, self.setpoint_c),
+            element_on=thermostat_on if self.element_on is None else self.element_on,
+            battery_kw=own.battery_kw(plant) if self.battery_kw is None else self.battery_kw,
+            ev_limit_a=own.ev_limit_a if self.ev_limit_a is None else self.ev_limit_a,
             pv_limit_kw=self.pv_limit_kw,
         )
 
@@ -165,6 +155,7 @@ def prepare(config: Any, ctx: DeviceContext) -> SimulatedHome:
             changes |= {"ev_battery_kwh": dev.battery_kwh, "ev_max_kw": dev.max_kw}
     home = ctx.links.get_or_create(LINK_KEY, SimulatedHome, lambda: SimulatedHome(ctx.clock))
     home.params = dataclasses.replace(params, **changes)
+    home.own = OwnControl(home.params)
     home.setpoint_c = home.params.comfort_target_c
     home.roles.update(
         {n: d.role for n, d in config.devices.items() if getattr(d.driver, "type", None) == "simulated"}

@@ -1,74 +1,147 @@
-"""The baseline controller's rules and its billing, on the plant directly."""
+"""The ordinary rules (hil/plant/own_control.py) on hand-computed cases, the three places that
+run them (the baseline, the simulated driver's home, the rig without a broker), and the baseline's
+billing."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from hil.plant import SUMMER, WINTER, build_plant
-from hil.sim.baseline import TANK_HYSTERESIS_K, BaselineController, run_baseline
+import pytest
+
+from agent.clock import ManualClock
+from hil.plant import SUMMER, WINTER, Plant, PlantInputs, PlantStep, build_plant
+from hil.plant.own_control import TANK_HYSTERESIS_K, OwnControl, self_consumption_kw, tank_thermostat_on
+from hil.rig import Rig
+from hil.sim.baseline import BaselineController, run_baseline
 from hil.sim.scenario import parse_scenario
-from hil.sim.tariff import scenario_tariff
+from hil.sim.tariff import Tariff, scenario_tariff
+from hil.simulated.home import SimulatedHome
 
 BERLIN = ZoneInfo("Europe/Berlin")
+WINTER_NIGHT = datetime(2026, 1, 12, 3, tzinfo=BERLIN)
 
 
-def test_water_heater_runs_on_its_thermostat_with_hysteresis() -> None:
-    plant = build_plant(WINTER, datetime(2026, 1, 12, 3, tzinfo=BERLIN), days=1)
-    assert plant.tank is not None
-    control = BaselineController(WINTER)
-    plant.tank.tank_c = WINTER.tank_target_c - TANK_HYSTERESIS_K + 0.5  # inside the hysteresis, was off
-    assert not control.inputs(plant).element_on
-    plant.tank.tank_c = WINTER.tank_target_c - TANK_HYSTERESIS_K - 0.5
-    assert control.inputs(plant).element_on
-    plant.tank.tank_c = WINTER.tank_target_c - 1.0  # still heating up: stays on
-    assert control.inputs(plant).element_on
-    plant.tank.tank_c = WINTER.tank_target_c
-    assert not control.inputs(plant).element_on
+def test_the_tank_thermostat_restarts_five_kelvin_below_its_target() -> None:
+    assert TANK_HYSTERESIS_K == 5.0
 
 
-def test_heat_pump_holds_the_target_and_the_ev_charges_at_once() -> None:
-    plant = build_plant(WINTER, datetime(2026, 1, 12, 3, tzinfo=BERLIN), days=1)
+@pytest.mark.parametrize(
+    ("tank_c", "was_on", "on"),
+    [
+        (61.0, True, False),  # above the target: off
+        (60.0, True, False),  # at the target: off
+        (59.9, True, True),  # heating up: stays on
+        (55.0, True, True),
+        (59.9, False, False),  # cooling down inside the differential: stays off
+        (55.0, False, False),  # exactly target - 5 K is not below it
+        (54.9, False, True),  # below target - 5 K: on
+        (20.0, False, True),
+    ],
+)
+def test_tank_thermostat_table(tank_c: float, was_on: bool, on: bool) -> None:
+    assert tank_thermostat_on(tank_c, 60.0, was_on) is on
+
+
+def _step(**powers_kw: float) -> PlantStep:
+    powers = {"pv": 0.0, "base": 0.0, "heat_pump": 0.0, "water_heater": 0.0, "ev": 0.0, "battery": 0.0}
+    return PlantStep(
+        WINTER_NIGHT, 30.0, powers | powers_kw, 0.0, 0.0, 0.0, 0.0, None, None, None, None
+    )  # fmt: skip
+
+
+def test_self_consumption_charges_the_surplus_and_covers_the_deficit() -> None:
+    assert self_consumption_kw(None) == 0.0  # nothing measured yet
+    # 5.0 kW of PV, 0.8 base, 1.2 heat pump: 3.0 kW left over to charge.
+    assert self_consumption_kw(_step(pv=5.0, base=0.8, heat_pump=1.2)) == pytest.approx(3.0)
+    # Night: 0.5 base + 2.0 heat pump + 3.0 element + 1.0 EV, no PV: discharge 6.5 kW (the battery caps it).
+    deficit = _step(base=0.5, heat_pump=2.0, water_heater=3.0, ev=1.0, battery=-1.0)
+    assert self_consumption_kw(deficit) == pytest.approx(-6.5)
+
+
+def test_heat_pump_modulates_over_half_a_kelvin_around_the_setpoint() -> None:
+    plant = build_plant(WINTER, WINTER_NIGHT, days=1)
     assert plant.house is not None
+    own = OwnControl(WINTER)
+    target = WINTER.comfort_target_c
+    cases = [
+        (target - 0.3, None, 1.0),  # more than 0.25 K cold: full power
+        (target - 0.125, None, 0.75),  # (0.125 + 0.25) / 0.5
+        (target, None, 0.5),
+        (target + 0.25, None, 0.0),
+        (target + 1.0, target + 1.0, 0.5),  # a written setpoint replaces the comfort target
+    ]
+    for indoor_c, setpoint_c, fraction in cases:
+        plant.house.indoor_c = indoor_c
+        assert own.heat_pump_kw(plant, setpoint_c) == pytest.approx(fraction * WINTER.heat_pump_max_kw)
+
+
+# Each place that runs the devices' own control, as "inputs for this plant state".
+def _baseline(plant: Plant) -> Callable[[], PlantInputs]:
     control = BaselineController(WINTER)
-    plant.house.indoor_c = WINTER.comfort_target_c - 2.0
-    inputs = control.inputs(plant)
-    assert math.isclose(inputs.heat_pump_kw, WINTER.heat_pump_max_kw)
-    plant.house.indoor_c = WINTER.comfort_target_c + 2.0
-    assert control.inputs(plant).heat_pump_kw == 0.0
-    assert math.isclose(inputs.ev_limit_a, WINTER.ev_max_a)
-    assert inputs.pv_limit_kw is None
+    return lambda: control.inputs(plant)
 
 
-def test_battery_follows_self_consumption() -> None:
-    plant = build_plant(SUMMER, datetime(2026, 6, 15, 12, tzinfo=BERLIN), days=1)
-    control = BaselineController(SUMMER)
-    from hil.plant import PlantInputs
-
-    plant.step(30.0, PlantInputs())  # a sunny noon with nothing switched on: surplus
-    last = plant.last
-    assert last is not None
-    surplus = last.powers_kw["pv"] - last.powers_kw["base"]
-    assert surplus > 0
-    assert math.isclose(control.inputs(plant).battery_kw, surplus)
+def _simulated_home(plant: Plant) -> Callable[[], PlantInputs]:
+    home = SimulatedHome(ManualClock(WINTER_NIGHT), WINTER)
+    home.own = OwnControl(WINTER)
+    home.setpoint_c = WINTER.comfort_target_c
+    return lambda: home.inputs(plant)
 
 
-def test_baseline_day_keeps_comfort_and_bills_at_spot_plus_transport() -> None:
+def _rig(plant: Plant) -> Callable[[], PlantInputs]:
+    rig = Rig(WINTER, clock=ManualClock(WINTER_NIGHT), days=1)  # no broker: no MQTT devices
+    rig.plant = plant
+    return rig.inputs
+
+
+@pytest.mark.parametrize("user", [_baseline, _simulated_home, _rig], ids=["baseline", "simulated", "rig"])
+def test_every_home_runs_the_same_rules(user: Callable[[Plant], Callable[[], PlantInputs]]) -> None:
+    # Guards against the copies that disagreed: the rig had no tank hysteresis at all.
+    plant = build_plant(WINTER, WINTER_NIGHT, days=1)
+    assert plant.tank is not None and plant.house is not None
+    inputs = user(plant)
+    target = WINTER.tank_target_c
+    element = []
+    for tank_c in (target - 6.0, target - 3.0, target, target - 3.0, target - 5.5):
+        plant.tank.tank_c = tank_c
+        element.append(inputs().element_on)
+    assert element == [True, True, False, False, True]
+    plant.house.indoor_c = WINTER.comfort_target_c - 0.125
+    now = inputs()
+    assert now.heat_pump_kw == pytest.approx(0.75 * WINTER.heat_pump_max_kw)
+    assert now.ev_limit_a == WINTER.ev_max_a
+    assert now.pv_limit_kw is None
+    assert now.battery_kw == 0.0  # nothing measured yet: nothing to balance
+    plant.last = _step(pv=4.0, base=1.5)
+    assert inputs().battery_kw == pytest.approx(2.5)
+
+
+class FlatSpot(Tariff):
+    """The scenario's network charges with one spot price all day, so the bill is hand-computable."""
+
+    def spot_per_kwh(self, at: datetime) -> float:
+        return 0.25
+
+
+def test_baseline_day_keeps_comfort_and_bills_every_kwh_at_spot_plus_network() -> None:
     sc = parse_scenario({"home": {"preset": "winter"}, "start": "2026-01-12T00:00:00+01:00", "days": 1})
-    tariff = scenario_tariff(sc)
-    result = run_baseline(sc.home, sc.start, 1.0, tariff, bin_s=900.0)
+    real = scenario_tariff(sc)
+    flat = FlatSpot(real.rules, real.wholesale)
+    result = run_baseline(sc.home, sc.start, 1.0, flat, bin_s=900.0)
     rec = result.recorder
     assert len(rec.bins) == 96
     assert rec.comfort_c_h < 0.5
     assert rec.ev_shortfall_kwh() == 0.0
     assert abs(rec.energy_balance_error_kwh) < 1e-6
-    expected = sum(tariff.metered_cost(b.start, b.import_kwh, b.export_kwh) for b in rec.bins)
-    assert math.isclose(result.cost, expected)
-    # Billing independently: net kWh at spot plus the adders on each flow.
     imp = sum(b.import_kwh for b in rec.bins)
-    assert result.cost > imp * tariff.import_adder_per_kwh > 0
+    exp = sum(b.export_kwh for b in rec.bins)
+    assert imp > 10.0  # a winter day with a heat pump imports
+    expected = imp * (0.25 + flat.import_adder_per_kwh) - exp * (0.25 - flat.export_adder_per_kwh)
+    assert math.isclose(result.cost, expected, rel_tol=1e-9)
 
 
 def test_a_smaller_battery_changes_the_bill() -> None:
@@ -80,3 +153,15 @@ def test_a_smaller_battery_changes_the_bill() -> None:
         dataclasses.replace(sc.home, battery_kwh=2.0), sc.start, 1.0, tariff, bin_s=900.0
     ).cost
     assert small > big
+
+
+def test_summer_noon_surplus_goes_into_the_battery() -> None:
+    plant = build_plant(SUMMER, datetime(2026, 6, 15, 12, tzinfo=BERLIN), days=1)
+    assert plant.battery is not None
+    control = BaselineController(SUMMER)
+    plant.step(30.0, PlantInputs())  # a sunny noon with nothing switched on
+    last = plant.last
+    assert last is not None and last.powers_kw["pv"] > last.powers_kw["base"]
+    before = plant.battery.soc
+    plant.step(30.0, control.inputs(plant))
+    assert plant.battery.soc > before
