@@ -6,7 +6,7 @@ baseload, pv_forecast and quantity) and says so in ``Series.degraded``; even a b
 them only costs that quantity its method: it is replaced by its plain default (flat base load,
 no PV, default temperature and draw) with the error named in ``degraded``.
 
-Independent of the optimizer: the lead maps :class:`Forecasts` into the planner's inputs.
+Independent of the optimizer: :mod:`agent.planning` maps :class:`Forecasts` into the planner's inputs.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A time series of values each holding from its timestamp to the next, and readers for it.
 
-This is how the shared data files and weather services write values: ``time`` is the start of
+This is how the bundled data files and weather services write values: ``time`` is the start of
 the period a value stands for. A value therefore covers ``[t_i, t_i+1)``; the last one covers
 one typical step. A jump longer than three typical steps is a gap (no value), not a very long
 period, so a file with a missing day does not smear yesterday's weather over it.

@@ -16,7 +16,6 @@ from drivers.errors import StaleValue
 
 HOME_YAML = """
 site: {id: home-1, timezone: Europe/Berlin, latitude: 52.5, longitude: 13.4}
-state_dir: /tmp/hems-dispatch-tests
 mqtt_brokers: {local: {host: 127.0.0.1}}
 devices:
   grid:

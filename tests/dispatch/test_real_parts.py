@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,7 +40,7 @@ BATTERY_MODELS = [m for m in SUNSPEC_MODELS if m[0] in (1, 120, 124, 802)]
 
 CONFIG = """
 site: {{id: home-1, timezone: Europe/Berlin, latitude: 52.5, longitude: 13.4}}
-state_dir: /tmp/hems-dispatch-tests
+state_dir: {state_dir}
 devices:
   grid:
     role: meter
@@ -95,11 +96,13 @@ async def refresh_all(devices: dict[str, Device]) -> None:
 
 
 async def test_battery_written_within_limits_read_back_and_safe_on_stale_meter(
-    servers: tuple[TcpTestServer, TcpTestServer], caplog: pytest.LogCaptureFixture
+    servers: tuple[TcpTestServer, TcpTestServer], caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     caplog.set_level(logging.INFO, "agent.dispatch")
     meter_srv, battery_srv = servers
-    config = parse_config(CONFIG.format(meter_port=meter_srv.port, battery_port=battery_srv.port), env={})
+    config = parse_config(
+        CONFIG.format(meter_port=meter_srv.port, battery_port=battery_srv.port, state_dir=tmp_path), env={}
+    )
     clock = RealClock()
     ctx = DeviceContext(clock=clock)
     devices = build_devices(config, ctx, names=["grid", "battery"])
@@ -172,9 +175,11 @@ async def advance(clock: ManualClock, seconds: int) -> None:
             await asyncio.sleep(0)
 
 
-async def test_gpio_relay_follows_dispatch_within_min_times(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_gpio_relay_follows_dispatch_within_min_times(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("HEMS_GPIO_PINS", "mock")
-    config = parse_config(CONFIG.format(meter_port=1502, battery_port=1503), env={})
+    config = parse_config(CONFIG.format(meter_port=1502, battery_port=1503, state_dir=tmp_path), env={})
     clock = ManualClock(T0)
     ctx = DeviceContext(clock=clock)
     devices = build_devices(config, ctx, names=["tank2"])

@@ -77,7 +77,7 @@ async def test_probe_reads_modbus_mqtt_and_gpio_devices(
             await asyncio.to_thread(publisher.join, 5)
             await inverter.stop()
     text = out.getvalue()
-    print(text)  # the closing note of issue 4 quotes this output (pytest -s)
+    print(text)  # the probe's report as a user sees it (pytest -s shows it)
     assert code == 0, text
     assert "grid (mqtt): ok" in text
     assert "import_kwh" in text

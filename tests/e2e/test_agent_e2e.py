@@ -1,4 +1,4 @@
-"""Issue 5's acceptance test: the running agent against the rig and the retailer simulator.
+"""End to end: the running agent against the rig and the retailer simulator.
 
 Real parts on loopback, all on one accelerated clock: Mosquitto (with persistence, as in
 production), the rig (pymodbus SunSpec meter and hybrid inverter with battery, MQTT thermostat,

@@ -85,7 +85,7 @@ def test_sigkill_loses_no_acknowledged_transaction(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=10) == -signal.SIGKILL, f"seed {seed}: writer ended on its own"
         lines = complete_lines(out)
-        begun: list[list[str]] = []  # this round's batches, judged against the file right after the kill
+        begun: list[list[str]] = []  # this run's batches, judged against the file right after the kill
         for line in lines:
             word, _, rest = line.partition(" ")
             if word == "begin":

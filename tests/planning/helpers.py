@@ -17,7 +17,6 @@ NOW = datetime(2026, 3, 10, 8, 3, tzinfo=UTC)  # 09:03 in Berlin; the plan start
 CONFIG_TEXT = """
 site: {{id: home-1, timezone: Europe/Berlin, latitude: 52.5, longitude: 13.4, currency: EUR}}
 metering_interval: PT15M
-state_dir: /tmp/hems-planning-tests
 market:
   retailer_party_id: shop
   price_min_per_kwh: "-0.50"

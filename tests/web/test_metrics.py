@@ -1,4 +1,4 @@
-"""/metrics: valid Prometheus text exposition, with the families the issue asks for."""
+"""/metrics: valid Prometheus text exposition, with the families the agent documents."""
 
 from __future__ import annotations
 
