@@ -114,6 +114,16 @@ for rig in ("hil", "bench"):
     except ModuleNotFoundError:
         print(rig, "absent")
 print("loaded", sorted(n for n in sys.modules if n.split(".")[0] in ("hil", "bench")))
+if sys.argv[3] == "build-simulated":
+    from drivers.errors import DriverConfigError
+    from drivers.registry import default_registry
+
+    try:
+        default_registry().factory("simulated")
+    except DriverConfigError as e:
+        print("refused", e.field, e)
+        sys.exit(0)
+    sys.exit(1)
 from agent.cli.main import main
 sys.exit(main(sys.argv[3:]))
 """
@@ -149,6 +159,16 @@ def test_agent_alone_refuses_the_simulated_driver_naming_the_field(
     problems = [line for line in out.stdout.splitlines() if "devices.grid.driver.type" in line]
     assert len(problems) == 1, out.stdout
     assert "pip install 'hems[hil]'" in problems[0]
+
+
+def test_agent_alone_registry_refuses_to_build_a_simulated_device(
+    tmp_path: Path, wheels: dict[str, Path]
+) -> None:
+    out = _run_agent_alone(tmp_path, wheels["hems"], "build-simulated")
+    assert out.returncode == 0, out.stdout + out.stderr
+    refused = out.stdout.splitlines()[-1]
+    assert refused.startswith("refused driver.type driver.type: the simulated driver is part of hems[hil]")
+    assert refused.endswith("pip install 'hems[hil]'")
 
 
 @pytest.mark.parametrize(
