@@ -64,6 +64,8 @@ class Registry:
     def __init__(self, lazy: dict[str, str] | None = None) -> None:
         self._lazy: dict[str, str] = dict(lazy or {})
         self._factories: dict[str, Factory] = {}
+        # A built-in type's optional prepare(config, ctx), found when its module is loaded.
+        self._preparers: dict[str, Callable[[Any, DeviceContext], None]] = {}
 
     def register(self, type_name: str, factory: Factory) -> None:
         if type_name in self._factories or type_name in self._lazy:
@@ -94,6 +96,9 @@ class Registry:
             raise DriverConfigError(missing, field="driver.type")
         module = importlib.import_module(module_name)
         loaded: Factory = getattr(module, attr)
+        preparer = getattr(module, "prepare", None)
+        if preparer is not None:
+            self._preparers[type_name] = preparer
         self._factories[type_name] = loaded
         del self._lazy[type_name]
         return loaded
@@ -103,10 +108,10 @@ class Registry:
 
     def prepare(self, type_name: str, config: Any, ctx: DeviceContext) -> None:
         """Run the type's ``prepare(config, ctx)`` when its factory module has one."""
-        factory = self.factory(type_name)
-        prepare = getattr(importlib.import_module(factory.__module__), "prepare", None)
-        if prepare is not None:
-            prepare(config, ctx)
+        self.factory(type_name)
+        preparer = self._preparers.get(type_name)
+        if preparer is not None:
+            preparer(config, ctx)
 
 
 def default_registry() -> Registry:

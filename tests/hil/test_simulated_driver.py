@@ -13,7 +13,7 @@ from agent.config.drivers import DRIVER_TYPES
 from drivers.assembly import build_devices
 from drivers.base import DeviceContext
 from drivers.errors import DriverConfigError, StaleValue
-from drivers.registry import BUILTIN, default_registry
+from drivers.registry import BUILTIN, default_registry, prepare_drivers, unavailable
 from hil.simulated.device import SimulatedDevice
 from hil.simulated.home import SimulatedHome, prepare
 from tests.hil.conftest import NOON
@@ -113,3 +113,15 @@ async def test_fully_simulated_home_obeys_writes_and_meter_balances(tmp_path: Pa
     assert meter.power_w().value == pytest.approx(expected_w)
     await devices["battery"].stop()
     assert home.battery_kw is None  # back to self-consumption
+
+
+def test_prepare_drivers_gives_the_simulated_home_the_config(tmp_path: Path) -> None:
+    # The runtime calls prepare_drivers; the simulated type's prepare must be what runs.
+    config = load_config(full_config(tmp_path))
+    ctx = DeviceContext(clock=ManualClock(NOON))
+    prepare_drivers(config, ctx)
+    home = ctx.links.get_or_create("simulated:home", SimulatedHome, lambda: pytest.fail("no home"))
+    assert home.params.battery_kwh == 8.0
+    assert home.params.tank_l == 150.0
+    assert home.roles["water_heater"] == "water_heater"
+    assert unavailable("simulated") is None  # the rig is installed here
