@@ -86,9 +86,7 @@ def _baseline(plant: Plant) -> Callable[[], PlantInputs]:
 
 
 def _simulated_home(plant: Plant) -> Callable[[], PlantInputs]:
-    home = SimulatedHome(ManualClock(WINTER_NIGHT), WINTER)
-    home.own = OwnControl(WINTER)
-    home.setpoint_c = WINTER.comfort_target_c
+    home = SimulatedHome(ManualClock(WINTER_NIGHT), WINTER)  # nothing commanded
     return lambda: home.inputs(plant)
 
 
