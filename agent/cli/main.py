@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
@@ -52,6 +53,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _rig_missing(e: ModuleNotFoundError) -> bool:
+    """Whether ``e`` is a rig package absent from this install (not a bug inside an installed rig)."""
+    root = (e.name or "").partition(".")[0]
+    if root not in RIG_PACKAGES:
+        return False
+    try:
+        return importlib.util.find_spec(root) is None
+    except (ImportError, ValueError):
+        return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -67,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hems: {e}", file=sys.stderr)
         return EXIT_RUNTIME
     except ModuleNotFoundError as e:
-        if (e.name or "").partition(".")[0] not in RIG_PACKAGES:
+        if not _rig_missing(e):
             raise
         print(f"hems {args.command}: {RIG_ADVICE}", file=sys.stderr)
         return EXIT_USAGE
