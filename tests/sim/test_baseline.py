@@ -14,6 +14,9 @@ from hil.sim.tariff import scenario_tariff
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
+# A scenario of a preset home replaying its shipped week (hil/plant/params.py).
+PRESET_SCENARIO = {"site": {"tz": "Europe/Berlin"}, "grid": {"import_limit_kw": 17, "export_limit_kw": 10}}
+
 
 def test_water_heater_runs_on_its_thermostat_with_hysteresis() -> None:
     plant = build_plant(WINTER, datetime(2026, 1, 12, 3, tzinfo=BERLIN), days=1)
@@ -56,7 +59,9 @@ def test_battery_follows_self_consumption() -> None:
 
 
 def test_baseline_day_keeps_comfort_and_bills_at_spot_plus_transport() -> None:
-    sc = parse_scenario({"home": {"preset": "winter"}, "start": "2026-01-12T00:00:00+01:00", "days": 1})
+    sc = parse_scenario(
+        {**PRESET_SCENARIO, "simulate": {"preset": "winter"}, "start": "2026-01-12T00:00:00+01:00", "days": 1}
+    )
     tariff = scenario_tariff(sc)
     result = run_baseline(sc.home, sc.start, 1.0, tariff, bin_s=900.0)
     rec = result.recorder
@@ -73,7 +78,9 @@ def test_baseline_day_keeps_comfort_and_bills_at_spot_plus_transport() -> None:
 
 def test_a_smaller_battery_changes_the_bill() -> None:
     # Guards against a baseline that ignores the home's parameters.
-    sc = parse_scenario({"home": {"preset": "summer"}, "start": "2026-06-15T00:00:00+02:00", "days": 1})
+    sc = parse_scenario(
+        {**PRESET_SCENARIO, "simulate": {"preset": "summer"}, "start": "2026-06-15T00:00:00+02:00", "days": 1}
+    )
     tariff = scenario_tariff(sc)
     big = run_baseline(sc.home, sc.start, 1.0, tariff, bin_s=900.0).cost
     small = run_baseline(
