@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -128,17 +128,18 @@ def _build(spec: ScenarioSpec, starts: list[datetime]) -> PlanProblem:
 def _ev(spec: ScenarioSpec, starts: list[datetime]) -> EvInputs:
     ev = spec.devices.ev
     assert ev is not None
-    end = starts[-1] + spec.step
-    trips = ev.trips or (daily_trips(ev.daily, starts[0], end, spec.site.zone) if ev.daily else ())
+    first = starts[0].astimezone(UTC)  # arithmetic in UTC (one zone's datetimes subtract by wall clock)
+    end = starts[-1].astimezone(UTC) + spec.step
+    trips = ev.trips or (daily_trips(ev.daily, first, end, spec.site.zone) if ev.daily else ())
 
     def index(at: datetime) -> int:
         # plugged in for every interval that starts at or after the arrival and before the departure
-        return math.ceil((at - starts[0]) / spec.step - 1e-9)
+        return math.ceil((at.astimezone(UTC) - first) / spec.step - 1e-9)
 
     sessions = [
         EvSession(index(tr.arrive), index(tr.depart), tr.arrival_kwh, tr.target_kwh)
         for tr in trips
-        if tr.depart > starts[0] and tr.arrive < end
+        if tr.depart > first and tr.arrive < end
     ]
     return EvInputs(tuple(sessions))
 

@@ -76,6 +76,8 @@ def load_raw(spec: SeriesSpec) -> RawSeries:
     table = read_table(spec.path, spec.key)
     cells = table.column(spec.column, spec.key)
     times = np.array(table.times_s)
+    if len(times) < 2:
+        raise ScenarioError(spec.key, "a series needs at least two rows (they give its step)", file=spec.path)
     diffs = np.diff(times)
     step_s = float(diffs.min())
     ratio = diffs / step_s

@@ -104,6 +104,6 @@ def _read(path: Path, _mtime_ns: int) -> CsvTable:
         times.append(t)
         offsets.append(at.utcoffset().total_seconds())  # type: ignore[union-attr]
         cells.append(tuple(row[1:]))
-    if len(times) < 2:
-        raise ScenarioError(key, "needs at least two rows of data", file=path)
+    if not times:
+        raise ScenarioError(key, "has no rows of data", file=path)
     return CsvTable(path, header, tuple(times), tuple(offsets), tuple(cells))

@@ -8,7 +8,7 @@ replayed in any year; the loop is by whole local days).
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.scenario.devices import DailyEv, Draw, EvTrip
@@ -33,6 +33,7 @@ def data_instants(
 def daily_trips(daily: DailyEv, first: datetime, last: datetime, tz: ZoneInfo) -> tuple[EvTrip, ...]:
     """A trip home every local evening whose stay overlaps ``[first, last)`` (from the day before)."""
     out = []
+    first, last = first.astimezone(UTC), last.astimezone(UTC)
     day = first.astimezone(tz).date() - timedelta(days=1)
     while (arrive := _at(day, daily.arrive, tz)) < last:
         leave_day = day + timedelta(days=1) if daily.depart <= daily.arrive else day
@@ -50,6 +51,7 @@ def draw_litres(
     out = [0.0] * len(starts)
     if not draws or not starts:
         return out
+    starts = [s.astimezone(UTC) for s in starts]
     day = starts[0].astimezone(tz).date() - timedelta(days=1)
     end = starts[-1] + step
     events = []
@@ -67,7 +69,8 @@ def draw_litres(
     return out
 
 
-def _at(day: object, t: time, tz: ZoneInfo) -> datetime:
-    """Local wall-clock ``t`` on ``day`` (a time skipped by DST falls an hour later, as clocks do)."""
-    naive = datetime.combine(day, t)  # type: ignore[arg-type]
-    return naive.replace(tzinfo=tz).astimezone(ZoneInfo("UTC")).astimezone(tz)
+def _at(day: date, t: time, tz: ZoneInfo) -> datetime:
+    """Local wall-clock ``t`` on ``day`` as a UTC instant (a time skipped by DST falls an hour
+    later, as clocks do). UTC, because Python subtracts and compares two datetimes of one zone by
+    their wall clocks, which is an hour off across a DST change."""
+    return datetime.combine(day, t).replace(tzinfo=tz).astimezone(UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hil.plant.battery import Battery
@@ -133,9 +133,9 @@ def _draws(params: HomeParams, clock: DataClock, midnight: datetime, days: int) 
     if not isinstance(rate, float | int):
         tz = ZoneInfo(params.timezone)
         series, zone = from_spec("hot_water_l_per_h", rate, tz)
-        t = midnight
+        t = t0 = midnight.astimezone(UTC)  # absolute steps (one zone's datetimes add by wall clock)
         step = timedelta(seconds=series.step_s)
-        while t < midnight + timedelta(days=days + 1):
+        while t < t0 + timedelta(days=days + 1):
             litres = series.step(clock.in_zone(t, zone)) * series.step_s / 3600.0
             if litres > 0:
                 events.append(DrawEvent(t, litres, series.step_s))
