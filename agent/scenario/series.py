@@ -20,7 +20,9 @@ Two ways to bring a series to a run's intervals ``[t, t + step)``:
 ``align: instant`` (default) matches absolute time. ``align: wall`` matches local wall-clock time:
 the file's rows (one fixed UTC offset) are read at the same wall clock in the site's zone, to
 borrow a typical-year weather file from another place. On a DST day the site's clock skips or
-repeats an hour of the file.
+repeats an hour of the file. ``align: standard`` reads such a file at the site's *standard* time
+(its wall clock without DST): the sun keeps solar time, so borrowed weather keeps its noon at the
+site's solar noon all year (a whole year across DST; the sun does not move its clocks).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class SeriesSpec:
     method: Method = "mean"
     scale: float = 1.0
     offset: float = 0.0
-    align: Literal["instant", "wall"] = "instant"
+    align: Literal["instant", "wall", "standard"] = "instant"
     fill: Literal["error", "week"] = "error"
     shift_s: float = 0.0
 
@@ -99,11 +101,13 @@ def load_raw(spec: SeriesSpec) -> RawSeries:
         values = _fill_week(spec, values, step_s)
     offset_s = 0.0
     grid = times[0] + np.arange(n) * step_s
-    if spec.align == "wall":
+    if spec.align != "instant":
         offsets = set(table.offsets_s)
         if len(offsets) != 1:
             raise ScenarioError(
-                f"{spec.key}.align", "wall alignment needs a file with one fixed UTC offset", file=spec.path
+                f"{spec.key}.align",
+                f"{spec.align} alignment needs a file with one fixed UTC offset",
+                file=spec.path,
             )
         offset_s = offsets.pop()
         grid = grid + offset_s
@@ -146,11 +150,21 @@ def _check_present(raw: RawSeries, first: int, last: int) -> None:
 
 
 def data_seconds(spec: SeriesSpec, instants: list[datetime], tz: ZoneInfo) -> Vec:
-    """The run's instants on the series' time axis (POSIX, or site wall clock for ``wall``)."""
+    """The run's instants on the series' time axis (POSIX; the site's wall clock for ``wall``, its
+    standard time, DST left out, for ``standard``)."""
     if spec.align == "instant":
         return np.array([t.timestamp() for t in instants])
+    if spec.align == "standard":
+        return np.array([t.timestamp() + standard_offset_s(t, tz) for t in instants])
     epoch = datetime(1970, 1, 1)  # noqa: DTZ001 - wall clocks are naive by definition
     return np.array([(t.astimezone(tz).replace(tzinfo=None) - epoch).total_seconds() for t in instants])
+
+
+def standard_offset_s(at: datetime, tz: ZoneInfo) -> float:
+    """The zone's UTC offset at ``at`` without daylight saving (Berlin: +3600 all year)."""
+    local = at.astimezone(tz)
+    offset, dst = local.utcoffset(), local.dst()
+    return ((offset or timedelta(0)) - (dst or timedelta(0))).total_seconds()
 
 
 def mean_over(raw: RawSeries, starts_s: Vec, step_s: float) -> Vec:

@@ -209,8 +209,8 @@ def _series(key: str, raw: Any, method: Method, base: Path) -> SeriesSpec | floa
         return number(key, raw)
     known(key, raw, SERIES_KEYS)
     align = raw.get("align", "instant")
-    if align not in ("instant", "wall"):
-        raise ScenarioError(f"{key}.align", f"must be instant or wall, got {align!r}")
+    if align not in ("instant", "wall", "standard"):
+        raise ScenarioError(f"{key}.align", f"must be instant, wall or standard, got {align!r}")
     fill = raw.get("fill", "error")
     if fill not in ("error", "week"):
         raise ScenarioError(f"{key}.fill", f"must be error or week, got {fill!r}")

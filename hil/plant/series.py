@@ -13,7 +13,7 @@ import bisect
 import itertools
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import numpy as np
 
@@ -106,6 +106,17 @@ def from_raw(name: str, raw: RawSeries, site_tz: tzinfo) -> tuple[Series, tzinfo
             spec.key, "a missing value (the rig replays the whole file: fill: week, or give it)",
             file=spec.path, row=row, column=spec.column,
         )  # fmt: skip
-    times = raw.times_s - raw.utc_offset_s
-    zone: tzinfo = site_tz if spec.align == "instant" else timezone(timedelta(seconds=raw.utc_offset_s))
+    zone: tzinfo = site_tz
+    if spec.align == "standard":
+        # the file's wall clock read as the site's standard time: a fixed shift to instants
+        first = datetime.fromtimestamp(float(raw.times_s[0] - raw.utc_offset_s), UTC).astimezone(site_tz)
+        times = (
+            raw.times_s
+            - ((first.utcoffset() or timedelta(0)) - (first.dst() or timedelta(0))).total_seconds()
+        )
+    elif spec.align == "wall":
+        times = raw.times_s - raw.utc_offset_s
+        zone = timezone(timedelta(seconds=raw.utc_offset_s))
+    else:
+        times = raw.times_s
     return Series(name, tuple(times.tolist()), tuple(raw.values.tolist()), raw.step_s), zone

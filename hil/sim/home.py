@@ -133,6 +133,12 @@ def _data(spec: ScenarioSpec, base: HomeParams | None) -> PlantData:
             replay=spec.replay,
             station_deg=spec.station,
         )
+        if spec.replay is not None:
+            for name, s in d.items():
+                if isinstance(s, SeriesSpec) and s.align == "standard":
+                    raise ScenarioError(
+                        f"data.{name}.align", "the rig replays by wall clock: wall or instant"
+                    )
         if isinstance(data.hot_water_l_per_h, SeriesSpec) and spec.replay is not None:
             raise ScenarioError("data.hot_water_l_per_h", "the rig replays draw series only without replay")
     changes: dict[str, Any] = {}

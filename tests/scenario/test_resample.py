@@ -122,3 +122,14 @@ def test_wall_alignment_reads_a_fixed_offset_file_at_the_sites_wall_clock(tmp_pa
         datetime(2015, 10, 25).replace(tzinfo=UTC).timestamp()
     ]
     assert load_raw(spec).utc_offset_s == -5 * 3600
+
+
+def test_standard_alignment_keeps_solar_time_across_dst(tmp_path: Path) -> None:
+    minus5 = timezone(timedelta(hours=-5))
+    times = [(datetime(2015, 6, 30, 0, tzinfo=minus5) + timedelta(hours=k)).isoformat() for k in range(48)]
+    write_csv(tmp_path / "w.csv", ["time", "ghi"], ((t, t[11:13]) for t in times))  # value = the file's hour
+    spec = SeriesSpec("data.g", tmp_path / "w.csv", "ghi", align="standard")
+    berlin = ZoneInfo("Europe/Berlin")
+    # 13:00 summer time in Berlin is 12:00 standard time: the file's 12:00 row
+    run = [datetime(2015, 7, 1, 13, tzinfo=berlin)]
+    assert resample(spec, run, timedelta(hours=1), berlin).tolist() == [12.0]

@@ -81,6 +81,25 @@ def test_week_plant_inputs_are_the_recorded_week(
     assert mid.ghi_w_per_m2 == pytest.approx(csv_value("weather_greensboro_2015.csv", this, "ghi_w_per_m2"))
 
 
+def test_the_year_reads_its_own_dates_and_the_weather_at_standard_time() -> None:
+    sc = load_scenario(SCENARIOS / "year_de_2015.yaml")
+    assert sc.days == 365 and sc.start == datetime(2015, 1, 1, tzinfo=BERLIN)
+    assert sc.spec is not None and sc.spec.starts()[-1].isoformat() == "2015-12-31T23:45:00+01:00"
+    plant = build_plant(sc.home, sc.start, days=366)
+    # 13:30 summer time is 12:30 Berlin standard time: the middle of Greensboro's 12:00 hour
+    july = datetime(2015, 7, 1, 13, 30, tzinfo=BERLIN)
+    assert plant.weather.at(july).ghi_w_per_m2 == pytest.approx(
+        csv_value("weather_greensboro_2015.csv", "2015-07-01T12:00:00-05:00", "ghi_w_per_m2")
+    )
+    assert plant.base_load.kw(july) == csv_value("load_h0_2015.csv", "2015-07-01T13:30:00+02:00", "load_kw")
+    tariff = scenario_tariff(sc)
+    price = csv_value("prices_de_2015.csv", "2015-07-01T13:00:00+02:00", "price_eur_per_mwh")
+    assert tariff.wholesale.at(july) == Decimal(str(price)) / 1000
+    # the first four days have no price in the file: the same hour a week later (documented fill)
+    later = csv_value("prices_de_2015.csv", "2015-01-09T18:00:00+01:00", "price_eur_per_mwh")
+    assert tariff.wholesale.at(datetime(2015, 1, 2, 18, 10, tzinfo=BERLIN)) == Decimal(str(later)) / 1000
+
+
 START = "2026-06-15T00:00:00+02:00"
 SITE = {"tz": "Europe/Berlin"}
 GRID = {"import_limit_kw": 17, "export_limit_kw": 10}
