@@ -165,3 +165,22 @@ def test_the_rig_builds_its_plant_and_tariff_from_the_same_files(home: Path) -> 
     steps = plant.advance_to(sc.start + timedelta(hours=25), PlantInputs(), max_step_s=900.0)
     assert len(steps) == 100
     assert sum(s.powers_kw["pv"] for s in steps) > 0  # the sun of the file reached the array
+
+
+def test_the_rig_draws_hot_water_from_a_series(home: Path) -> None:
+    # litres per hour over each quarter hour of the run's day, in UTC rows
+    rate = [60.0 if k % 8 == 0 else 0.0 for k in range(3 * 96)]
+    write_csv(
+        home / "data" / "draws.csv", ["time", "l_per_h"],
+        zip(instants(FILE_START, QUARTER, 3 * 96, UTC), rate, strict=True),
+    )  # fmt: skip
+    doc = scenario(simulate={"speed": 600})
+    doc["data"]["hot_water_l_per_h"] = {"csv": "data/draws.csv", "column": "l_per_h"}
+    doc["devices"]["water_heater"]["daily_draws"] = []
+    sc = load_scenario(write_yaml(home / "draws.yaml", doc))
+    plant = build_plant(sc.home, sc.start, days=1)
+    assert plant.draws is not None
+    day = plant.draws.litres_between(sc.start, sc.start + timedelta(hours=25))
+    q0 = int((sc.start - FILE_START) / QUARTER)
+    assert day == pytest.approx(sum(rate[q0 : q0 + 100]) * 0.25)
+    assert plant.draws.litres_between(RUN_START, RUN_START + QUARTER) == pytest.approx(rate[q0] * 0.25)
