@@ -1,7 +1,7 @@
 """The foundation demo: one scripted day of trading and settlement, end to end through the ledger.
 
 What exists so far is the market model, the ledger and settlement. This demo uses all of them
-on real data (DE day-ahead prices and the H0 household profile for 2015-06-16, from hil/data):
+on real data (DE day-ahead prices and the H0 household profile for 2015-06-16, from scenarios/data):
 
 1. the retailer's hourly forward tenders go over the wire codec (encode, then strict decode);
 2. the home buys hourly blocks equal to its expected hourly load (a naive forecast);
@@ -19,7 +19,6 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,6 +36,7 @@ DAY = datetime(2015, 6, 16, tzinfo=TZ)
 # Retail mark-ups over the wholesale price (EUR/kWh): taxes, levies and margin in one number.
 FORWARD_ADDER_PER_KWH = Decimal("0.20")
 SPOT_ADDER_PER_KWH = Decimal("0.24")
+DATA_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "data"
 FLAT_TARIFF_PER_KWH = Decimal("0.30")
 
 
@@ -53,7 +53,7 @@ class DemoResult:
 
 
 def _series(name: str) -> dict[datetime, Decimal]:
-    text = resources.files("hil").joinpath("data", name).read_text()
+    text = (DATA_DIR / name).read_text(encoding="utf-8")
     rows = csv.reader(text.splitlines())
     next(rows)
     return {datetime.fromisoformat(t): Decimal(v) for t, v in rows if v}
@@ -76,8 +76,8 @@ def _tender(hour: Interval, price_per_mwh: Decimal, now: datetime) -> Tender:
 
 
 def run_day(state_dir: Path) -> DemoResult:
-    prices = _series("prices_de_2015-06-15_week.csv")
-    load_kw = _series("load_h0_2015-06-15_week.csv")
+    prices = _series("prices_de_2015.csv")
+    load_kw = _series("load_h0_2015.csv")
     day = containing(DAY, Duration.P1D, TZ)
     clock = ManualClock(day.start_utc - timedelta(hours=12))
     ctx = codec.CodecContext(TZ, "EUR", Decimal("-1"), Decimal("2"), now=clock.now())

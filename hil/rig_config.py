@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hil.plant.data import draw_pattern
 from hil.plant.house import COOLING_COP, HEATING_COP
 from hil.plant.params import HomeParams
 from hil.plant.pv import INVERTER_EFFICIENCY
-from hil.plant.tank import DEFAULT_DRAWS
 from hil.rig_settings import free_port
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def _forecast(p: HomeParams, broker: str, weather_topic: str) -> dict[str, Any]:
             "losses": round(1.0 - INVERTER_EFFICIENCY, 4),
         },
         "outdoor_temperature": {"source": source("temp_air_c")},
-        "hot_water": {"profile_l_per_h": hot_water_profile(DEFAULT_DRAWS)},
+        "hot_water": {"profile_l_per_h": hot_water_profile(draw_pattern(p.data.draws))},
     }
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.optimizer import InputError, OptimizerError, Plan, Planner
-from agent.optimizer.scenario import Scenario, load_scenario
-from agent.optimizer.scenario_series import ScenarioError
+from agent.scenario import ScenarioError, load_spec
+from agent.scenario.plan_inputs import PlanProblem, plan_problem
 
 COLUMNS = (
     ("grid_kw", "grid kW", "{:7.2f}"),
@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        scenario = load_scenario(args.scenario)
+        scenario = plan_problem(load_spec(args.scenario))
         planner = Planner(scenario.devices, len(scenario.starts), scenario.dt_h)
         plan = planner.plan(scenario.inputs, bid_intervals=args.bids)
     except (ScenarioError, InputError) as e:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _table(scenario: Scenario, plan: Plan) -> str:
+def _table(scenario: PlanProblem, plan: Plan) -> str:
     cols = [c for c in COLUMNS if c[0] in plan.series]
     price = scenario.inputs.grid.buy_price_per_kwh
     head = f"{'interval start':<25} {'buy/kWh':>8} {'value/kWh':>9} " + " ".join(f"{c[1]:>7}" for c in cols)

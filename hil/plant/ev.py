@@ -23,6 +23,7 @@ class Session:
     arrival: datetime
     departure: datetime
     energy_needed_kwh: float  # into the battery, by departure
+    soc_at_arrival: float | None = None  # None: the car's usual (``Ev.soc_at_arrival``)
 
     def __post_init__(self) -> None:
         if self.departure <= self.arrival:
@@ -89,7 +90,9 @@ class Ev:
     def soc(self) -> float:
         if self._current is None:
             return self.soc_at_arrival
-        return min(1.0, self.soc_at_arrival + self._current.delivered_kwh / self.battery_kwh)
+        arrived = self._current.session.soc_at_arrival
+        start = self.soc_at_arrival if arrived is None else arrived
+        return min(1.0, start + self._current.delivered_kwh / self.battery_kwh)
 
     def wants_kwh(self) -> float:
         if self._current is None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import time
 from typing import Literal
 
+from hil.plant.data import SUMMER_DATA, WINTER_DATA, PlantData
 from hil.plant.tank import DEFAULT_MIXING_C
 
 
@@ -24,7 +25,7 @@ class HomeParams:
     timezone: str = "Europe/Berlin"
     latitude_deg: float = 36.10
     longitude_deg: float = 25.05
-    week: Literal["2015-06-15", "2015-01-12"] = "2015-06-15"  # the shipped recorded week
+    data: PlantData = SUMMER_DATA  # the series the plant replays (hil/plant/data.py)
     # house and heat pump
     mode: Literal["heating", "cooling"] = "cooling"
     house_r_k_per_kw: float = 8.0
@@ -80,7 +81,7 @@ class HomeParams:
 
 SUMMER = HomeParams()
 WINTER = HomeParams(
-    week="2015-01-12",
+    data=WINTER_DATA,
     longitude_deg=10.05,
     mode="heating",
     indoor_start_c=20.5,

@@ -1,25 +1,28 @@
-"""Time series the plant replays: base load, prices, weather columns, read from CSV files.
+"""Time series the plant replays: base load, prices, weather columns, from the scenario's data.
 
-Files follow ``shared/data`` conventions: a ``time`` column holding the interval start in ISO 8601
-with a UTC offset, then value columns with their unit in the name. A series answers either the
-value of the interval that contains an instant (``step``: averages such as kW over 15 min) or a
-linear interpolation between sample points (``linear``: instantaneous quantities).
+The files are read by the scenario format's reader (``agent.scenario.series``: a ``time`` column
+of ISO 8601 interval starts with offsets, gaps and empty cells refused or filled by the series'
+rule, scale and offset applied). A series answers either the value of the interval that contains
+an instant (``step``: averages such as kW over 15 min) or a linear interpolation between sample
+points (``linear``: instantaneous quantities).
 """
 
 from __future__ import annotations
 
 import bisect
-import csv
 import itertools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
+import numpy as np
+
+from agent.scenario.errors import ScenarioError
+from agent.scenario.series import RawSeries, SeriesSpec, load_raw
 from hil.errors import PlantDataError
+from hil.plant.data import DATA_DIR
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+__all__ = ["DATA_DIR", "Series", "from_raw", "from_spec"]
 
 
 @dataclass(frozen=True)
@@ -80,49 +83,40 @@ class Series:
         return total / (b - a)
 
 
-def read_columns(path: Path, columns: Sequence[str]) -> dict[str, Series]:
-    """The named columns of a CSV file as series; empty or non-numeric cells are errors."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise PlantDataError(f"cannot read: {e}", field=str(path)) from e
-    rows = list(csv.reader(text.splitlines()))
-    if not rows or rows[0][:1] != ["time"]:
-        raise PlantDataError("first column must be 'time'", field=f"{path}:1")
-    header = rows[0]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise PlantDataError(f"no column(s) {missing}; has {header[1:]}", field=f"{path}:1")
-    idx = {c: header.index(c) for c in columns}
-    times: list[float] = []
-    cols: dict[str, list[float]] = {c: [] for c in columns}
-    for line_no, row in enumerate(rows[1:], start=2):
-        try:
-            at = datetime.fromisoformat(row[0])
-        except (ValueError, IndexError) as e:
-            raise PlantDataError(f"bad time {row[:1]!r}", field=f"{path}:{line_no}") from e
-        if at.tzinfo is None:
-            raise PlantDataError("time has no UTC offset", field=f"{path}:{line_no}")
-        times.append(at.timestamp())
-        for c, i in idx.items():
-            try:
-                cols[c].append(float(row[i]))
-            except (ValueError, IndexError) as e:
-                raise PlantDataError(
-                    f"{c} is not a number: {row[i : i + 1]!r}", field=f"{path}:{line_no}"
-                ) from e
-    if len(times) < 2:
-        raise PlantDataError("needs at least two rows", field=str(path))
-    step_s = times[1] - times[0]
-    return {c: Series(f"{path.name}:{c}", tuple(times), tuple(v), step_s) for c, v in cols.items()}
+def from_spec(name: str, spec: SeriesSpec | float, site_tz: tzinfo) -> tuple[Series, tzinfo]:
+    """A scenario series for the plant, and the zone whose wall clock its times are read in.
+
+    An ``instant`` series is read at the (replayed) instant in the site's zone; a ``wall`` series
+    at the same wall-clock time in the file's own fixed offset. The plant needs every value of
+    the file (it may be asked for any instant of a replay): a missing one is refused here.
+    """
+    if isinstance(spec, float | int):
+        return Series(name, (0.0,), (float(spec),), 3600.0), site_tz
+    return from_raw(name, load_raw(spec), site_tz)
 
 
-def load_profile_kw(path: Path) -> Series:
-    """A base-load profile (``load_kw``: average kW per interval)."""
-    return read_columns(path, ["load_kw"])["load_kw"]
-
-
-def shifted(series: Series, by: timedelta) -> Series:
-    """The same samples, ``by`` later (to replay a recorded week at another date)."""
-    s = by.total_seconds()
-    return Series(series.name, tuple(t + s for t in series.times_s), series.values, series.step_s)
+def from_raw(name: str, raw: RawSeries, site_tz: tzinfo) -> tuple[Series, tzinfo]:
+    """A loaded scenario series for the plant (see :func:`from_spec`)."""
+    spec = raw.spec
+    missing = np.nonzero(np.isnan(raw.values))[0]
+    if missing.size:
+        k = int(missing[0])
+        row = int(raw.rows[k]) if raw.rows[k] >= 0 else None
+        raise ScenarioError(
+            spec.key, "a missing value (the rig replays the whole file: fill: week, or give it)",
+            file=spec.path, row=row, column=spec.column,
+        )  # fmt: skip
+    zone: tzinfo = site_tz
+    if spec.align == "standard":
+        # the file's wall clock read as the site's standard time: a fixed shift to instants
+        first = datetime.fromtimestamp(float(raw.times_s[0] - raw.utc_offset_s), UTC).astimezone(site_tz)
+        times = (
+            raw.times_s
+            - ((first.utcoffset() or timedelta(0)) - (first.dst() or timedelta(0))).total_seconds()
+        )
+    elif spec.align == "wall":
+        times = raw.times_s - raw.utc_offset_s
+        zone = timezone(timedelta(seconds=raw.utc_offset_s))
+    else:
+        times = raw.times_s
+    return Series(name, tuple(times.tolist()), tuple(raw.values.tolist()), raw.step_s), zone

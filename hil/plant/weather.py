@@ -1,9 +1,10 @@
 """Recorded weather replayed at the simulated site, and the clock that maps sim time onto data.
 
-The data are a recorded week (``hil/data/weather_greensboro_*_week.csv``: hourly GHI, DNI, DHI in
-W/m² as averages over ``[time, time+1h)``, air temperature in °C observed at ``time+1h``). The
-simulated home sees them at the same local wall-clock time as where they were recorded, looped over
-the recorded span, so a week of January in North Carolina can heat a house in Berlin. The sun's
+The data are the scenario's weather series (the shipped ``scenarios/data/weather_greensboro_2015.csv``:
+hourly GHI, DNI, DHI in W/m² as averages over ``[time, time+1h)``, air temperature in °C observed
+at ``time+1h``, so its samples stand an hour later: the series' ``shift_s``). A ``wall`` series is
+seen at the same local wall-clock time as where it was recorded, so a week of January in North
+Carolina can heat a house in Berlin. The sun's
 position for the irradiance is that of the recording station at the recorded instant, so
 irradiance and geometry stay consistent.
 """
@@ -11,16 +12,12 @@ irradiance and geometry stay consistent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta, tzinfo
 
 from hil.errors import PlantDataError
-from hil.plant.series import DATA_DIR, Series, read_columns
+from hil.plant.series import Series
 
 WEATHER_COLUMNS = ("ghi_w_per_m2", "dni_w_per_m2", "dhi_w_per_m2", "temp_air_c")
-# The station of the shipped weather files (TMY3 723170, local standard time, no DST).
-GREENSBORO = (36.100, -79.950, timezone(timedelta(hours=-5)))
 
 
 @dataclass(frozen=True)
@@ -53,9 +50,8 @@ class DataClock:
     def in_zone(self, at: datetime, zone: tzinfo) -> datetime:
         """The recorded instant shown at ``at``, for data recorded in ``zone``."""
         wall = self.wall(at)
-        if isinstance(zone, ZoneInfo):
-            return wall.replace(tzinfo=zone)
-        return wall.replace(tzinfo=zone)
+        # the second pass through a repeated autumn hour stays the second one in the data
+        return wall.replace(tzinfo=zone, fold=at.astimezone(self.site_tz).fold)
 
 
 @dataclass(frozen=True)
@@ -72,41 +68,33 @@ class Weather:
 
     def __init__(
         self,
-        columns: dict[str, Series],
+        columns: dict[str, tuple[Series, tzinfo]],
         clock: DataClock,
         *,
         latitude_deg: float,
         longitude_deg: float,
-        station_tz: tzinfo,
+        temp_shift_s: float = 3600.0,
     ) -> None:
+        missing = set(WEATHER_COLUMNS) - set(columns)
+        if missing:
+            raise PlantDataError(f"missing {sorted(missing)}", field="weather")
         self._c = columns
         self.clock = clock
         self.latitude_deg = latitude_deg
         self.longitude_deg = longitude_deg
-        self.station_tz = station_tz
-
-    @classmethod
-    def from_file(
-        cls, path: Path, clock: DataClock, station: tuple[float, float, tzinfo] = GREENSBORO
-    ) -> Weather:
-        lat, lon, tz = station
-        return cls(
-            read_columns(path, WEATHER_COLUMNS), clock, latitude_deg=lat, longitude_deg=lon, station_tz=tz
-        )
-
-    @classmethod
-    def shipped(cls, week: str, clock: DataClock) -> Weather:
-        """A shipped week: ``"2015-06-15"`` (summer) or ``"2015-01-12"`` (winter)."""
-        return cls.from_file(DATA_DIR / f"weather_greensboro_{week}_week.csv", clock)
+        self.temp_shift_s = temp_shift_s
 
     def at(self, at: datetime) -> WeatherSample:
-        t = self.clock.in_zone(at, self.station_tz)
-        # Hourly irradiance is an average over the hour: it stands at the hour's middle.
-        irr = {k: max(0.0, self._c[k].linear(t, shift_s=1800.0)) for k in WEATHER_COLUMNS[:3]}
+        irr = {}
+        for k in WEATHER_COLUMNS[:3]:
+            series, zone = self._c[k]
+            # Irradiance is an average over its row's interval: it stands at the interval's middle.
+            irr[k] = max(0.0, series.linear(self.clock.in_zone(at, zone), shift_s=series.step_s / 2.0))
+        temp, temp_zone = self._c["temp_air_c"]
         return WeatherSample(
             ghi_w_per_m2=irr["ghi_w_per_m2"],
             dni_w_per_m2=irr["dni_w_per_m2"],
             dhi_w_per_m2=irr["dhi_w_per_m2"],
-            temp_air_c=self._c["temp_air_c"].linear(t, shift_s=3600.0),
-            at_station=t,
+            temp_air_c=temp.linear(self.clock.in_zone(at, temp_zone), shift_s=self.temp_shift_s),
+            at_station=self.clock.in_zone(at, self._c["ghi_w_per_m2"][1]),
         )

@@ -4,7 +4,7 @@ retailer link's MQTT topics (``docs/retailer-link.md``); rules in ``hil/README.m
 from hil.retailer.book import HomeTenderState, RetailerBill, RetailerBook
 from hil.retailer.desk import Desk
 from hil.retailer.faults import BadTender, FaultPayload, bad_tender
-from hil.retailer.pricing import PricingRules, Wholesale
+from hil.retailer.pricing import PricingRules, Wholesale, WholesalePrices
 from hil.retailer.settings import RetailerSettings
 from hil.retailer.sim import RetailerSim
 
@@ -19,5 +19,6 @@ __all__ = [
     "RetailerSettings",
     "RetailerSim",
     "Wholesale",
+    "WholesalePrices",
     "bad_tender",
 ]

@@ -43,7 +43,7 @@ from agent.market.fields import MAX_IDENT_CHARS
 from agent.market.intervals import Duration, Interval, intervals_between
 from agent.market.records import Delivery, Product, Side, Transaction
 from hil.retailer.book import HomeTenderState, RetailerBook
-from hil.retailer.pricing import PricingRules, Wholesale
+from hil.retailer.pricing import PricingRules, WholesalePrices
 from hil.retailer.settings import RetailerSettings
 
 _SECONDS_PER_HOUR = Decimal(3600)
@@ -68,7 +68,9 @@ def interval_key(interval: Interval) -> str:
 
 
 class Desk:
-    def __init__(self, s: RetailerSettings, rules: PricingRules, wholesale: Wholesale, book: RetailerBook):
+    def __init__(
+        self, s: RetailerSettings, rules: PricingRules, wholesale: WholesalePrices, book: RetailerBook
+    ):
         self.s = s
         self.rules = rules
         self.wholesale = wholesale

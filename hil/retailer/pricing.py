@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from hil.errors import PlantDataError
@@ -87,6 +88,15 @@ class PricingRules:
         return price >= self.basis(wholesale) + self.half_spread_per_kwh
 
 
+class WholesalePrices(Protocol):
+    """The retailer's wholesale prices (currency per kWh): the forward (day-ahead) price its quotes
+    are built on, and the spot price deviations settle at."""
+
+    def at(self, instant: datetime) -> Decimal: ...
+
+    def spot_at(self, instant: datetime) -> Decimal: ...
+
+
 @dataclass(frozen=True)
 class Wholesale:
     """An hourly day-ahead series (currency per kWh), replayed week-looped from ``anchor``."""
@@ -97,17 +107,20 @@ class Wholesale:
     hourly: dict[tuple[int, int], Decimal]  # (day index 0..6, local hour) -> price per kWh
 
     @classmethod
-    def from_csv(cls, path: Path, tz: ZoneInfo, anchor: date) -> Wholesale:
-        """``time,price_eur_per_mwh`` rows (``hil/data/prices_de_*_week.csv``)."""
+    def from_csv(cls, path: Path, tz: ZoneInfo, anchor: date, *, first_day: date | None = None) -> Wholesale:
+        """``time,price_eur_per_mwh`` rows (``scenarios/data/prices_de_2015.csv``): the week from
+        ``first_day`` (default: the file's first)."""
         try:
             rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
         except OSError as e:
             raise PlantDataError(f"cannot read: {e}", field=str(path)) from e
         hourly: dict[tuple[int, int], Decimal] = {}
-        first: date | None = None
+        first: date | None = first_day
         for n, row in enumerate(rows, start=2):
             try:
                 at = datetime.fromisoformat(row["time"]).astimezone(tz)
+                if first_day is not None and not 0 <= (at.date() - first_day).days < 7:
+                    continue
                 mwh = Decimal(row["price_eur_per_mwh"])
             except (KeyError, ValueError, ArithmeticError) as e:
                 raise PlantDataError(f"bad row: {e}", field=f"{path}:{n}") from e
@@ -116,6 +129,10 @@ class Wholesale:
         if first is None or len(hourly) < 24:
             raise PlantDataError("needs at least one day of hourly prices", field=str(path))
         return cls(tz, anchor, first, hourly)
+
+    def spot_at(self, instant: datetime) -> Decimal:
+        """Spot equals the day-ahead price here."""
+        return self.at(instant)
 
     def at(self, instant: datetime) -> Decimal:
         """The wholesale price of the hour holding ``instant`` (a missing hour: the nearest earlier one)."""

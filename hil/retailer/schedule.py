@@ -29,12 +29,12 @@ from agent.market.intervals import Duration, Interval, containing
 from agent.market.records import Product, Side, SpotPrice, Tender
 from hil.retailer.book import RetailerBook
 from hil.retailer.desk import Reply, interval_key
-from hil.retailer.pricing import PricingRules, Wholesale
+from hil.retailer.pricing import PricingRules, WholesalePrices
 from hil.retailer.settings import RetailerSettings
 
 
 class Schedule:
-    def __init__(self, s: RetailerSettings, rules: PricingRules, wholesale: Wholesale) -> None:
+    def __init__(self, s: RetailerSettings, rules: PricingRules, wholesale: WholesalePrices) -> None:
         self.s = s
         self.rules = rules
         self.wholesale = wholesale
@@ -153,7 +153,7 @@ class Schedule:
         while self._next_spot.start_utc - self.s.spot_lead <= now:
             interval = self._next_spot
             spot = SpotPrice(
-                interval, self.rules.spot_price(self.wholesale.at(interval.start_utc)), self.s.currency
+                interval, self.rules.spot_price(self.wholesale.spot_at(interval.start_utc)), self.s.currency
             )
             book.spot[interval] = spot
             message_id = f"spot-{interval_key(interval)}"

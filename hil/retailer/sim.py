@@ -33,7 +33,7 @@ from drivers.mqtt.settings import BrokerSettings
 from hil.retailer.book import RetailerBook
 from hil.retailer.desk import Desk, Reply
 from hil.retailer.faults import BadTender, FaultPayload, bad_tender
-from hil.retailer.pricing import PricingRules, Wholesale
+from hil.retailer.pricing import PricingRules, WholesalePrices
 from hil.retailer.schedule import Schedule
 from hil.retailer.settings import RetailerSettings
 
@@ -47,7 +47,7 @@ class RetailerSim:
     def __init__(
         self,
         settings: RetailerSettings,
-        wholesale: Wholesale,
+        wholesale: WholesalePrices,
         clock: Clock,
         rules: PricingRules | None = None,
     ) -> None:

@@ -1,24 +1,35 @@
 """Simulation scenarios: which home, when, how fast, what the agent is told, and which faults.
 
-A scenario is one YAML file (format in ``hil/README.md``); :func:`load_scenario` checks every key
-and raises :class:`ScenarioError` naming the key path of the first problem. Unknown keys are
-errors, so a typo never silently drops a fault.
+A scenario is one YAML file in the format ``hems plan`` reads too (docs/scenario-format.md,
+``agent.scenario``): the site, the devices, the tariff and the data. The rig's own keys live under
+``simulate:`` (speed, cycle, the agent's config, the retailer's pricing, faults, a preset).
+:func:`load_scenario` checks every key and raises :class:`ScenarioError` naming the key path (or
+the data file, row and column). Unknown keys are errors, so a typo never silently drops a fault.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import yaml
+from agent.scenario import ScenarioError, ScenarioSpec, load_spec, parse_spec
+from hil.plant.params import HomeParams
+from hil.sim.home import PRESETS, home_params, pricing_overrides
 
-from hil.errors import HilError
-from hil.plant.params import SUMMER, WINTER, HomeParams
+__all__ = [
+    "FAULT_KINDS",
+    "PRESETS",
+    "Fault",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "merge",
+    "parse_scenario",
+]
 
-PRESETS = {"summer": SUMMER, "winter": WINTER}
 FaultKind = Literal[
     "modbus_gone",
     "modbus_garbage",
@@ -44,14 +55,6 @@ BAD_TENDERS = (
 )
 
 
-class ScenarioError(HilError):
-    """A scenario file is unusable; ``field`` is the key path (``faults[2].device``)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-
-
 @dataclass(frozen=True)
 class Fault:
     at_s: float  # simulated seconds after the start
@@ -74,6 +77,7 @@ class Scenario:
     pricing: dict[str, str] = field(default_factory=dict)  # PricingRules overrides (decimal strings)
     faults: tuple[Fault, ...] = ()
     path: Path | None = None
+    spec: ScenarioSpec | None = None  # the scenario as the agent reads it (devices, data, tariff)
 
     def with_days(self, days: float) -> Scenario:
         return dataclasses.replace(self, days=days)
@@ -99,38 +103,8 @@ def _number(value: Any, key: str, *, lo: float | None = None, hi: float | None =
     return float(value)
 
 
-def _home(doc: dict[str, Any]) -> HomeParams:
-    preset = doc.get("preset")
-    if preset not in PRESETS:
-        raise ScenarioError("home.preset", f"must be one of {', '.join(PRESETS)}, got {preset!r}")
-    base = PRESETS[preset]
-    fields = {f.name: f for f in dataclasses.fields(HomeParams)}
-    changes: dict[str, Any] = {}
-    for k, raw in doc.items():
-        v = raw
-        if k == "preset":
-            continue
-        if k not in fields or k in ("week", "timezone"):
-            raise ScenarioError(f"home.{k}", "not a home parameter (see hil/plant/params.py)")
-        current = getattr(base, k)
-        if isinstance(current, time):
-            try:
-                v = time.fromisoformat(str(raw))
-            except ValueError as e:
-                raise ScenarioError(f"home.{k}", f"needs HH:MM, got {raw!r}") from e
-        elif isinstance(current, bool):
-            if not isinstance(v, bool):
-                raise ScenarioError(f"home.{k}", "must be true or false")
-        elif isinstance(current, float | int):
-            v = _number(raw, f"home.{k}")
-        elif isinstance(current, str) and v != current and k == "mode":
-            raise ScenarioError(f"home.{k}", "the mode follows the preset's season")
-        changes[k] = v
-    return dataclasses.replace(base, **changes)
-
-
 def _fault(doc: Any, i: int) -> Fault:
-    key = f"faults[{i}]"
+    key = f"simulate.faults[{i}]"
     d = _map(doc, key)
     _known(d, f"{key}.", {"at_h", "kind", "device", "duration_s", "tender", "seconds"})
     kind = d.get("kind")
@@ -157,41 +131,38 @@ def _fault(doc: Any, i: int) -> Fault:
     return Fault(at_s, kind, device, duration, tender, seconds)
 
 
+SIMULATE_KEYS = {"preset", "speed", "cycle_s", "agent", "pricing", "faults"}
+MAX_DAYS = 366.0
+
+
 def parse_scenario(doc: Any, *, path: Path | None = None) -> Scenario:
-    d = _map(doc, "scenario")
-    _known(d, "", {"name", "home", "start", "days", "speed", "cycle_s", "agent", "pricing", "faults"})
-    home = _home(_map(d.get("home", {"preset": "summer"}), "home"))
-    raw_start = d.get("start")
-    try:
-        start = datetime.fromisoformat(str(raw_start))
-    except ValueError as e:
-        raise ScenarioError("start", f"needs ISO 8601 with a UTC offset, got {raw_start!r}") from e
-    if start.tzinfo is None:
-        raise ScenarioError("start", "needs a UTC offset (quote it in YAML)")
-    pricing = _map(d.get("pricing", {}), "pricing")
-    faults = tuple(_fault(f, i) for i, f in enumerate(d.get("faults") or []))
-    return Scenario(
-        name=str(d.get("name") or (path.stem if path else "scenario")),
-        home=home,
-        start=start,
-        days=_number(d.get("days", 1.0), "days", lo=1 / 24, hi=28.0),
-        speed=_number(d.get("speed", 2400.0), "speed", lo=1.0, hi=20_000.0),
-        cycle_s=_number(d.get("cycle_s", 60.0), "cycle_s", lo=1.0, hi=900.0),
-        agent=_map(d.get("agent", {}), "agent"),
-        pricing={str(k): str(v) for k, v in pricing.items()},
-        faults=tuple(sorted(faults, key=lambda f: f.at_s)),
-        path=path,
-    )
+    return from_spec(parse_spec(doc, path=path))
 
 
 def load_scenario(path: Path) -> Scenario:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ScenarioError(str(path), f"cannot read: {e}") from e
-    except yaml.YAMLError as e:
-        raise ScenarioError(str(path), f"not YAML: {e}") from e
-    return parse_scenario(doc, path=path)
+    return from_spec(load_spec(path))
+
+
+def from_spec(spec: ScenarioSpec) -> Scenario:
+    d = dict(spec.simulate)
+    _known(d, "simulate.", SIMULATE_KEYS)
+    if spec.days > MAX_DAYS:
+        raise ScenarioError("days", f"at most {MAX_DAYS:g} days for a simulation")
+    pricing = _map(d.get("pricing", {}), "simulate.pricing")
+    faults = tuple(_fault(f, i) for i, f in enumerate(d.get("faults") or []))
+    return Scenario(
+        name=spec.name,
+        home=home_params(spec),
+        start=spec.start,
+        days=spec.days,
+        speed=_number(d.get("speed", 2400.0), "simulate.speed", lo=1.0, hi=20_000.0),
+        cycle_s=_number(d.get("cycle_s", 60.0), "simulate.cycle_s", lo=1.0, hi=900.0),
+        agent=_map(d.get("agent", {}), "simulate.agent"),
+        pricing=pricing_overrides(spec) | {str(k): str(v) for k, v in pricing.items()},
+        faults=tuple(sorted(faults, key=lambda f: f.at_s)),
+        path=spec.path,
+        spec=spec,
+    )
 
 
 def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -1,25 +1,58 @@
 """The retailer's prices for a scenario, shared by the retailer simulator, the baseline and the
-perfect-foresight run, so that all three are billed by the same tariff."""
+perfect-foresight run, so that all three are billed by the same tariff.
+
+The wholesale prices are the scenario's ``forward_price_per_kwh`` and spot (its own series, or
+the tariff's spot model: ``agent/scenario/tariff.py``), replayed on the plant's data clock. The
+retailer's rules take the scenario's tariff (retail adder, network charges) with the rig's
+``simulate.pricing`` laid over them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from hil.plant.series import DATA_DIR
-from hil.retailer import PricingRules, Wholesale
+from agent.scenario.series import SeriesSpec, load_raw
+from agent.scenario.tariff import random_spot
+from hil.plant.build import data_clock
+from hil.plant.params import HomeParams
+from hil.plant.series import Series, from_raw, from_spec
+from hil.plant.weather import DataClock
+from hil.retailer import PricingRules, WholesalePrices
 from hil.sim.scenario import Scenario, ScenarioError
+
+# Prices are read as floats from the files: rounded back to the decimals a price file can carry.
+_PRICE_DIGITS = Decimal("1e-9")
+
+
+@dataclass(frozen=True)
+class ReplayedPrices:
+    """Forward and spot wholesale prices (currency per kWh) read through the plant's data clock."""
+
+    forward: tuple[Series, tzinfo]
+    spot: tuple[Series, tzinfo]
+    clock: DataClock
+
+    def _value(self, which: tuple[Series, tzinfo], instant: datetime) -> Decimal:
+        series, zone = which
+        return Decimal(repr(series.step(self.clock.in_zone(instant, zone)))).quantize(_PRICE_DIGITS)
+
+    def at(self, instant: datetime) -> Decimal:
+        return self._value(self.forward, instant)
+
+    def spot_at(self, instant: datetime) -> Decimal:
+        return self._value(self.spot, instant)
 
 
 @dataclass(frozen=True)
 class Tariff:
     rules: PricingRules
-    wholesale: Wholesale
+    wholesale: WholesalePrices
 
     def spot_per_kwh(self, at: datetime) -> float:
-        return float(self.rules.spot_price(self.wholesale.at(at)))
+        return float(self.rules.spot_price(self.wholesale.spot_at(at)))
 
     @property
     def import_adder_per_kwh(self) -> float:
@@ -55,8 +88,20 @@ def pricing_rules(overrides: dict[str, str]) -> PricingRules:
         raise ScenarioError("pricing", str(e)) from e
 
 
+def home_prices(params: HomeParams, start: datetime) -> ReplayedPrices:
+    data = params.data
+    tz = ZoneInfo(params.timezone)
+    forward = from_spec("forward_price_per_kwh", data.forward_price_per_kwh, tz)
+    if data.spot_price_per_kwh is not None:
+        spot = from_spec("spot_price_per_kwh", data.spot_price_per_kwh, tz)
+    elif data.spot.model == "random" and isinstance(data.forward_price_per_kwh, SeriesSpec):
+        spot = from_raw(
+            "spot_price_per_kwh", random_spot(load_raw(data.forward_price_per_kwh), data.spot), tz
+        )
+    else:
+        spot = forward
+    return ReplayedPrices(forward, spot, data_clock(params, start))
+
+
 def scenario_tariff(scenario: Scenario) -> Tariff:
-    tz = ZoneInfo(scenario.home.timezone)
-    path = DATA_DIR / f"prices_de_{scenario.home.week}_week.csv"
-    wholesale = Wholesale.from_csv(path, tz, scenario.start.astimezone(tz).date())
-    return Tariff(pricing_rules(scenario.pricing), wholesale)
+    return Tariff(pricing_rules(scenario.pricing), home_prices(scenario.home, scenario.start))

@@ -22,7 +22,7 @@ import math
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,11 +36,13 @@ from agent.market.records import Product
 from agent.market.settlement import FLAG_ESTIMATED, Settlement
 from agent.runtime import app
 from hil.plant import SUMMER
-from hil.plant.series import DATA_DIR
+from hil.plant.data import DATA_DIR
 from hil.retailer import BadTender, RetailerSettings, RetailerSim, Wholesale
 from hil.rig import Rig
 from hil.rig_settings import RigSettings
 from tests.support.mosquitto import MosquittoBroker
+
+WEEK = date(2015, 6, 15)  # the shipped June week
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # A June noon: PV, battery and EV all have something to do.
@@ -139,7 +141,7 @@ async def test_agent_trades_dispatches_settles_and_survives_faults(tmp_path: Pat
         RetailerSettings(
             host=broker.host, port=broker.port, home=home, tz=config.zone, actionable_h=2, indicative_h=2
         ),
-        Wholesale.from_csv(DATA_DIR / "prices_de_2015-06-15_week.csv", config.zone, START.date()),
+        Wholesale.from_csv(DATA_DIR / "prices_de_2015.csv", config.zone, START.date(), first_day=WEEK),
         clock,
     )
     await sim.start()

@@ -25,10 +25,12 @@ from agent.market.intervals import Duration, containing
 from agent.market.records import Delivery, Product, Side, Tender
 from drivers.mqtt.client import MqttClient
 from drivers.mqtt.settings import BrokerSettings
-from hil.plant.series import DATA_DIR
+from hil.plant.data import DATA_DIR
 from hil.retailer import BadTender, RetailerSettings, RetailerSim, Wholesale
 from hil.retailer.book import HomeTenderState
 from tests.support.mosquitto import MosquittoBroker
+
+WEEK = date(2015, 6, 15)  # the shipped June week
 
 BERLIN = ZoneInfo("Europe/Berlin")
 HOME = "home-1"
@@ -73,7 +75,7 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
         RetailerSettings(
             host=broker.host, port=broker.port, home=HOME, tz=BERLIN, actionable_h=1, indicative_h=1
         ),
-        Wholesale.from_csv(DATA_DIR / "prices_de_2015-06-15_week.csv", BERLIN, date(2026, 6, 15)),
+        Wholesale.from_csv(DATA_DIR / "prices_de_2015.csv", BERLIN, date(2026, 6, 15), first_day=WEEK),
         clock,
     )
     settings = LinkSettings(

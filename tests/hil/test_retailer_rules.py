@@ -17,13 +17,13 @@ from agent.market import codec
 from agent.market.errors import CodecError
 from agent.market.intervals import Duration, containing
 from agent.market.records import Product, Side, Tender
-from hil.plant.series import DATA_DIR
+from hil.plant.data import DATA_DIR
 from hil.retailer import BadTender, Desk, PricingRules, RetailerBook, RetailerSettings, Wholesale, bad_tender
 from hil.retailer.book import HomeTenderState
 from hil.retailer.schedule import Schedule
 
 BERLIN = ZoneInfo("Europe/Berlin")
-SUMMER_CSV = DATA_DIR / "prices_de_2015-06-15_week.csv"
+SUMMER_CSV = DATA_DIR / "prices_de_2015.csv"
 ANCHOR = date(2026, 6, 15)
 NOW = datetime(2026, 6, 15, 11, 40, tzinfo=BERLIN)
 
@@ -39,7 +39,7 @@ def csv_price(day: int, hour: int) -> Decimal:
 
 @pytest.fixture
 def wholesale() -> Wholesale:
-    return Wholesale.from_csv(SUMMER_CSV, BERLIN, ANCHOR)
+    return Wholesale.from_csv(SUMMER_CSV, BERLIN, ANCHOR, first_day=date(2015, 6, 15))
 
 
 def make_desk(wholesale: Wholesale) -> tuple[Desk, Schedule, RetailerSettings]:

@@ -42,14 +42,17 @@ def test_table_lists_every_interval_and_the_costs(capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize(
     ("patch", "key"),
     [
-        ({"battery": {"capacity_kwh": -1, "charge_max_kw": 1, "discharge_max_kw": 1, "energy_kwh": 0}},
-         "battery.capacity_kwh"),
-        ({"battery": {"capacty_kwh": 5}}, "battery.capacty_kwh"),
+        ({"devices": {"battery": {"capacity_kwh": -1, "charge_max_kw": 1, "discharge_max_kw": 1,
+                                  "energy_kwh": 0}}},
+         "devices.battery.capacity_kwh"),
+        ({"devices": {"battery": {"capacty_kwh": 5}}}, "devices.battery.capacty_kwh"),
         ({"horizon": 0}, "horizon"),
         ({"step": "PT7M"}, "step"),
-        ({"base_load_kw": "nosuchseries"}, "base_load_kw"),
-        ({"base_load_kw": [1, 2, 3]}, "base_load_kw"),
-        ({"series": {"x": {"csv": "data/missing.csv", "column": "a"}}}, "series.x.csv"),
+        ({"data": {"base_load_kw": "nosuchseries"}}, "data.base_load_kw"),
+        ({"data": {"load": 1}}, "data.load"),
+        ({"data": {"base_load_kw": {"csv": "data/missing.csv", "column": "a"}}}, "data.base_load_kw"),
+        # the old format is refused with a pointer to the new key
+        ({"base_load_kw": 1}, "data.base_load_kw"),
     ],
 )  # fmt: skip
 def test_bad_scenarios_exit_2_naming_the_key(

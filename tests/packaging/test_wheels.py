@@ -84,8 +84,7 @@ def test_rig_wheel_holds_the_rig_and_benchmarks(wheels: dict[str, Path]) -> None
         "hil/simulated/factory.py",
         "hil/retailer/sim.py",
         "hil/scenarios/demo.yaml",
-        "hil/data/ATTRIBUTION.md",
-        "hil/data/prices_de_2015-06-15_week.csv",
+        "hil/scenarios/year_de_2015.yaml",
         "bench/optimizer.py",
     ):
         assert needed in names, needed

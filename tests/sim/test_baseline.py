@@ -22,6 +22,8 @@ from hil.sim.tariff import Tariff, scenario_tariff
 from hil.simulated.home import SimulatedHome
 
 BERLIN = ZoneInfo("Europe/Berlin")
+# A scenario of a preset home replaying its shipped week (hil/plant/params.py).
+PRESET_SCENARIO = {"site": {"tz": "Europe/Berlin"}, "grid": {"import_limit_kw": 17, "export_limit_kw": 10}}
 WINTER_NIGHT = datetime(2026, 1, 12, 3, tzinfo=BERLIN)
 
 
@@ -126,7 +128,9 @@ class FlatSpot(Tariff):
 
 
 def test_baseline_day_keeps_comfort_and_bills_every_kwh_at_spot_plus_network() -> None:
-    sc = parse_scenario({"home": {"preset": "winter"}, "start": "2026-01-12T00:00:00+01:00", "days": 1})
+    sc = parse_scenario(
+        {**PRESET_SCENARIO, "simulate": {"preset": "winter"}, "start": "2026-01-12T00:00:00+01:00", "days": 1}
+    )
     real = scenario_tariff(sc)
     flat = FlatSpot(real.rules, real.wholesale)
     result = run_baseline(sc.home, sc.start, 1.0, flat, bin_s=900.0)
@@ -144,7 +148,9 @@ def test_baseline_day_keeps_comfort_and_bills_every_kwh_at_spot_plus_network() -
 
 def test_a_smaller_battery_changes_the_bill() -> None:
     # Guards against a baseline that ignores the home's parameters.
-    sc = parse_scenario({"home": {"preset": "summer"}, "start": "2026-06-15T00:00:00+02:00", "days": 1})
+    sc = parse_scenario(
+        {**PRESET_SCENARIO, "simulate": {"preset": "summer"}, "start": "2026-06-15T00:00:00+02:00", "days": 1}
+    )
     tariff = scenario_tariff(sc)
     big = run_baseline(sc.home, sc.start, 1.0, tariff, bin_s=900.0).cost
     small = run_baseline(

@@ -43,11 +43,15 @@ def test_simulate_smoke_prints_the_kpis_and_holds_its_checks(tmp_path: Path) -> 
 
 def test_simulate_refuses_a_bad_scenario_naming_the_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text('start: "2026-06-15T00:00:00+02:00"\nfaults: [{at_h: 1, kind: meteor}]\n')
+    bad.write_text(
+        'site: {tz: Europe/Berlin}\nstart: "2026-06-15T00:00:00+02:00"\ndays: 1\n'
+        "grid: {import_limit_kw: 17, export_limit_kw: 10}\n"
+        "simulate: {preset: summer, faults: [{at_h: 1, kind: meteor}]}\n"
+    )
     cmd = [*HEMS, "simulate", "--scenario", str(bad)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
     assert out.returncode == 2
-    assert "faults[0].kind" in out.stderr
+    assert "simulate.faults[0].kind" in out.stderr
 
 
 def _wait_http(url: str, proc: subprocess.Popen[str], timeout_s: float = 60.0) -> int:

@@ -17,6 +17,9 @@ from hil.sim.foresight import run_foresight
 from hil.sim.scenario import parse_scenario
 from hil.sim.tariff import scenario_tariff
 
+# A scenario of a preset home replaying its shipped week (hil/plant/params.py).
+PRESET_SCENARIO = {"site": {"tz": "Europe/Berlin"}, "grid": {"import_limit_kw": 17, "export_limit_kw": 10}}
+
 
 @pytest.mark.parametrize(
     ("preset", "start"), [("summer", "2026-06-15T00:00:00+02:00"), ("winter", "2026-01-12T00:00:00+01:00")]
@@ -24,7 +27,7 @@ from hil.sim.tariff import scenario_tariff
 def test_foresight_bills_the_network_charge_and_stays_below_the_baseline(
     preset: str, start: str, tmp_path: Path
 ) -> None:
-    sc = parse_scenario({"home": {"preset": preset}, "start": start, "days": 1})
+    sc = parse_scenario({**PRESET_SCENARIO, "simulate": {"preset": preset}, "start": start, "days": 1})
     rig = Rig(sc.home, clock=ManualClock(sc.start), settings=RigSettings(broker_host="127.0.0.1"), days=2)
     config = load_config(rig.write_config(tmp_path / "hems.yaml", state_dir=tmp_path / "state"))
     tariff = scenario_tariff(sc)

@@ -3,7 +3,7 @@
 The agent (``build`` + ``serve`` with the web task, exactly as ``hems run`` wires it) runs on its
 own event loop in a thread, so the tests can be plain functions that drive a browser or an HTTP
 client against it. The retailer publishes a day of hourly tenders priced from the real
-day-ahead prices in hil/data, spot prices, and confirms a few trades, so every part of the page
+day-ahead prices in scenarios/data, spot prices, and confirms a few trades, so every part of the page
 has something true to show.
 """
 
@@ -34,7 +34,7 @@ from tests.support.mosquitto import MosquittoBroker, free_port
 
 T = TypeVar("T")
 ROOT = Path(__file__).parents[2]
-PRICES = ROOT / "hil" / "data" / "prices_de_2015-06-15_week.csv"
+PRICES = ROOT / "scenarios" / "data" / "prices_de_2015.csv"
 # A June morning: PV rising, the EV plugged in later, the tank cooling.
 START = datetime(2026, 6, 15, 6, 0, tzinfo=UTC)
 HOME, RETAILER = "home-1", "retailer"
@@ -79,7 +79,9 @@ def config_doc(state_dir: Path, broker_port: int, web_port: int) -> dict[str, An
 
 def day_ahead_eur_per_kwh() -> list[Decimal]:
     with PRICES.open() as f:
-        return [Decimal(row["price_eur_per_mwh"]) / 1000 for row in csv.DictReader(f)]
+        # the shipped June week (2015-06-15..21)
+        week = [r for r in csv.DictReader(f) if "2015-06-15" <= r["time"][:10] <= "2015-06-21"]
+        return [Decimal(row["price_eur_per_mwh"]) / 1000 for row in week]
 
 
 class WebHome:
