@@ -24,10 +24,8 @@ from drivers.modbus.facets import ModbusPhaseMeter, ModbusPv, SelfConsumptionBat
 from drivers.modbus.link import ModbusLink, Table
 from drivers.modbus.sunspec.decode import ModelValues, decode_model, encode_scaled
 from drivers.modbus.sunspec.discovery import BASE_ADDRESSES, ModelLocation, find_base, walk_models
-from drivers.modbus.sunspec.models import known_model, load_model
-from drivers.modbus.sunspec.points import (
+from drivers.modbus.sunspec.families import (
     BATTERY,
-    BY_MODEL,
     COMMON,
     CONTROLS,
     INVERTERS,
@@ -35,8 +33,9 @@ from drivers.modbus.sunspec.points import (
     MPPT,
     POLLED,
     STORAGE,
-    pv_reading,
 )
+from drivers.modbus.sunspec.models import known_model, load_model
+from drivers.modbus.sunspec.points import BY_MODEL, pv_reading
 
 
 def _label(model_id: int) -> str:

@@ -21,11 +21,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from drivers.modbus.sunspec.decode import ModelValues, PointValues
+from drivers.modbus.sunspec.families import (
+    BATTERY,
+    CONTROLS,
+    INVERTERS,
+    METERS,
+    MPPT,
+    NAMEPLATE,
+    SETTINGS,
+    STORAGE,
+)
 
-INVERTERS = frozenset({101, 102, 103, 111, 112, 113})
-METERS = frozenset({201, 202, 203, 204, 211, 212, 213, 214})
-COMMON, NAMEPLATE, SETTINGS, CONTROLS, STORAGE, MPPT, BATTERY = 1, 120, 121, 123, 124, 160, 802
-POLLED = INVERTERS | METERS | {NAMEPLATE, SETTINGS, CONTROLS, STORAGE, MPPT, BATTERY}
 # Model 160 inputs that carry the battery (charge, discharge) rather than a PV string.
 STORAGE_INPUT_PREFIXES = ("StCha", "StDisCha")
 
