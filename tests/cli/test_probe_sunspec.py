@@ -118,7 +118,10 @@ def test_check_config_says_what_a_sunspec_role_needs(
         + _device("store", "battery", 502, BATTERY_SETTINGS).replace(
             "sunspec: true,", "sunspec: true, sunspec_instances: {203: 2},"
         )
-        + _device("boiler", "water_heater", 502, "    tank_l: 200\n    element_kw: 3\n"),
+        + _device("boiler", "water_heater", 502, "    tank_l: 200\n    element_kw: 3\n")
+        + _device("pv", "pv_inverter", 502, "    peak_kw: 8\n").replace(
+            "sunspec: true,", "register_map: huawei_sun2000, sunspec_instances: {103: 1},"
+        ),
     )
     assert main(["check-config", path]) == 2
     out = capsys.readouterr().out
@@ -130,4 +133,5 @@ def test_check_config_says_what_a_sunspec_role_needs(
         "devices.boiler.driver.sunspec: a SunSpec unit cannot serve role 'water_heater'; "
         "it serves the roles meter, pv_inverter, battery"
     ) in out
+    assert "devices.pv.driver.sunspec_instances: is only allowed with 'sunspec: true'" in out
     assert "devices.grid" not in out

@@ -13,6 +13,7 @@ another, by its 1-based position among the instances of that model.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
 from agent.clock import Clock
@@ -70,7 +71,10 @@ class SunSpecDevice(ModbusDevice):
         locations = await walk_models(self.link, self.unit_id, base)
         self.info["sunspec_base"] = str(base)
         chosen = self._choose(locations)
-        self.info["sunspec_models"] = ", ".join(self._describe(loc, locations, chosen) for loc in locations)
+        notes = await self._instance_notes(locations)
+        self.info["sunspec_models"] = ", ".join(
+            self._describe(loc, locations, chosen, notes.get(loc.address)) for loc in locations
+        )
         common = next((loc for loc in locations if loc.model_id == COMMON), None)
         if common is not None:
             values = await self._read_model(common)
@@ -107,16 +111,36 @@ class SunSpecDevice(ModbusDevice):
             chosen[model_id] = locs[number - 1]
         return chosen
 
+    async def _instance_notes(self, locations: list[ModelLocation]) -> dict[int, str]:
+        """For a model present more than once: what the common model just before each says.
+
+        A unit with two meters puts each behind its own common model, whose manufacturer and
+        options (SolarEdge: "Export+Import", "Consumption") tell the installer which is which.
+        """
+        notes: dict[int, str] = {}
+        counts: dict[int, int] = {}
+        for loc in locations:
+            counts[loc.model_id] = counts.get(loc.model_id, 0) + 1
+        for before, loc in itertools.pairwise(locations):
+            if loc.model_id == COMMON or counts[loc.model_id] < 2 or before.model_id != COMMON:
+                continue
+            common = await self._read_model(before)
+            words = [str(common.get(p)) for p in ("Mn", "Md", "Opt") if common.has(p)]
+            if words:
+                notes[loc.address] = ", ".join(words)
+        return notes
+
     @staticmethod
     def _describe(
-        loc: ModelLocation, locations: list[ModelLocation], chosen: dict[int, ModelLocation]
+        loc: ModelLocation, locations: list[ModelLocation], chosen: dict[int, ModelLocation], note: str | None
     ) -> str:
         same = [other for other in locations if other.model_id == loc.model_id]
         if len(same) == 1 or loc.model_id == COMMON:
             return _label(loc.model_id)
         number = same.index(loc) + 1
         used = "used" if chosen[loc.model_id] is loc else "not used"
-        return f"{_label(loc.model_id)} #{number} at {loc.address} ({used})"
+        said = f"; {note}" if note else ""
+        return f"{_label(loc.model_id)} #{number} at {loc.address} ({used}{said})"
 
     async def _read_model(self, loc: ModelLocation) -> ModelValues:
         model = load_model(loc.model_id)

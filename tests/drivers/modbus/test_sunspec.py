@@ -14,6 +14,7 @@ from drivers.modbus.sunspec.decode import decode_model
 from drivers.modbus.sunspec.device import SunSpecDevice
 from drivers.modbus.sunspec.image import model_registers
 from drivers.modbus.sunspec.models import load_model
+from drivers.modbus.sunspec.points import pv_reading
 from tests.drivers.modbus.conftest import FAST, LIMITS, SUNSPEC_MODELS, sunspec_server
 from tests.support.modbus_server import TcpTestServer
 
@@ -208,3 +209,36 @@ async def test_required_point_not_implemented_is_reported(server: TcpTestServer,
 def test_fixture_models_are_valid() -> None:
     for model_id, values in SUNSPEC_MODELS:
         assert set(values) <= set(load_model(model_id).points)
+
+
+_INPUT_NAMES = st.sampled_from(["MPPT", "String", "PV", "StCha", "StDisCha"])
+
+
+@settings(max_examples=100)
+@given(
+    st.lists(st.tuples(_INPUT_NAMES, st.integers(0, 30000), st.integers(1, 2**31)), min_size=1, max_size=8),
+    st.integers(-2, 1),
+)
+def test_model_160_inputs_round_trip_and_pv_leaves_out_the_battery(
+    inputs: list[tuple[str, int, int]], dcw_sf: int
+) -> None:
+    repeats = [
+        {"ID": i + 1, "IDStr": f"{name} {i + 1}", "DCW": raw_w * 10.0**dcw_sf, "DCWH": float(wh)}
+        for i, (name, raw_w, wh) in enumerate(inputs)
+    ]
+    fixed = {"DCW_SF": dcw_sf, "DCWH_SF": 0, "N": len(inputs)}
+    regs = model_registers(160, fixed, repeats)
+    assert regs[1] == 8 + 20 * len(inputs)  # L: the fixed block and 20 registers per input
+    values = decode_model(load_model(160), 40000, regs)
+    assert [m.get("IDStr") for m in values.repeats] == [r["IDStr"] for r in repeats]
+    for module, repeat in zip(values.repeats, repeats, strict=True):
+        assert module.number("DCW") == pytest.approx(repeat["DCW"], abs=1e-9)
+        assert module.number("DCWH") == repeat["DCWH"]
+    pv = [r for r, (name, _w, _wh) in zip(repeats, inputs, strict=True) if name not in ("StCha", "StDisCha")]
+    reading = pv_reading({160: values})
+    if not pv:
+        assert reading is None  # only battery inputs and no inverter model: no PV reading
+        return
+    assert reading is not None
+    assert reading.power_w == pytest.approx(sum(float(r["DCW"]) for r in pv), abs=1e-6)
+    assert reading.energy_kwh == pytest.approx(sum(float(r["DCWH"]) for r in pv) / 1000.0)

@@ -212,8 +212,9 @@ async def test_every_instance_is_listed_and_the_first_used_by_default(links: lis
     second = first + (2 + 105) + (2 + 66)
     assert (first, second) == (40190, 40365)
     assert dev.info["sunspec_models"] == (
-        "1 (common), 103 (inverter_three_phase), 1 (common), 203 (ac_meter_abcn) #1 at 40190 (used), "
-        "1 (common), 203 (ac_meter_abcn) #2 at 40365 (not used)"
+        "1 (common), 103 (inverter_three_phase), 1 (common), "
+        "203 (ac_meter_abcn) #1 at 40190 (used; WattNode, Export+Import), "
+        "1 (common), 203 (ac_meter_abcn) #2 at 40365 (not used; WattNode, Consumption)"
     )
 
 
