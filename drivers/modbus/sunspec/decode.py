@@ -74,7 +74,9 @@ class PointValues:
         return name in self.values
 
     def units(self, name: str) -> str:
-        return self.points[name].units if name in self.points else ""
+        if name not in self.points:
+            raise DriverConfigError(f"{self.what} has no point {name!r}")
+        return self.points[name].units
 
 
 @dataclass(frozen=True)

@@ -78,21 +78,23 @@ def model_registers(
     group = model.repeating
     if repeats and group is None:
         raise DriverConfigError(f"{what} has no repeating group")
+    repeat_length = group.length if group is not None else 0
     regs: list[int] = []
     for point in model.points.values():
         if point.name == "ID":
             regs.append(model_id)
         elif point.name == "L":
-            regs.append(model.fixed_length + len(repeats) * (group.length if group else 0))
+            regs.append(model.fixed_length + len(repeats) * repeat_length)
         else:
             regs.extend(_point_registers(what, point, values, {}))
-    for i, repeat in enumerate(repeats):
-        assert group is not None
-        unknown = set(repeat) - set(group.points)
-        if unknown:
-            raise DriverConfigError(f"{what} {group.name} {i + 1} has no point(s) {sorted(unknown)}")
-        for point in group.points.values():
-            regs.extend(_point_registers(f"{what} {group.name} {i + 1}", point, repeat, values))
+    if group is not None:
+        for i, repeat in enumerate(repeats):
+            where = f"{what} {group.name} {i + 1}"
+            unknown = set(repeat) - set(group.points)
+            if unknown:
+                raise DriverConfigError(f"{where} has no point(s) {sorted(unknown)}")
+            for point in group.points.values():
+                regs.extend(_point_registers(where, point, repeat, values))
     return regs
 
 

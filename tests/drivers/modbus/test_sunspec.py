@@ -246,3 +246,10 @@ def test_model_160_inputs_round_trip_and_pv_leaves_out_the_battery(
     assert reading.energy_kwh == pytest.approx(
         sum(float(wh) for name, _w, wh in inputs if name not in ("StCha", "StDisCha")) / 1000.0
     )
+
+
+def test_repeats_only_where_the_model_has_a_group() -> None:
+    with pytest.raises(DriverConfigError, match="model 103 has no repeating group"):
+        model_registers(103, {}, [{"DCW": 1.0}])
+    with pytest.raises(DriverConfigError, match=r"model 160 module 2 has no point\(s\) \['W'\]"):
+        model_registers(160, {"DCW_SF": 0}, [{"DCW": 1.0}, {"W": 1.0}])
