@@ -176,6 +176,7 @@ class SunSpecDevice(ModbusDevice):
             return
         address = min(loc.address for loc in self._locations or () if loc.model_id in INVERTERS | {MPPT})
         source = f"{self.source(Table.HOLDING, address)} ({reading.how})"
+        self.info["pv_power_from"] = reading.how  # hems probe shows how PV was taken
         self.store.set("pv_power_w", reading.power_w, "W", source)
         if reading.energy_kwh is not None:
             self.store.set("pv_energy_kwh", reading.energy_kwh, "kWh", source)

@@ -104,6 +104,7 @@ async def test_hybrid_pv_is_dc_power_plus_the_batterys_charge(links: list[TcpLin
     assert pv is not None and battery is not None
     assert pv.power_w().value == 6000.0
     assert "103 DCW - 802 W" in pv.power_w().source
+    assert dev.info["pv_power_from"] == "103 DCW - 802 W"
     assert battery.power_w().value == 2000.0  # charging
     assert dev.store.number("pv_ac_power_w").value == 3850.0
     # pysunspec2 reads the same points we derive PV from
@@ -153,6 +154,7 @@ async def test_pv_only_inverter_reports_its_ac_power(links: list[TcpLink]) -> No
         await server.stop()
     assert dev.capabilities.pv_inverter is not None
     assert dev.capabilities.pv_inverter.power_w().value == 3850.0
+    assert dev.info["pv_power_from"] == "103 W"
     assert dev.capabilities.battery is None
 
 
