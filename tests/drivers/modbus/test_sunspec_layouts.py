@@ -24,7 +24,7 @@ from tests.drivers.modbus.conftest import FAST, LIMITS, BoundedRegisters, Silent
 from tests.support.modbus_server import FaultyRegisters, TcpTestServer
 
 COMMON: ModelSpec = (1, {"Mn": "Acme", "Md": "Hybrid 8", "SN": "A1"})
-# The numbers: strings at 6 kW, the battery charging 2 kW, 4 kW into the inverter's
+# A hybrid at work: strings at 6 kW, the battery charging 2 kW, 4 kW into the inverter's
 # bridge and 3.85 kW out of it on the AC side.
 INVERTER_103: dict[str, Any] = {
     "W": 3850.0,
