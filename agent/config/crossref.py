@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from agent.config.devices import ROLES
 from agent.config.types import suggest
+from drivers.modbus.sunspec.families import ROLE_MODELS, ROLE_NEEDS
 
 Finding = tuple[tuple[str, ...], str]
 
@@ -27,6 +29,7 @@ def cross_check(data: Any) -> list[Finding]:
     if isinstance(devices, Mapping):
         findings += _meter_count(devices)
         findings += _broker_refs(devices, data.get("mqtt_brokers"))
+        findings += _sunspec_roles(devices)
     retailer = data.get("retailer")
     if isinstance(retailer, Mapping) and isinstance(retailer.get("broker"), str):
         findings += _broker_ref(("retailer", "broker"), retailer["broker"], data.get("mqtt_brokers"))
@@ -60,6 +63,39 @@ def _broker_refs(devices: Mapping[Any, Any], brokers: Any) -> list[Finding]:
             and isinstance(driver.get("broker"), str)
         ):
             findings += _broker_ref(("devices", str(name), "driver", "broker"), driver["broker"], brokers)
+    return findings
+
+
+def _sunspec_roles(devices: Mapping[Any, Any]) -> list[Finding]:
+    """A SunSpec unit serves a meter, a PV inverter or a battery, from the models that role reads."""
+    findings: list[Finding] = []
+    for name, dev in devices.items():
+        driver = dev.get("driver") if isinstance(dev, Mapping) else None
+        if not isinstance(driver, Mapping) or driver.get("sunspec") is not True:
+            continue
+        role = dev.get("role")
+        path = ("devices", str(name), "driver")
+        if role not in ROLES:
+            continue  # the role's own validation says what is wrong with it
+        if role not in ROLE_NEEDS:
+            served = ", ".join(ROLE_NEEDS)
+            findings.append(
+                (
+                    (*path, "sunspec"),
+                    f"a SunSpec unit cannot serve role {role!r}; it serves the roles {served}",
+                )
+            )
+            continue
+        instances = driver.get("sunspec_instances")
+        for model in instances if isinstance(instances, Mapping) else ():
+            if isinstance(model, int) and model not in ROLE_MODELS[role]:
+                capability, needs = ROLE_NEEDS[role]
+                findings.append(
+                    (
+                        (*path, "sunspec_instances", str(model)),
+                        f"a {role} does not read SunSpec model {model}; it needs {capability} from {needs}",
+                    )
+                )
     return findings
 
 

@@ -22,6 +22,12 @@ def _one_map(v: Mapping[str, Any]) -> Finding | None:
     return None
 
 
+def _instances_need_sunspec(v: Mapping[str, Any]) -> Finding | None:
+    if v["sunspec_instances"] and not v["sunspec"]:
+        return "sunspec_instances", "is only allowed with 'sunspec: true'"
+    return None
+
+
 def _window_fits(v: Mapping[str, Any]) -> Finding | None:
     on_off_s = v["min_on_s"] + v["min_off_s"]
     if on_off_s > v["window_s"]:
@@ -33,10 +39,18 @@ def _window_fits(v: Mapping[str, Any]) -> Finding | None:
     return None
 
 
+SunSpecModelId = Annotated[int, Field(ge=1, le=65534)]
+InstanceNumber = Annotated[int, Field(ge=1, le=64)]
+
+
 class _ModbusMap(Strict):
-    checks: ClassVar[tuple[Check, ...]] = (_one_map,)
+    checks: ClassVar[tuple[Check, ...]] = (_one_map, _instances_need_sunspec)
     sunspec: bool = False
     register_map: Identifier | None = None
+    # A unit holding a SunSpec model more than once (an inverter with a production and a
+    # consumption meter): which instance to use, by model id, counted from 1 in map order.
+    # `hems probe` lists the instances. Unlisted models use their first instance.
+    sunspec_instances: dict[SunSpecModelId, InstanceNumber] = Field(default_factory=dict)
     # A value read longer ago than this is stale (an error, never a number); a slow RTU bus
     # with many devices polls each one less often and may need more.
     stale_after_s: Seconds = 120.0

@@ -25,10 +25,12 @@ REFRESH_TIMEOUT_S = 5.0
 async def _refresh(name: str, device: Device, timeout_s: float) -> str | None:
     try:
         await asyncio.wait_for(device.refresh(), timeout_s)
+    except DriverError as e:
+        # Before TimeoutError: a device's own DeviceTimeout (also a TimeoutError) names the
+        # link's real limit, where this one would call it the refresh's 5 s.
+        return f"{name}: {e}"
     except TimeoutError:
         return f"{name}: refresh took longer than {timeout_s:g} s"
-    except DriverError as e:
-        return f"{name}: {e}"
     return None
 
 

@@ -65,7 +65,7 @@ def create_modbus_device(
         "stale_after_s": settings.stale_after_s,
     }
     if settings.sunspec:
-        return SunSpecDevice(name, settings.type, **common)
+        return SunSpecDevice(name, settings.type, instances=settings.sunspec_instances, **common)
     if settings.register_map is None:
         raise DriverConfigError(
             "give 'sunspec: true' or 'register_map'", device=name, field="driver.register_map"

@@ -46,6 +46,33 @@ _EXCEPTION_NAMES = {
 }
 
 
+# How often a pending request looks whether the connection is still there: pymodbus leaves a
+# request waiting for its full timeout when the device closes the connection meanwhile, which
+# read as "no answer within 1 s" for what was a closed connection.
+_CLOSED_CHECK_S = 0.05
+
+
+class ConnectionClosed(Exception):
+    """The connection closed while a request waited for its answer (internal to this module)."""
+
+
+async def _answer(client: Any, call: Any) -> Any:
+    """``await call(client)``, ended early by :class:`ConnectionClosed` if the connection goes."""
+    task = asyncio.ensure_future(call(client))
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=_CLOSED_CHECK_S)
+            if done:
+                return task.result()
+            if not client.connected:
+                raise ConnectionClosed
+    finally:
+        if not task.done():
+            task.cancel()
+            # pymodbus answers its cancellation with its own exception: nobody waits for it.
+            await asyncio.gather(task, return_exceptions=True)
+
+
 class Table(StrEnum):
     HOLDING = "holding"
     INPUT = "input"
@@ -133,7 +160,12 @@ class ModbusLink:
             timeout = asyncio.timeout(self.timing.request_timeout_s)
             try:
                 async with timeout:
-                    response = await call(client)
+                    response = await _answer(client, call)
+            except ConnectionClosed as e:
+                self._drop()
+                raise DeviceUnavailable(
+                    f"{self.key} unit {device_id}: {what}: the device closed the connection"
+                ) from e
             except (TimeoutError, ModbusIOException) as e:
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():

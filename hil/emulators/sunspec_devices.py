@@ -3,13 +3,15 @@
 Meter: common (1) + three-phase meter (203). ``W`` is positive while the home imports, as
 SunSpec meters count power flowing from the grid into the premises, which is our sign too.
 
-Hybrid inverter with battery: common (1), three-phase inverter (103, ``W``/``WH`` are the PV
-production, which is how the project's SunSpec driver reads model 103), nameplate (120), settings
+Hybrid inverter with battery: common (1), three-phase inverter (103: ``W`` is the AC output, PV
+minus what the battery takes, as a real hybrid reports it; ``DCW`` the DC power into the bridge,
+the same here as the plant has one lossless balance; ``WH`` counts the PV energy), nameplate (120), settings
 (121), immediate controls (123: curtailment ``WMaxLimPct`` of ``WMax`` while ``WMaxLim_Ena`` = 1),
 basic storage (124: ``ChaState`` SoC, ``WChaMax``; control ``StorCtl_Mod`` bit 0 = charge at
 ``InWRte`` % of ``WChaMax``, bit 1 = discharge at ``OutWRte`` %, both = hold within both rates,
 0 = the inverter's own self-consumption logic) and the battery model (802, ``W`` positive while
-discharging, as the model defines it).
+discharging, as the model defines it; the battery is started and under remote control:
+``SetInvState`` = started, ``LocRemCtl`` = remote, as the agent's writes to 124 take effect).
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from hil.plant.plant import Plant
 NOMINAL_V = 230.0
 METER = 203
 INVERTER, NAMEPLATE, SETTINGS, CONTROLS, STORAGE, BATTERY = 103, 120, 121, 123, 124, 802
+# Model 802's enumerations (sunspec2/models/json/model_802.json): LocRemCtl 0 REMOTE / 1 LOCAL;
+# SetInvState 1 INVERTER_STOPPED / 2 INVERTER_STANDBY / 3 INVERTER_STARTED.
+LOC_REM_CTL_REMOTE = 0
+SET_INV_STATE_STARTED = 3
 
 
 def _common(model: str, serial: str) -> dict[str, Value]:
@@ -84,9 +90,10 @@ def inverter_models(p: HomeParams, serial: str = "HIL-I-0001") -> list[tuple[int
             "AHRtg": p.battery_kwh * 1000.0 / 400.0, "AHRtg_SF": -1, "WHRtg": p.battery_kwh * 1000.0,
             "WHRtg_SF": 0, "WChaRteMax": p.battery_charge_kw * 1000.0,
             "WDisChaRteMax": p.battery_discharge_kw * 1000.0, "WChaDisChaMax_SF": 0,
-            "SoCMax": p.soc_max * 100.0, "SoCMin": p.soc_min * 100.0, "SoC_SF": -1, "LocRemCtl": 1,
-            "Typ": 4, "State": 3, "Evt1": 0, "Evt2": 0, "EvtVnd1": 0, "EvtVnd2": 0, "V": 400.0, "V_SF": -1,
-            "CellV_SF": -3, "A_SF": -2, "AMax_SF": -2, "W_SF": 0, "SetOp": 1, "SetInvState": 1, "AlmRst": 0,
+            "SoCMax": p.soc_max * 100.0, "SoCMin": p.soc_min * 100.0, "SoC_SF": -1,
+            "LocRemCtl": LOC_REM_CTL_REMOTE, "Typ": 4, "State": 3, "Evt1": 0, "Evt2": 0, "EvtVnd1": 0,
+            "EvtVnd2": 0, "V": 400.0, "V_SF": -1, "CellV_SF": -3, "A_SF": -2, "AMax_SF": -2, "W_SF": 0,
+            "SetOp": 1, "SetInvState": SET_INV_STATE_STARTED, "AlmRst": 0,
         }),
     ]  # fmt: skip
 
@@ -96,12 +103,12 @@ def inverter_values(plant: Plant, battery_kw: float) -> dict[int, dict[str, Valu
     pv_kw = plant.last.powers_kw["pv"] if plant.last is not None else 0.0
     pv_energy_kwh = plant.pv.energy_kwh if plant.pv is not None else 0.0
     soc_pct = plant.battery.soc * 100.0 if plant.battery is not None else 0.0
-    amps = pv_kw * 1000.0 / (3 * NOMINAL_V)
+    ac_w = (pv_kw - battery_kw) * 1000.0  # a hybrid's AC output: PV less the battery's charge
+    amps = abs(ac_w) / (3 * NOMINAL_V)
     charging = 4 if battery_kw > 1e-6 else 3 if battery_kw < -1e-6 else 6
     return {
         INVERTER: {
-            "W": round(pv_kw * 1000.0), "WH": round(pv_energy_kwh * 1000.0),
-            "DCW": round(pv_kw * 1000.0 / 0.96),
+            "W": round(ac_w), "WH": round(pv_energy_kwh * 1000.0), "DCW": round(ac_w),
             "A": 3 * amps, "AphA": amps, "AphB": amps, "AphC": amps, "St": 4 if pv_kw > 0 else 2,
         },
         STORAGE: {"ChaState": soc_pct, "ChaSt": charging},

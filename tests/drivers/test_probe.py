@@ -50,7 +50,7 @@ async def test_probe_prints_models_values_and_health(tmp_path: Path) -> None:
         assert code == 0, text
         assert "pv (modbus_tcp): ok" in text
         assert "sunspec_models: 1 (common), 103 (inverter_three_phase)" in text
-        assert "pv_power_w" in text and "4321 W" in text
+        assert "pv_power_w" in text and "5700 W" in text
         assert "grid (modbus_tcp): ok" in text
         assert "import_kwh" in text and "10234.5 kWh" in text
         assert "health: ok" in text

@@ -61,6 +61,8 @@ async def test_driver_writes_drive_the_plant(
     assert rig.plant.battery.soc > soc_before
     await refresh(agent_devices, "battery", "pv")
     assert battery.power_w().value == pytest.approx(2000.0, abs=1.0)
+    # The hybrid's AC output is now -500 W (1.5 kW of PV, 2 kW into the battery): PV is read
+    # from its DC side, where reading model 103's W as PV said -500 W.
     assert pv.power_w().value == pytest.approx(1500.0, abs=1.0)
 
     await battery.set_power_w(-3000.0)

@@ -1,9 +1,14 @@
 """Decoding a SunSpec model block: raw registers -> values with units and scale factors.
 
 Every SunSpec type has a "not implemented" marker (0x8000 for int16 and scale factors, 0xFFFF
-for uint16/enum16, 0 for accumulators, NaN for floats, ...). A point holding its marker is
-recorded as unimplemented, never decoded into a number, and asking for it raises
+for uint16/enum16, NaN for floats, ...). A point holding its marker is recorded as
+unimplemented, never decoded into a number, and asking for it raises
 :class:`~drivers.errors.ProtocolError`. A scale factor outside -10..10 is garbage as well.
+
+Accumulators are the exception: their marker is 0, which is also what a counter reads that has
+not counted yet (the export counter of a home that never exported). A 0 accumulator reads 0:
+energy is booked from counter deltas, so a counter that stays at 0 books nothing, where calling
+it unimplemented failed a meter that had simply never exported.
 """
 
 from __future__ import annotations
@@ -12,9 +17,9 @@ import math
 import struct
 from dataclasses import dataclass, field
 
-from drivers.errors import ProtocolError
+from drivers.errors import DriverConfigError, ProtocolError
 from drivers.modbus.codec import RegType, decode, encode
-from drivers.modbus.sunspec.models import ModelDef, PointDef
+from drivers.modbus.sunspec.models import GroupDef, ModelDef, PointDef
 
 NUMERIC_TYPES: dict[str, tuple[RegType, int | None]] = {
     # type: (codec type, not-implemented raw value)
@@ -38,37 +43,49 @@ NUMERIC_TYPES: dict[str, tuple[RegType, int | None]] = {
     "float64": (RegType.F64, None),
 }
 
-# "count" 0 is a legitimate count; only accumulators use 0 as their marker.
-_ZERO_IS_VALUE = {"count"}
+# A 0 "count" is a legitimate count, a 0 accumulator a counter at zero (see above).
+_ZERO_IS_VALUE = {"count", "acc16", "acc32", "acc64"}
 SF_RANGE = range(-10, 11)
 
 
 @dataclass(frozen=True)
-class ModelValues:
-    """The decoded fixed block of one model instance."""
+class PointValues:
+    """Decoded points of one block (a model's fixed block or one repeat of its group)."""
 
-    model: ModelDef
-    address: int  # register address of the model's ID
+    what: str  # "SunSpec model 160" or "SunSpec model 160 module 2", for messages
+    points: dict[str, PointDef]
     values: dict[str, float | int | str] = field(default_factory=dict)
     unimplemented: frozenset[str] = frozenset()
 
     def get(self, name: str) -> float | int | str:
-        point = self.model.point(name)
+        if name not in self.points:
+            raise DriverConfigError(f"{self.what} has no point {name!r}")
         if name in self.values:
             return self.values[name]
-        raise ProtocolError(f"SunSpec model {self.model.id} point {point.name} is not implemented")
+        raise ProtocolError(f"{self.what} point {name} is not implemented")
 
     def number(self, name: str) -> float:
         value = self.get(name)
         if isinstance(value, str):
-            raise ProtocolError(f"SunSpec model {self.model.id} point {name} is text, not a number")
+            raise ProtocolError(f"{self.what} point {name} is text, not a number")
         return float(value)
 
     def has(self, name: str) -> bool:
         return name in self.values
 
     def units(self, name: str) -> str:
-        return self.model.point(name).units
+        if name not in self.points:
+            raise DriverConfigError(f"{self.what} has no point {name!r}")
+        return self.points[name].units
+
+
+@dataclass(frozen=True)
+class ModelValues(PointValues):
+    """The decoded fixed block of one model instance, and the repeats of its group."""
+
+    model: ModelDef = field(kw_only=True)
+    address: int = field(kw_only=True)  # register address of the model's ID
+    repeats: tuple[PointValues, ...] = field(default=(), kw_only=True)
 
 
 def _raw(point: PointDef, regs: list[int]) -> int | float | str | None:
@@ -96,38 +113,77 @@ def _raw(point: PointDef, regs: list[int]) -> int | float | str | None:
     return value
 
 
-def decode_model(model: ModelDef, address: int, regs: list[int]) -> ModelValues:
-    """Decode ``regs`` (starting at the model's ID register) into engineering values."""
-    if len(regs) < 2 or regs[0] != model.id:
-        raise ProtocolError(f"registers at {address} do not hold SunSpec model {model.id}")
+def _decode_points(
+    what: str,
+    points: dict[str, PointDef],
+    regs: list[int],
+    scale: dict[str, int | float | str],
+) -> PointValues:
+    """Decode ``points`` from ``regs``; scale factors named by points come from ``scale`` or the block."""
     raw: dict[str, int | float | str] = {}
-    for point in model.points.values():
+    for point in points.values():
         value = _raw(point, regs)
         if value is not None:
             raw[point.name] = value
     values: dict[str, float | int | str] = {}
     missing: set[str] = set()
-    for point in model.points.values():
+    for point in points.values():
         if point.name not in raw:
             missing.add(point.name)
             continue
         value = raw[point.name]
         if point.type == "sunssf":
             if not isinstance(value, int) or value not in SF_RANGE:
-                raise ProtocolError(f"SunSpec model {model.id} scale factor {point.name}={value} is garbage")
+                raise ProtocolError(f"{what} scale factor {point.name}={value} is garbage")
             values[point.name] = value
             continue
         if point.sf is None or isinstance(value, str):
             values[point.name] = value
             continue
-        exponent = point.sf if isinstance(point.sf, int) else raw.get(point.sf)
+        exponent = point.sf if isinstance(point.sf, int) else raw.get(point.sf, scale.get(point.sf))
         if not isinstance(exponent, int):
             missing.add(point.name)  # a value without its scale factor is not a number we know
             continue
         if exponent not in SF_RANGE:
-            raise ProtocolError(f"SunSpec model {model.id} scale factor {point.sf}={exponent} is garbage")
+            raise ProtocolError(f"{what} scale factor {point.sf}={exponent} is garbage")
         values[point.name] = float(value) * 10.0**exponent
-    return ModelValues(model, address, values, frozenset(missing))
+    return PointValues(what, points, values, frozenset(missing))
+
+
+def decode_model(model: ModelDef, address: int, regs: list[int]) -> ModelValues:
+    """Decode ``regs`` (starting at the model's ID register) into engineering values.
+
+    Registers beyond the fixed block are the repeats of the model's group, if it has one.
+    """
+    if len(regs) < 2 or regs[0] != model.id:
+        raise ProtocolError(f"registers at {address} do not hold SunSpec model {model.id}")
+    what = f"SunSpec model {model.id}"
+    fixed = _decode_points(what, model.points, regs, {})
+    repeats: list[PointValues] = []
+    group = model.repeating
+    if group is not None:
+        start = 2 + model.fixed_length
+        count = (len(regs) - start) // group.length
+        for i in range(count):
+            block = regs[start + i * group.length : start + (i + 1) * group.length]
+            repeats.append(_decode_points(f"{what} {group.name} {i + 1}", group.points, block, fixed.values))
+    return ModelValues(
+        what,
+        model.points,
+        fixed.values,
+        fixed.unimplemented,
+        model=model,
+        address=address,
+        repeats=tuple(repeats),
+    )
+
+
+def repeat_count(model: ModelDef, length: int) -> int:
+    """How many repeats of the model's group a block of ``length`` (L) registers holds."""
+    group: GroupDef | None = model.repeating
+    if group is None or length <= model.fixed_length:
+        return 0
+    return (length - model.fixed_length) // group.length
 
 
 def encode_scaled(model: ModelDef, current: ModelValues, name: str, value: float) -> list[int]:

@@ -2,12 +2,19 @@
 
 Capabilities follow the models found: an inverter model (101-103, 111-113) gives a PV
 inverter, a meter model (201-204, 211-214) an energy meter, storage (124) with a battery model
-(802) a battery. They are known after the first successful refresh.
+(802) a battery. They are known after the first successful refresh. Which point feeds which
+value is in :mod:`drivers.modbus.sunspec.points`.
+
+A unit may hold a model more than once (a SolarEdge inverter with a production and a
+consumption meter: 1, 103, 1, 203, 1, 203). Every instance is listed in the device's info;
+the first is used unless ``instances`` (``driver.sunspec_instances`` in the config) chooses
+another, by its 1-based position among the instances of that model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Mapping
 
 from agent.clock import Clock
 from drivers.base import Capabilities, DeviceLimits
@@ -18,56 +25,22 @@ from drivers.modbus.facets import ModbusPhaseMeter, ModbusPv, SelfConsumptionBat
 from drivers.modbus.link import ModbusLink, Table
 from drivers.modbus.sunspec.decode import ModelValues, decode_model, encode_scaled
 from drivers.modbus.sunspec.discovery import BASE_ADDRESSES, ModelLocation, find_base, walk_models
+from drivers.modbus.sunspec.families import (
+    BATTERY,
+    COMMON,
+    CONTROLS,
+    INVERTERS,
+    METERS,
+    MPPT,
+    POLLED,
+    STORAGE,
+)
 from drivers.modbus.sunspec.models import known_model, load_model
-
-INVERTERS = frozenset({101, 102, 103, 111, 112, 113})
-METERS = frozenset({201, 202, 203, 204, 211, 212, 213, 214})
-COMMON, NAMEPLATE, SETTINGS, CONTROLS, STORAGE, BATTERY = 1, 120, 121, 123, 124, 802
-POLLED = INVERTERS | METERS | {NAMEPLATE, SETTINGS, CONTROLS, STORAGE, BATTERY}
+from drivers.modbus.sunspec.points import BY_MODEL, pv_reading
 
 
-def _kwh(wh: float) -> float:
-    return wh / 1000.0
-
-
-def _same(x: float) -> float:
-    return x
-
-
-def _negated(x: float) -> float:
-    return -x
-
-
-# model family -> (our name, SunSpec point, unit, conversion, required)
-Mapping = tuple[str, str, str, Callable[[float], float], bool]
-_INVERTER: tuple[Mapping, ...] = (
-    ("pv_power_w", "W", "W", _same, True),
-    ("pv_energy_kwh", "WH", "kWh", _kwh, True),
-    ("pv_dc_power_w", "DCW", "W", _same, False),
-)
-_METER: tuple[Mapping, ...] = (
-    # SunSpec meters count real power positive when it flows from the grid into the premises.
-    ("power_w", "W", "W", _same, True),
-    ("import_kwh", "TotWhImp", "kWh", _kwh, True),
-    ("export_kwh", "TotWhExp", "kWh", _kwh, True),
-    ("frequency_hz", "Hz", "Hz", _same, False),
-    *((f"l{i}_power_w", f"Wph{p}", "W", _same, False) for i, p in ((1, "A"), (2, "B"), (3, "C"))),
-    *((f"l{i}_current_a", f"Aph{p}", "A", _same, False) for i, p in ((1, "A"), (2, "B"), (3, "C"))),
-    *((f"l{i}_voltage_v", f"PhVph{p}", "V", _same, False) for i, p in ((1, "A"), (2, "B"), (3, "C"))),
-)
-_BY_MODEL: dict[int, tuple[Mapping, ...]] = {
-    **dict.fromkeys(INVERTERS, _INVERTER),
-    **dict.fromkeys(METERS, _METER),
-    NAMEPLATE: (("pv_rated_w", "WRtg", "W", _same, False),),
-    SETTINGS: (("pv_max_w", "WMax", "W", _same, False),),
-    CONTROLS: (("curtailment_pct", "WMaxLimPct", "%", _same, False),),
-    STORAGE: (
-        ("battery_soc_pct", "ChaState", "%", _same, True),
-        ("battery_max_charge_w", "WChaMax", "W", _same, False),
-    ),
-    # Model 802 counts W as DER output: positive while discharging. Ours is +charging.
-    BATTERY: (("battery_power_w", "W", "W", _negated, True),),
-}
+def _label(model_id: int) -> str:
+    return f"{model_id} ({load_model(model_id).name})" if known_model(model_id) else str(model_id)
 
 
 class SunSpecDevice(ModbusDevice):
@@ -82,23 +55,25 @@ class SunSpecDevice(ModbusDevice):
         limits: DeviceLimits,
         bases: tuple[int, ...] = BASE_ADDRESSES,
         stale_after_s: float = DEFAULT_STALE_AFTER_S,
+        instances: Mapping[int, int] | None = None,
     ) -> None:
         super().__init__(
             name, driver, link=link, unit_id=unit_id, clock=clock, limits=limits, stale_after_s=stale_after_s
         )
         self._bases = bases
+        self._instances = dict(instances or {})
         self._locations: list[ModelLocation] | None = None
+        self.model_ids: frozenset[int] = frozenset()  # every model on the unit, once discovered
         self.models: dict[int, ModelValues] = {}
 
     async def _discover(self) -> None:
         base = await find_base(self.link, self.unit_id, self._bases)
         locations = await walk_models(self.link, self.unit_id, base)
         self.info["sunspec_base"] = str(base)
+        chosen = self._choose(locations)
+        notes = await self._instance_notes(locations)
         self.info["sunspec_models"] = ", ".join(
-            f"{loc.model_id} ({load_model(loc.model_id).name})"
-            if known_model(loc.model_id)
-            else str(loc.model_id)
-            for loc in locations
+            self._describe(loc, locations, chosen, notes.get(loc.address)) for loc in locations
         )
         common = next((loc for loc in locations if loc.model_id == COMMON), None)
         if common is not None:
@@ -107,6 +82,7 @@ class SunSpecDevice(ModbusDevice):
                 if values.has(point):
                     self.info[key] = str(values.get(point))
         ids = {loc.model_id for loc in locations}
+        self.model_ids = frozenset(ids)
         limits = self._limits
         phase_meter = ModbusPhaseMeter(self.store) if ids & METERS else None
         self._capabilities = Capabilities(
@@ -114,12 +90,63 @@ class SunSpecDevice(ModbusDevice):
             pv_inverter=ModbusPv(self.store, self, limits) if ids & INVERTERS else None,
             battery=SelfConsumptionBattery(self.store, self, limits) if {STORAGE, BATTERY} <= ids else None,
         )
-        self._locations = [loc for loc in locations if loc.model_id in POLLED]
+        self._locations = [loc for loc in chosen.values() if loc.model_id in POLLED]
+
+    def _choose(self, locations: list[ModelLocation]) -> dict[int, ModelLocation]:
+        """One location per model id: the first, or the configured instance."""
+        by_id: dict[int, list[ModelLocation]] = {}
+        for loc in locations:
+            by_id.setdefault(loc.model_id, []).append(loc)
+        chosen = {model_id: locs[0] for model_id, locs in by_id.items()}
+        for model_id, number in self._instances.items():
+            locs = by_id.get(model_id, [])
+            if not 1 <= number <= len(locs):
+                where = ", ".join(str(loc.address) for loc in locs) or "none"
+                raise DriverConfigError(
+                    f"instance {number} of SunSpec model {model_id} asked for; the unit has "
+                    f"{len(locs)} (at {where})",
+                    device=self._name,
+                    field=f"driver.sunspec_instances.{model_id}",
+                )
+            chosen[model_id] = locs[number - 1]
+        return chosen
+
+    async def _instance_notes(self, locations: list[ModelLocation]) -> dict[int, str]:
+        """For a model present more than once: what the common model just before each says.
+
+        A unit with two meters puts each behind its own common model, whose manufacturer and
+        options (SolarEdge: "Export+Import", "Consumption") tell the installer which is which.
+        """
+        notes: dict[int, str] = {}
+        counts: dict[int, int] = {}
+        for loc in locations:
+            counts[loc.model_id] = counts.get(loc.model_id, 0) + 1
+        for before, loc in itertools.pairwise(locations):
+            if loc.model_id == COMMON or counts[loc.model_id] < 2 or before.model_id != COMMON:
+                continue
+            common = await self._read_model(before)
+            words = [str(common.get(p)) for p in ("Mn", "Md", "Opt") if common.has(p)]
+            if words:
+                notes[loc.address] = ", ".join(words)
+        return notes
+
+    @staticmethod
+    def _describe(
+        loc: ModelLocation, locations: list[ModelLocation], chosen: dict[int, ModelLocation], note: str | None
+    ) -> str:
+        same = [other for other in locations if other.model_id == loc.model_id]
+        if len(same) == 1 or loc.model_id == COMMON:
+            return _label(loc.model_id)
+        number = same.index(loc) + 1
+        used = "used" if chosen[loc.model_id] is loc else "not used"
+        said = f"; {note}" if note else ""
+        return f"{_label(loc.model_id)} #{number} at {loc.address} ({used}{said})"
 
     async def _read_model(self, loc: ModelLocation) -> ModelValues:
         model = load_model(loc.model_id)
-        count = 2 + min(loc.length, model.fixed_length)
-        regs = await self.link.read(self.unit_id, loc.address, count)
+        # A model with a repeating group (160's DC inputs) is read whole; others to the fixed block.
+        length = loc.length if model.repeating is not None else min(loc.length, model.fixed_length)
+        regs = await self.link.read(self.unit_id, loc.address, 2 + length)
         return decode_model(model, loc.address, regs)
 
     async def _poll(self) -> None:
@@ -130,7 +157,7 @@ class SunSpecDevice(ModbusDevice):
         for loc in self._locations:
             values = await self._read_model(loc)
             self.models[loc.model_id] = values
-            for ours, point, unit, convert, required in _BY_MODEL.get(loc.model_id, ()):
+            for ours, point, unit, convert, required in BY_MODEL.get(loc.model_id, ()):
                 if not values.has(point):
                     if required:
                         problems.append(f"model {loc.model_id} point {point} not implemented")
@@ -138,8 +165,21 @@ class SunSpecDevice(ModbusDevice):
                 self.store.set(
                     ours, convert(values.number(point)), unit, self.source(Table.HOLDING, loc.address)
                 )
+        self._store_pv()
         if problems:
             raise ProtocolError("; ".join(problems))
+
+    def _store_pv(self) -> None:
+        polled = {loc.model_id: self.models[loc.model_id] for loc in self._locations or ()}
+        reading = pv_reading(polled)
+        if reading is None:
+            return
+        address = min(loc.address for loc in self._locations or () if loc.model_id in INVERTERS | {MPPT})
+        source = f"{self.source(Table.HOLDING, address)} ({reading.how})"
+        self.info["pv_power_from"] = reading.how  # hems probe shows how PV was taken
+        self.store.set("pv_power_w", reading.power_w, "W", source)
+        if reading.energy_kwh is not None:
+            self.store.set("pv_energy_kwh", reading.energy_kwh, "kWh", source)
 
     def _loc(self, model_id: int) -> ModelLocation:
         for loc in self._locations or ():

@@ -1,8 +1,9 @@
 """SunSpec model definitions, read from the JSON files the SunSpec Alliance publishes.
 
 pysunspec2 ships them (``sunspec2/models/json/model_<id>.json``); we read only the files, at
-run time, so the register layout is never hand-typed. Only the fixed top-level block of a
-model is laid out; repeating groups (curves, strings) are not needed by the agent.
+run time, so the register layout is never hand-typed. The fixed top-level block of a model is
+laid out, and a model's repeating group where it has one (the DC inputs of model 160); the
+agent reads no nested groups (curves).
 """
 
 from __future__ import annotations
@@ -56,12 +57,28 @@ class PointDef:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupDef:
+    """A repeating group: ``length`` registers per repeat, offsets from the repeat's start."""
+
+    name: str
+    length: int
+    points: dict[str, PointDef]
+
+    def point(self, name: str) -> PointDef:
+        try:
+            return self.points[name]
+        except KeyError:
+            raise DriverConfigError(f"SunSpec group {self.name} has no point {name!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
 class ModelDef:
     id: int
     name: str
     label: str
     fixed_length: int  # registers of the fixed block after ID and L
     points: dict[str, PointDef]
+    repeating: GroupDef | None = None  # repeats fill the registers after the fixed block
 
     def point(self, name: str) -> PointDef:
         try:
@@ -83,9 +100,27 @@ def load_model(model_id: int) -> ModelDef:
     except FileNotFoundError:
         raise DriverConfigError(f"no published SunSpec definition for model {model_id}") from None
     group = doc["group"]
+    points, length = _points(group["points"])
+    # A top-level group without a fixed count repeats to fill the model's length (L).
+    groups = [g for g in group.get("groups", ()) if not g.get("count") and not g.get("groups")]
+    repeating = None
+    if len(groups) == 1:
+        repeat_points, repeat_length = _points(groups[0]["points"])
+        repeating = GroupDef(str(groups[0]["name"]), repeat_length, repeat_points)
+    return ModelDef(
+        id=int(doc["id"]),
+        name=str(group["name"]),
+        label=str(group.get("label", group["name"])),
+        fixed_length=length - 2,
+        points=points,
+        repeating=repeating,
+    )
+
+
+def _points(defs: list[dict[str, Any]]) -> tuple[dict[str, PointDef], int]:
     points: dict[str, PointDef] = {}
     offset = 0
-    for p in group["points"]:
+    for p in defs:
         size = int(p.get("size") or _FIXED_SIZES.get(p["type"], 1))
         points[p["name"]] = PointDef(
             name=p["name"],
@@ -99,13 +134,7 @@ def load_model(model_id: int) -> ModelDef:
             label=str(p.get("label", p["name"])),
         )
         offset += size
-    return ModelDef(
-        id=int(doc["id"]),
-        name=str(group["name"]),
-        label=str(group.get("label", group["name"])),
-        fixed_length=offset - 2,
-        points=points,
-    )
+    return points, offset
 
 
 def known_model(model_id: int) -> bool:

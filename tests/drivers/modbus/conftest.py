@@ -1,13 +1,16 @@
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
 import pytest
+from pymodbus.constants import ExcCodes
+from pymodbus.datastore import ModbusServerContext
 
 from agent.clock import RealClock
 from drivers.base import BatteryLimits, DeviceLimits
 from drivers.modbus.link import LinkTiming, TcpLink
-from drivers.modbus.sunspec.image import build_image
-from tests.support.modbus_server import FaultyRegisters, TcpTestServer
+from drivers.modbus.sunspec.image import ModelSpec, build_image
+from tests.support.modbus_server import FaultyDevice, FaultyRegisters, TcpTestServer
 
 # Short timeouts and backoff: the faults below must show and clear within a test.
 FAST = LinkTiming(request_timeout_s=0.3, connect_timeout_s=1.0, backoff_initial_s=0.05, backoff_max_s=0.2)
@@ -18,7 +21,8 @@ LIMITS = DeviceLimits(
 )
 
 # A hybrid inverter as a SunSpec device would present it: common, inverter, nameplate,
-# settings, controls, storage, battery, and its grid meter.
+# settings, controls, storage, battery, and its grid meter. The strings give 5700 W: 1200 W
+# charge the battery, 4500 W go into the bridge (DCW) and 4321 W come out on the AC side (W).
 SUNSPEC_MODELS: list[tuple[int, dict[str, Any]]] = [
     (1, {"Mn": "Fronius", "Md": "Symo GEN24 8.0", "SN": "28150123", "Vr": "1.28.7"}),
     (
@@ -97,12 +101,47 @@ SUNSPEC_MODELS: list[tuple[int, dict[str, Any]]] = [
 ]
 
 
-def sunspec_server(
-    base: int = 40000, models: list[tuple[int, dict[str, Any]]] | None = None
-) -> TcpTestServer:
+def sunspec_server(base: int = 40000, models: Sequence[ModelSpec] | None = None) -> TcpTestServer:
     regs = FaultyRegisters()
     regs.load(base, build_image(models or SUNSPEC_MODELS))
     return TcpTestServer({1: regs})
+
+
+class BoundedRegisters(FaultyRegisters):
+    """Registers that exist only in ``[first, end)``: a read outside gets "illegal data address"."""
+
+    def __init__(self, first: int, end: int) -> None:
+        super().__init__()
+        self.first, self.end = first, end
+
+    def getValues(self, address: int, count: int = 1) -> Any:  # noqa: N802
+        start = address - 1  # the device context adds 1 to every address
+        if start < self.first or start + count > self.end:
+            return ExcCodes.ILLEGAL_ADDRESS
+        return super().getValues(address, count)
+
+
+class SilentBelowDevice(FaultyDevice):
+    """A unit that never answers a read starting below ``silent_below`` (it ignores the request)."""
+
+    def __init__(self, regs: FaultyRegisters, silent_below: int) -> None:
+        super().__init__(regs)
+        self.silent_below = silent_below
+
+    async def async_getValues(self, func_code: int, address: int, count: int = 1) -> Any:  # noqa: N802
+        if address < self.silent_below:
+            await asyncio.sleep(2.0)  # far beyond the client's request timeout
+        return await super().async_getValues(func_code, address, count)
+
+
+class SilentBelowServer(TcpTestServer):
+    def __init__(self, regs: FaultyRegisters, silent_below: int) -> None:
+        super().__init__({1: regs})
+        self.silent_below = silent_below
+
+    def _context(self) -> ModbusServerContext:
+        device = SilentBelowDevice(self.units[1], self.silent_below)
+        return ModbusServerContext(devices={1: device}, single=False)  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture

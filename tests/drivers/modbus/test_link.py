@@ -5,7 +5,7 @@ from pymodbus.constants import ExcCodes
 
 from agent.clock import RealClock
 from drivers.errors import DeviceTimeout, DeviceUnavailable, ProtocolError
-from drivers.modbus.link import RtuLink, TcpLink
+from drivers.modbus.link import LinkTiming, RtuLink, TcpLink
 from tests.drivers.modbus.conftest import FAST
 from tests.support.modbus_server import FaultyRegisters, RtuTestServer, TcpTestServer
 
@@ -33,6 +33,26 @@ async def test_timeout_is_typed_and_recovers(server: TcpTestServer, link: TcpLin
     await asyncio.sleep(0.8)
     server.units[1].load(40002, [42])
     assert await link.read(1, 40002, 1) == [42]
+
+
+async def test_connection_closed_mid_request_is_not_a_timeout() -> None:
+    # pymodbus kept a request waiting for its full timeout after the device closed the
+    # connection, and the link reported "no answer within 5 s" for a closed connection.
+    server = TcpTestServer()
+    await server.start()
+    link = TcpLink(server.host, server.port, RealClock(), LinkTiming(request_timeout_s=5.0))
+    try:
+        assert await link.read(1, 0, 1) == [0]
+        server.units[1].delay_s = 10.0  # the answer never comes: the connection goes first
+        pending = asyncio.create_task(link.read(1, 0, 1))
+        await asyncio.sleep(0.2)
+        await server.stop()
+        with pytest.raises(DeviceUnavailable, match="the device closed the connection") as ei:
+            await pending
+        assert not isinstance(ei.value, DeviceTimeout)
+    finally:
+        await link.close()
+        await server.stop()
 
 
 async def test_exception_response_is_protocol_error(server: TcpTestServer, link: TcpLink) -> None:

@@ -14,6 +14,7 @@ from drivers.modbus.sunspec.decode import decode_model
 from drivers.modbus.sunspec.device import SunSpecDevice
 from drivers.modbus.sunspec.image import model_registers
 from drivers.modbus.sunspec.models import load_model
+from drivers.modbus.sunspec.points import pv_reading
 from tests.drivers.modbus.conftest import FAST, LIMITS, SUNSPEC_MODELS, sunspec_server
 from tests.support.modbus_server import TcpTestServer
 
@@ -118,7 +119,8 @@ async def test_readings_with_units_and_sign_convention(link: TcpLink) -> None:
     assert caps.pv_inverter is not None
     assert caps.energy_meter is not None
     assert caps.battery is not None
-    assert caps.pv_inverter.power_w().value == 4321.0
+    # A hybrid: 4500 W into the bridge and 1200 W into the battery come from the strings.
+    assert caps.pv_inverter.power_w().value == 5700.0
     assert caps.pv_inverter.energy_kwh().value == pytest.approx(12345.6)
     assert caps.pv_inverter.energy_kwh().unit == "kWh"
     meter = caps.energy_meter
@@ -188,7 +190,7 @@ async def test_garbage_then_recovery(server: TcpTestServer, link: TcpLink) -> No
         dev.capabilities.pv_inverter.power_w()  # the old number is not passed on as current
     server.units[1].load(sf_at, [0])
     await dev.refresh()
-    assert dev.capabilities.pv_inverter.power_w().value == 4321.0
+    assert dev.capabilities.pv_inverter.power_w().value == 5700.0
     assert dev.health.snapshot().state is HealthState.OK  # refresh() changed it
 
 
@@ -207,3 +209,47 @@ async def test_required_point_not_implemented_is_reported(server: TcpTestServer,
 def test_fixture_models_are_valid() -> None:
     for model_id, values in SUNSPEC_MODELS:
         assert set(values) <= set(load_model(model_id).points)
+
+
+_INPUT_NAMES = st.sampled_from(["MPPT", "String", "PV", "StCha", "StDisCha"])
+
+
+@settings(max_examples=100)
+@given(
+    st.lists(st.tuples(_INPUT_NAMES, st.integers(0, 30000), st.integers(1, 2**31)), min_size=1, max_size=8),
+    st.integers(-2, 1),
+)
+def test_model_160_inputs_round_trip_and_pv_leaves_out_the_battery(
+    inputs: list[tuple[str, int, int]], dcw_sf: int
+) -> None:
+    repeats: list[dict[str, float | int | str]] = [
+        {"ID": i + 1, "IDStr": f"{name} {i + 1}", "DCW": raw_w * 10.0**dcw_sf, "DCWH": float(wh)}
+        for i, (name, raw_w, wh) in enumerate(inputs)
+    ]
+    fixed = {"DCW_SF": dcw_sf, "DCWH_SF": 0, "N": len(inputs)}
+    regs = model_registers(160, fixed, repeats)
+    assert regs[1] == 8 + 20 * len(inputs)  # L: the fixed block and 20 registers per input
+    values = decode_model(load_model(160), 40000, regs)
+    assert [m.get("IDStr") for m in values.repeats] == [r["IDStr"] for r in repeats]
+    for module, repeat in zip(values.repeats, repeats, strict=True):
+        assert module.number("DCW") == pytest.approx(repeat["DCW"], abs=1e-9)
+        assert module.number("DCWH") == repeat["DCWH"]
+    pv = [r for r, (name, _w, _wh) in zip(repeats, inputs, strict=True) if name not in ("StCha", "StDisCha")]
+    reading = pv_reading({160: values})
+    if not pv:
+        assert reading is None  # only battery inputs and no inverter model: no PV reading
+        return
+    assert reading is not None
+    assert reading.power_w == pytest.approx(
+        sum(float(w) * 10.0**dcw_sf for name, w, _wh in inputs if name not in ("StCha", "StDisCha")), abs=1e-6
+    )
+    assert reading.energy_kwh == pytest.approx(
+        sum(float(wh) for name, _w, wh in inputs if name not in ("StCha", "StDisCha")) / 1000.0
+    )
+
+
+def test_repeats_only_where_the_model_has_a_group() -> None:
+    with pytest.raises(DriverConfigError, match="model 103 has no repeating group"):
+        model_registers(103, {}, [{"DCW": 1.0}])
+    with pytest.raises(DriverConfigError, match=r"model 160 module 2 has no point\(s\) \['W'\]"):
+        model_registers(160, {"DCW_SF": 0}, [{"DCW": 1.0}, {"W": 1.0}])
