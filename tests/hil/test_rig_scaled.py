@@ -21,7 +21,9 @@ async def test_rig_runs_faster_than_real_time(broker: MosquittoBroker) -> None:
         imported0 = rig.plant.meter.import_kwh
         await asyncio.sleep(1.0)  # ten simulated minutes
         sim_s = (rig.plant.now - NOON).total_seconds()
-        assert 300.0 < sim_s < 900.0
+        # At least half the ten minutes, and never ahead of the clock (a loaded machine stretches
+        # the wall second, so the upper bound is the clock's own reading, not 600 s).
+        assert 300.0 < sim_s <= clock.monotonic_s() + 1e-6
         assert sum(step.dt_s for step, _ in steps) <= sim_s + 1e-6
         # A January noon in a heated house: the heat pump runs and the inverter's own
         # self-consumption logic (no agent command yet) covers the deficit from the battery.
