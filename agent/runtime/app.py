@@ -23,7 +23,9 @@ from agent.link import RetailerLink, build_link
 from agent.optimizer.worker import PlannerProcess
 from agent.planning import devices_from_config, planned_devices, planner_shape
 from agent.runtime.cycle import DEFAULT_CYCLE_S, ControlCycle
+from agent.runtime.energy_counters import EnergyCounters
 from agent.runtime.plan_phase import PlanPhase
+from agent.runtime.settings_store import SettingsStore
 from agent.runtime.settler import Settler
 from agent.runtime.state import AgentState
 from agent.runtime.supervisor import Supervisor
@@ -60,6 +62,8 @@ class RunningAgent:
     cycle: ControlCycle
     state: AgentState
     supervisor: Supervisor
+    settings: SettingsStore
+    energy: EnergyCounters
     first_cycle: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -106,6 +110,10 @@ async def build(
         send_delivery=link.send_delivery if link is not None else None,
     )
     state = AgentState(config.site.id, config.party_id, config.site.currency, clock.now())
+    settings = SettingsStore(config.state_dir)
+    state.overrides = settings.load(clock.now())
+    energy = EnergyCounters(config.state_dir)
+    energy.load()
     planning = PlanPhase(
         config=config,
         clock=clock,
@@ -131,7 +139,9 @@ async def build(
         state=state,
         roles=planned_devices(config),
         cycle_s=cycle_s,
+        energy=energy,
     )
+    cycle.watch_overrides(lambda: settings.save_soon(state.overrides))
     return RunningAgent(
         config,
         clock,
@@ -146,6 +156,8 @@ async def build(
         cycle,
         state,
         supervisor,
+        settings,
+        energy,
     )
 
 
@@ -153,6 +165,8 @@ async def shutdown(agent: RunningAgent) -> None:
     """Safe states first, then close everything; each step bounded, none skipped for another's failure."""
     agent.state.mode = "stopping"
     await agent.supervisor.stop()
+    await agent.settings.flush()
+    await agent.energy.save(agent.clock.monotonic_s())
     with contextlib.suppress(Exception):
         report = await asyncio.wait_for(agent.dispatcher.safe_stop(), 15.0)
         log.info("outputs in safe state: %s", ", ".join(sorted(report.devices)) or "none")

@@ -92,7 +92,7 @@ def test_sensor_configs(
     assert cfg["unit_of_measurement"] == unit
     assert cfg["unique_id"] == f"{NODE}_{key}"
     assert cfg["state_topic"] == f"hems/{HOME}/state"
-    assert cfg["availability_topic"] == f"hems/{HOME}/availability"
+    assert cfg["availability_topic"] == f"hems/{HOME}/status"
     assert key in cfg["value_template"]
     assert cfg["device"]["identifiers"] == [NODE]
 
@@ -112,7 +112,7 @@ def test_controls_are_offered(ha: Listener) -> None:
 
 
 def test_state_document_and_availability(home: WebHome, ha: Listener) -> None:
-    assert ha.wait(f"hems/{HOME}/availability") == b"online"
+    assert ha.wait(f"hems/{HOME}/status") == b"online"
     state = json.loads(ha.wait(f"hems/{HOME}/state"))
     assert isinstance(state["pv_power_w"], float)
     assert isinstance(state["grid_import_kwh"], float)
