@@ -113,4 +113,6 @@ def controls_json(agent: RunningAgent) -> dict[str, Any]:
     out["ev_target_soc_pct"] = None if o.ev_target_soc is None else round(o.ev_target_soc * 100.0, 3)
     del out["ev_target_soc"]
     out["version"] = agent.cycle.overrides_version
+    # Why the saved settings were not restored or cannot be saved (None: all is well).
+    out["settings_problem"] = agent.settings.problem
     return out

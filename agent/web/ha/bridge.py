@@ -111,6 +111,8 @@ class Bridge:
         self.device = Device(node_id(site), site, configuration_url(agent))
         flow_keys = [f.key for f in live.flows(agent)]
         roles = set(planned_devices(agent.config))
+        if any(d.role == "pv_inverter" for d in agent.config.devices.values()):
+            roles.add("pv")
         if any(isinstance(d, EvCharger) and d.v2g for d in agent.config.devices.values()):
             roles.add("v2g")
         self.entities = entities(

@@ -129,6 +129,10 @@
     btn.className = c.paused ? "resume" : "";
     $("paused-state").textContent = c.paused ? "paused: devices follow safe rules" : "optimizing";
     $("hold").checked = !!c.water_heater_hold;
+    if (document.activeElement !== $("ev-mode")) $("ev-mode").value = c.ev_mode || "smart";
+    const problem = $("settings-problem");
+    problem.hidden = !c.settings_problem;
+    problem.textContent = c.settings_problem ? "saved settings not used: " + c.settings_problem : "";
   }
 
   // ---- plan chart ----------------------------------------------------------------------------
@@ -229,12 +233,13 @@
     const body = {};
     const dep = $("ev-departure").value;
     if (dep) body.ev_departure = new Date(dep).toISOString();
-    const fields = [["ev-target", "ev_target_soc_pct"], ["comfort-target", "comfort_target_c"], ["comfort-band", "comfort_band_c"], ["boost", "water_heater_boost_h"]];
+    const fields = [["ev-target", "ev_target_soc_pct"], ["ev-limit", "ev_current_limit_a"], ["comfort-target", "comfort_target_c"], ["comfort-band", "comfort_band_c"], ["boost", "water_heater_boost_h"]];
     for (const [id, key] of fields) {
       const v = $(id).value;
       if (v !== "") body[key] = Number(v);
     }
     if (controls && $("hold").checked !== !!controls.water_heater_hold) body.water_heater_hold = $("hold").checked;
+    if (controls && $("ev-mode").value !== controls.ev_mode) body.ev_mode = $("ev-mode").value;
     return body;
   }
 
