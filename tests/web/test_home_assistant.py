@@ -184,7 +184,7 @@ ENERGY_KEYS = (
 DEVICES = ("grid", "pv", "battery", "ev", "thermostat", "water_heater")
 
 
-def _all_configs(ha: Listener) -> dict[str, dict[str, Any]]:
+def all_configs(ha: Listener) -> dict[str, dict[str, Any]]:
     # Retained configs arrive in no set order on subscribing: wait until no more come.
     ha.config("binary_sensor", "retailer_connected")
     seen, deadline = -1, time.monotonic() + WAIT_S
@@ -210,7 +210,7 @@ def test_energy_dashboard_sensors_for_every_device(ha: Listener, key: str) -> No
 
 
 def test_every_config_names_its_entity_id_origin_and_the_last_will_topic(ha: Listener) -> None:
-    configs = _all_configs(ha)
+    configs = all_configs(ha)
     assert len(configs) > 40
     for topic, cfg in configs.items():
         component = topic.split("/")[1]
@@ -252,7 +252,7 @@ def _render(template: str, doc: dict[str, Any]) -> str:
 
 def test_templates_render_the_state_document(home: WebHome, ha: Listener) -> None:
     """HA renders each value_template against the state document: check what it would show."""
-    configs = _all_configs(ha)
+    configs = all_configs(ha)
     state = json.loads(ha.wait(f"hems/{HOME}/state"))
     assert state["ev_departure"] is None or isinstance(state["ev_departure"], str)
     shown = {}
