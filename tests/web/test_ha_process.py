@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.mosquitto import MosquittoBroker, free_port
+from tests.web.client import request
 from tests.web.ha_listener import HaListener
 
 MINIMAL = Path(__file__).parents[2] / "configs" / "minimal.yaml"
@@ -24,15 +25,15 @@ STATE = f"hems/{SITE}/state"
 START_S = 90.0  # the first cycle plans, which compiles the QP: slow on a loaded CI box
 
 
-def _config(tmp_path: Path, broker: MosquittoBroker) -> Path:
-    path = tmp_path / "hems.yaml"
+def _config(tmp_path: Path, broker: MosquittoBroker) -> tuple[Path, int]:
+    path, web_port = tmp_path / "hems.yaml", free_port()
     path.write_text(
         MINIMAL.read_text()
         + f"\nstate_dir: {tmp_path / 'state'}\n"
         + f"mqtt_brokers:\n  local:\n    host: {broker.host}\n    port: {broker.port}\n    keepalive_s: 5\n"
-        + f"web:\n  port: {free_port()}\n  home_assistant:\n    broker: local\n    publish_every_s: 30\n"
+        + f"web:\n  port: {web_port}\n  home_assistant:\n    broker: local\n    publish_every_s: 30\n"
     )
-    return path
+    return path, web_port
 
 
 def _start(config: Path) -> subprocess.Popen[bytes]:
@@ -54,7 +55,7 @@ def broker(tmp_path: Path) -> Iterator[MosquittoBroker]:
 def test_killed_agent_goes_unavailable_and_its_settings_survive(
     tmp_path: Path, broker: MosquittoBroker
 ) -> None:
-    config = _config(tmp_path, broker)
+    config, _ = _config(tmp_path, broker)
     ha = HaListener(broker.host, broker.port, ["homeassistant/#", f"hems/{SITE}/#"])
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -87,4 +88,28 @@ def test_killed_agent_goes_unavailable_and_its_settings_survive(
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
+        ha.close()
+
+
+def test_damaged_settings_file_is_reported_and_the_agent_runs(
+    tmp_path: Path, broker: MosquittoBroker
+) -> None:
+    config, port = _config(tmp_path, broker)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "settings.json").write_bytes(b'{"format": 1, "settings": {"paused": tr')
+    ha = HaListener(broker.host, broker.port, [f"hems/{SITE}/#"])
+    proc = _start(config)
+    try:
+        state = ha.wait_json(STATE, lambda s: True, "a state document despite the damaged file")
+        assert state["paused"] is False  # the configured default, not a guess from half a file
+        answer = request(f"http://127.0.0.1:{port}", "GET", "/api/controls")
+        assert answer.status == 200
+        problem = json.loads(answer.body)["settings_problem"]
+        assert "settings.json" in problem
+        assert "not valid UTF-8 JSON" in problem
+        assert (tmp_path / "state" / "settings.json.bad").exists()
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait(10)
         ha.close()
