@@ -4,16 +4,21 @@ kind parsed or refused naming its key."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from agent.config import ConfigError
+from agent.config.loader import parse_config
 from agent.web.errors import RequestError
-from agent.web.ha.bridge import command_body
+from agent.web.ha.bridge import command_body, configuration_url
 from agent.web.ha.discovery import Device, Topics, config_payload, entity_id_slug
 from agent.web.ha.entities import commands, entities
 
+MINIMAL = Path(__file__).parents[2] / "configs" / "minimal.yaml"
 TOPICS = Topics("homeassistant", "hems/home-1", "hems/home-1/status")
 ALL = entities(
     "EUR",
@@ -73,3 +78,34 @@ def test_bad_commands_name_their_key(key: str, payload: bytes) -> None:
     with pytest.raises(RequestError) as e:
         command_body(key, payload, KINDS)
     assert e.value.field == key
+
+
+def _web(web: str) -> SimpleNamespace:
+    text = MINIMAL.read_text() + "\nmqtt_brokers:\n  local:\n    host: 127.0.0.1\n" + web
+    return SimpleNamespace(config=parse_config(text, "hems.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("web", "url"),
+    [
+        ("web:\n  home_assistant: {broker: local}\n", None),  # 127.0.0.1: no one else can follow it
+        ("web:\n  bind: 0.0.0.0\n  home_assistant: {broker: local}\n", None),
+        (
+            "web:\n  bind: 192.168.1.20\n  port: 8081\n  home_assistant: {broker: local}\n",
+            "http://192.168.1.20:8081/",
+        ),
+        ("web:\n  bind: fd00::20\n  home_assistant: {broker: local}\n", "http://[fd00::20]:8080/"),
+        (
+            "web:\n  home_assistant: {broker: local, configuration_url: 'https://hems.home.arpa/'}\n",
+            "https://hems.home.arpa/",
+        ),
+    ],
+)
+def test_configuration_url(web: str, url: str | None) -> None:
+    assert configuration_url(_web(web)) == url  # type: ignore[arg-type]
+
+
+def test_bad_configuration_url_names_the_key() -> None:
+    with pytest.raises(ConfigError) as e:
+        _web("web:\n  home_assistant: {broker: local, configuration_url: 'ftp://x'}\n")
+    assert "web.home_assistant.configuration_url" in str(e.value)
