@@ -131,6 +131,9 @@ def _measurements(currency: str, flow_keys: Iterable[str], has: set[str]) -> lis
                 "state_class": "total",
                 "unit_of_measurement": currency,
                 "suggested_display_precision": 2,
+                # The sum starts again each month: HA's statistics book that as a new cycle,
+                # not as a refund of the whole of last month.
+                "last_reset_value_template": "{{ value_json.cost_since }}",
             },
         ),
         Entity(
