@@ -90,23 +90,27 @@ def test_published_configs_pass_home_assistants_schemas(ha_python: Path, ha: Lis
 
 
 def test_schema_check_catches_a_bad_config(ha_python: Path) -> None:
-    # The check itself must be able to fail: a device class HA does not know, and a misspelt
-    # option that the schema would drop.
+    # The check itself must be able to fail: a device class HA does not know, a misspelt option
+    # that the schema would drop, a unit and a state class the energy device class refuses.
     e = next(e for e in entities("EUR", [], {"pv"}) if e.key == "pv_energy_kwh")
     good = config_payload(e, Topics("homeassistant", "hems/x", "hems/x/status"), Device("hems_x", "x"))
     bad_class = good | {"device_class": "energie"}
     misspelt = good | {"sugested_display_precision": 2}
+    in_watts = good | {"unit_of_measurement": "W"}
+    measured = good | {"state_class": "measurement"}
     results = _check(
         ha_python,
         [
             {"topic": n, "component": "sensor", "payload": p}
-            for n, p in (("a", good), ("b", bad_class), ("c", misspelt))
+            for n, p in (("a", good), ("b", bad_class), ("c", misspelt), ("d", in_watts), ("e", measured))
         ],
     )
     assert results[0]["error"] is None
     assert results[1]["error"] is not None
     assert "device_class" in results[1]["error"]
     assert set(results[2]["dropped"]) - NEWER_OPTIONS == {"sugested_display_precision"}
+    assert "unit_of_measurement 'W'" in results[3]["error"]
+    assert "state_class measurement" in results[4]["error"]
 
 
 def test_variants_not_in_the_test_home_pass_too(ha_python: Path) -> None:

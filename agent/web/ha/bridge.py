@@ -1,10 +1,12 @@
 """The Home Assistant bridge: discovery configs, periodic state, and commands from HA.
 
-Uses the agent's connection to the configured broker (the one the devices share). Configs and
-``online`` are published retained after every (re)connect and whenever HA announces itself on
-``<discovery_prefix>/status``; the state document every ``publish_every_s`` of the agent's clock
-and at once after a command. A command goes through the same validation as the web controls
-(:func:`agent.web.controls.apply`); a bad one is logged and changes nothing.
+Uses the agent's connection to the configured broker (the one the devices share), whose MQTT
+last will is the entities' availability topic. Configs and ``online`` are published retained
+after every (re)connect and whenever HA announces itself on ``<discovery_prefix>/status``; the
+state and forecast documents every ``publish_every_s`` of the agent's clock and at once after a
+command or a change made on the page. A command goes through the same validation as the web
+controls (:func:`agent.web.controls.apply`; the agent then saves the settings); a bad one is logged
+and changes nothing.
 """
 
 from __future__ import annotations
