@@ -165,11 +165,13 @@ async def shutdown(agent: RunningAgent) -> None:
     """Safe states first, then close everything; each step bounded, none skipped for another's failure."""
     agent.state.mode = "stopping"
     await agent.supervisor.stop()
-    await agent.settings.flush()
-    await agent.energy.save(agent.clock.monotonic_s())
     with contextlib.suppress(Exception):
         report = await asyncio.wait_for(agent.dispatcher.safe_stop(), 15.0)
         log.info("outputs in safe state: %s", ", ".join(sorted(report.devices)) or "none")
+    with contextlib.suppress(Exception):
+        await agent.settings.flush()  # bounded: 5 s
+    with contextlib.suppress(Exception):
+        await agent.energy.save(agent.clock.monotonic_s())  # bounded: 10 s
     await stop_all(list(agent.devices.values()))
     await agent.forecaster.stop()
     with contextlib.suppress(Exception):
