@@ -128,6 +128,9 @@ class ControlCycle:
             if o.ev_target_soc is not None and hasattr(charger, "battery_kwh"):
                 target_kwh = o.ev_target_soc * float(charger.battery_kwh)
             measured = replace(measured, ev_departure=o.ev_departure, ev_target_kwh=target_kwh)
+        if ev is not None and o.ev_mode == "off":
+            # Charging is off: plan (and trade) as if no car were there.
+            measured = replace(measured, ev_plugged=False)
         return measured
 
     async def _plan(self, now: datetime, measured: MeasuredState) -> None:

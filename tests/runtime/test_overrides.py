@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from agent.config import load_config
 from agent.config.devices import EvCharger, HeatPump, Thermostat, WaterHeater
 from agent.dispatch import BatteryTarget, DispatchTarget, WaterHeaterTarget
+from agent.dispatch.snapshot import Sample, Snapshot
 from agent.dispatch.target import EvTarget
+from agent.planning import planned_devices
+from agent.runtime.cycle import ControlCycle
 from agent.runtime.overrides import effective_config, ev_target, water_heater_target
 from agent.runtime.state import Overrides
 
@@ -82,3 +86,16 @@ def test_ev_charge_now_off_and_current_limit() -> None:
     assert "current limit" in capped.label
     # With no plan, a limit alone leaves the dispatcher's safe rule in charge.
     assert ev_target(config, Overrides(ev_current_limit_a=8.0), None) is None
+
+
+def test_ev_charging_off_plans_as_if_no_car_were_there() -> None:
+    config = load_config(REFERENCE)
+    roles = planned_devices(config)
+    ev = roles["ev"]
+    snapshot = Snapshot(NOW, 0.0, {ev: {"ev.plugged": Sample(True, "", 0.0)}})
+    for mode, plugged in (("smart", True), ("now", True), ("off", False)):
+        cycle = SimpleNamespace(
+            config=config, roles=roles, state=SimpleNamespace(overrides=Overrides(ev_mode=mode))
+        )
+        measured = ControlCycle._measured(cycle, snapshot)  # type: ignore[arg-type]
+        assert measured.ev_plugged is plugged, mode
