@@ -12,7 +12,7 @@ of it is applied, so a request with one bad field changes nothing. A change bump
 ``comfort_band_c``         0.1..10 (half-width around the target), or null
 ``water_heater_boost_h``   0..24: heat the tank now for this long (0 ends a boost)
 ``water_heater_hold``      true: keep the element off (holiday), false: as planned
-``ev_mode``                smart (as planned), now (charge at the limit), off (do not charge)
+``ev_mode``                smart (as planned), now (charge at the limit), off (no charging, none planned)
 ``ev_current_limit_a``     6..32 A per phase: caps what the plan or the mode asks, or null
 =========================  ================================================================
 
