@@ -18,7 +18,9 @@ class HaListener:
     def __init__(self, host: str, port: int, filters: list[str]) -> None:
         self.history: dict[str, list[bytes]] = {}
         self.lock = threading.Lock()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="home-assistant-stand-in")
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"home-assistant-{id(self)}"
+        )  # unique: a shared id kicks the other off
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *_a: c.subscribe([(f, 1) for f in filters])
         self.client.connect(host, port)
@@ -36,6 +38,10 @@ class HaListener:
         with self.lock:
             got = self.history.get(topic)
             return got[-1] if got else None
+
+    def latest_all(self) -> dict[str, bytes]:
+        with self.lock:
+            return {topic: got[-1] for topic, got in self.history.items() if got}
 
     def wait_for(
         self, topic: str, accept: Callable[[bytes], bool], what: str, timeout_s: float = WAIT_S

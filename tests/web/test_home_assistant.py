@@ -5,59 +5,34 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import jinja2
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from agent import __version__
 from tests.web.client import control_headers, request
+from tests.web.ha_listener import HaListener
 from tests.web.home import HOME, WebHome
 
 NODE = "hems_home-1"
 WAIT_S = 20.0
 
 
-class Listener:
-    """A plain paho client standing in for Home Assistant."""
+class Listener(HaListener):
+    """Home Assistant's side of the shared test home."""
 
     def __init__(self, home: WebHome) -> None:
-        self.messages: dict[str, bytes] = {}
-        self.lock = threading.Lock()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="home-assistant")
-        self.client.on_message = self._on_message
-        self.client.on_connect = lambda c, *_a: c.subscribe([("homeassistant/#", 1), (f"hems/{HOME}/#", 1)])
-        self.client.connect(home.broker.host, home.broker.port)
-        self.client.loop_start()
-
-    def _on_message(self, _c: mqtt.Client, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        with self.lock:
-            self.messages[msg.topic] = bytes(msg.payload)
+        super().__init__(home.broker.host, home.broker.port, ["homeassistant/#", f"hems/{HOME}/#"])
 
     def wait(self, topic: str) -> bytes:
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            with self.lock:
-                if topic in self.messages:
-                    return self.messages[topic]
-            time.sleep(0.05)
-        raise AssertionError(f"nothing on {topic}; got {sorted(self.messages)}")
+        return self.wait_for(topic, lambda _p: True, "nothing arrived", WAIT_S)
 
     def config(self, component: str, key: str) -> dict[str, Any]:
         return dict(json.loads(self.wait(f"homeassistant/{component}/{NODE}/{key}/config")))
-
-    def publish(self, topic: str, payload: str) -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(5.0)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 @pytest.fixture
@@ -189,8 +164,7 @@ def all_configs(ha: Listener) -> dict[str, dict[str, Any]]:
     ha.config("binary_sensor", "retailer_connected")
     seen, deadline = -1, time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
-        with ha.lock:
-            configs = {t: json.loads(p) for t, p in ha.messages.items() if t.endswith("/config") and p}
+        configs = {t: json.loads(p) for t, p in ha.latest_all().items() if t.endswith("/config") and p}
         if len(configs) == seen:
             return configs
         seen = len(configs)
