@@ -1,10 +1,10 @@
 """The entities hems offers Home Assistant, one list built from the configured devices.
 
 * sensors: the power flows (W), energy counters (kWh, ``energy``/``total_increasing``: what the
-  energy dashboard's grid, solar, battery and device slots take, no helpers needed), SoC (%),
-  indoor and tank temperature (°C), the current prices and marginal value (<currency>/kWh; the
-  import price carries the price and plan forecast as attributes), this month's bill
-  (``monetary``/``total``), the optimizer's mode;
+  energy dashboard's grid, solar, battery and device slots take, with no integral sensor in
+  HA), SoC (%), indoor and tank temperature (°C), the current prices and marginal value
+  (<currency>/kWh; the import price carries the price and plan forecast as attributes), this
+  month's bill (``monetary``/``total``), the optimizer's mode;
 * binary sensors: EV plugged in, and each device's and the retailer link's connectivity;
 * controls: pause and hold switches, numbers for the EV target and current limit, comfort and
   boost, a text for the EV departure, a select for the EV charge mode, a "charge now" button, a
