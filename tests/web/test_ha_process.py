@@ -83,6 +83,11 @@ def test_killed_agent_goes_unavailable_and_its_settings_survive(
         state = ha.wait_json(STATE, lambda s: True, "a state document from the restarted agent")
         assert state["paused"] is True
         ha.wait_json(STATE, lambda s: s["mode"] == "paused", "the restarted agent keeps the optimizer paused")
+
+        # A clean stop sends no last will (the broker drops it on DISCONNECT): the agent says it.
+        procs[1].send_signal(signal.SIGTERM)
+        assert procs[1].wait(60) == 0
+        ha.wait_for(STATUS, lambda p: p == b"offline", "offline after a clean stop")
     finally:
         for proc in procs:
             if proc.poll() is None:
