@@ -1,6 +1,6 @@
 """``hems run`` as a process on a real Mosquitto, seen from Home Assistant's side: a killed agent
 goes unavailable (the broker publishes its last will on the topic the discovery configs name),
-and a setting made from HA survives the kill and the restart."""
+a setting made from HA survives the kill and the restart, and no energy HA has seen is taken back."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ MINIMAL = Path(__file__).parents[2] / "configs" / "minimal.yaml"
 SITE = "home"  # the site id of configs/minimal.yaml
 STATUS = f"hems/{SITE}/status"
 STATE = f"hems/{SITE}/state"
+NOON = "2026-06-15T12:00:00+02:00"  # the sun is up: the PV energy counter rises
 START_S = 90.0  # the first cycle plans, which compiles the QP: slow on a loaded CI box
 
 
@@ -29,6 +30,7 @@ def _config(tmp_path: Path, broker: MosquittoBroker) -> tuple[Path, int]:
     path, web_port = tmp_path / "hems.yaml", free_port()
     path.write_text(
         MINIMAL.read_text()
+        + "  pv:\n    role: pv_inverter\n    peak_kw: 6\n    driver:\n      type: simulated\n"
         + f"\nstate_dir: {tmp_path / 'state'}\n"
         + f"mqtt_brokers:\n  local:\n    host: {broker.host}\n    port: {broker.port}\n    keepalive_s: 5\n"
         + f"web:\n  port: {web_port}\n  home_assistant:\n    broker: local\n    publish_every_s: 30\n"
@@ -39,7 +41,18 @@ def _config(tmp_path: Path, broker: MosquittoBroker) -> tuple[Path, int]:
 def _start(config: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("STATE_DIRECTORY", "NOTIFY_SOCKET")}
     return subprocess.Popen(
-        [sys.executable, "-m", "agent.cli.main", "run", "--config", str(config), "--speed", "30"],
+        [
+            sys.executable,
+            "-m",
+            "agent.cli.main",
+            "run",
+            "--config",
+            str(config),
+            "--speed",
+            "30",
+            "--start",
+            NOON,
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -70,6 +83,7 @@ def test_killed_agent_goes_unavailable_and_its_settings_survive(
         ha.wait_for(STATUS, lambda p: p == b"online", "the agent online")
         ha.publish(f"hems/{SITE}/set/paused", "ON")
         ha.wait_json(STATE, lambda s: s["paused"] is True, "the pause from HA in the state document")
+        ha.wait_json(STATE, lambda s: s["pv_energy_kwh"] > 0, "PV energy counted")
 
         procs[0].send_signal(signal.SIGKILL)
         procs[0].wait(10)
@@ -77,11 +91,14 @@ def test_killed_agent_goes_unavailable_and_its_settings_survive(
         ha.wait_for(STATUS, lambda p: p == b"offline", "the broker's last will after SIGKILL")
         assert (tmp_path / "state" / "settings.json").exists()
 
+        seen_before_kill = max(json.loads(p)["pv_energy_kwh"] for p in ha.history[STATE])
         ha.forget(STATE)
         procs.append(_start(config))
         ha.wait_for(STATUS, lambda p: p == b"online", "the restarted agent online", START_S)
         state = ha.wait_json(STATE, lambda s: True, "a state document from the restarted agent")
         assert state["paused"] is True
+        # Energy HA has seen is never taken back, a crash in between or not.
+        assert state["pv_energy_kwh"] >= seen_before_kill > 0
         ha.wait_json(STATE, lambda s: s["mode"] == "paused", "the restarted agent keeps the optimizer paused")
 
         # A clean stop sends no last will (the broker drops it on DISCONNECT): the agent says it.
