@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 PUBLISH_TIMEOUT_S = 5.0
 SWITCH_VALUES = {"ON": True, "OFF": False}
 WILDCARD_BINDS = ("0.0.0.0", "::")
+# Real seconds the bridge waits for the agent's first cycle (the first plan compiles the QP).
+FIRST_CYCLE_WAIT_S = 60.0
 # The bill is read from the ledger; once a minute is fresh enough for a monthly figure.
 COST_EVERY_S = 60.0
 
@@ -183,6 +185,10 @@ class Bridge:
         await self.publish_state()
 
     async def run(self) -> None:
+        # A document published before the first cycle would hold nothing but nulls, retained
+        # over the last good one; a cycle that never completes must not silence HA for good.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.agent.first_cycle.wait(), FIRST_CYCLE_WAIT_S)
         subs = [
             await self.client.subscribe(
                 self.topics.command_filter, self.on_command, timeout_s=PUBLISH_TIMEOUT_S
@@ -194,6 +200,9 @@ class Bridge:
         failing = False
         try:
             while True:
+                # Cleared before publishing, not after: a command that arrives while the
+                # documents are being published wakes the next round instead of being lost.
+                self.wake.clear()
                 try:
                     await self.step()
                     if failing:
@@ -212,7 +221,6 @@ class Bridge:
                     await self._publish(self.topics.availability, OFFLINE, retain=True)
 
     async def _pause(self) -> None:
-        self.wake.clear()
         sleeper = asyncio.ensure_future(self.agent.clock.sleep(self.settings.publish_every_s))
         waker = asyncio.ensure_future(self.wake.wait())
         try:

@@ -128,8 +128,9 @@
     btn.textContent = c.paused ? "Resume optimizer" : "Pause optimizer";
     btn.className = c.paused ? "resume" : "";
     $("paused-state").textContent = c.paused ? "paused: devices follow safe rules" : "optimizing";
-    $("hold").checked = !!c.water_heater_hold;
-    if (document.activeElement !== $("ev-mode")) $("ev-mode").value = c.ev_mode || "smart";
+    // A choice the householder has made but not applied yet is not overwritten by live updates.
+    if (!$("hold").dataset.edited) $("hold").checked = !!c.water_heater_hold;
+    if (!$("ev-mode").dataset.edited) $("ev-mode").value = c.ev_mode || "smart";
     const problem = $("settings-problem");
     problem.hidden = !c.settings_problem;
     problem.textContent = c.settings_problem ? "saved settings not used: " + c.settings_problem : "";
@@ -225,6 +226,7 @@
     const answer = await r.json().catch(() => ({ error: "HTTP " + r.status }));
     if (!r.ok) { message(`${answer.field ? answer.field + ": " : ""}${answer.error}`, false); return null; }
     message("applied", true);
+    for (const id of ["hold", "ev-mode"]) delete $(id).dataset.edited;
     renderControls(answer);
     return answer;
   }
@@ -245,6 +247,7 @@
 
   function wireControls() {
     $("token").value = localStorage.getItem(TOKEN_KEY) || "";
+    for (const id of ["hold", "ev-mode"]) $(id).addEventListener("change", () => { $(id).dataset.edited = "1"; });
     $("pause").addEventListener("click", () => send({ paused: !(controls && controls.paused) }));
     $("controls").addEventListener("submit", (ev) => {
       ev.preventDefault();
