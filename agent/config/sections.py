@@ -136,6 +136,12 @@ def _bind_address(value: str) -> str:
     return value
 
 
+def _http_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise ValueError(f"must be an http:// or https:// address (got {value[:60]!r})")
+    return value
+
+
 class HomeAssistant(Strict):
     """MQTT discovery for Home Assistant: entities for flows, SoC, temperatures, prices, controls."""
 
@@ -144,6 +150,9 @@ class HomeAssistant(Strict):
     # Entity states are published under <base_topic>/<site id>/..., commands read from .../set.
     base_topic: Topic = "hems"
     publish_every_s: Annotated[float, Field(ge=1.0, le=3600.0)] = 30.0
+    # The status page's address as HA's users reach it (the device page links there); None:
+    # http://<web.bind>:<web.port>/ when that is neither loopback nor a wildcard, else no link.
+    configuration_url: Annotated[str, AfterValidator(_http_url)] | None = None
 
 
 class Web(Strict):

@@ -23,7 +23,9 @@ from agent.link import RetailerLink, build_link
 from agent.optimizer.worker import PlannerProcess
 from agent.planning import devices_from_config, planned_devices, planner_shape
 from agent.runtime.cycle import DEFAULT_CYCLE_S, ControlCycle
+from agent.runtime.energy_counters import EnergyCounters
 from agent.runtime.plan_phase import PlanPhase
+from agent.runtime.settings_store import SettingsStore
 from agent.runtime.settler import Settler
 from agent.runtime.state import AgentState
 from agent.runtime.supervisor import Supervisor
@@ -61,6 +63,8 @@ class RunningAgent:
     cycle: ControlCycle
     state: AgentState
     supervisor: Supervisor
+    settings: SettingsStore
+    energy: EnergyCounters
     first_cycle: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -104,6 +108,10 @@ async def build(
         send_delivery=link.send_delivery if link is not None else None,
     )
     state = AgentState(config.site.id, config.party_id, config.site.currency, clock.now())
+    settings = SettingsStore(config.state_dir)
+    state.overrides = settings.load(clock.now())
+    energy = EnergyCounters(config.state_dir)
+    energy.load()
     planning = PlanPhase(
         config=config,
         clock=clock,
@@ -129,7 +137,9 @@ async def build(
         state=state,
         roles=planned_devices(config),
         cycle_s=cycle_s,
+        energy=energy,
     )
+    cycle.watch_overrides(lambda: settings.save_soon(state.overrides))
     return RunningAgent(
         config,
         clock,
@@ -144,6 +154,8 @@ async def build(
         cycle,
         state,
         supervisor,
+        settings,
+        energy,
     )
 
 
@@ -154,6 +166,10 @@ async def shutdown(agent: RunningAgent) -> None:
     with contextlib.suppress(Exception):
         report = await asyncio.wait_for(agent.dispatcher.safe_stop(), 15.0)
         log.info("outputs in safe state: %s", ", ".join(sorted(report.devices)) or "none")
+    with contextlib.suppress(Exception):
+        await agent.settings.flush()  # bounded: 5 s
+    with contextlib.suppress(Exception):
+        await agent.energy.save(agent.clock.monotonic_s())  # bounded: 10 s
     await stop_all(list(agent.devices.values()))
     await agent.forecaster.stop()
     with contextlib.suppress(Exception):

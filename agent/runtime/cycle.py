@@ -25,8 +25,9 @@ from agent.dispatch import Dispatcher, DispatchTarget, Snapshot, capture, target
 from agent.errors import HemsError
 from agent.forecast import Forecaster
 from agent.planning import MeasuredState
+from agent.runtime.energy_counters import EnergyCounters, powers_kw
 from agent.runtime.measure import IntervalAverager, measured_state
-from agent.runtime.overrides import effective_config, water_heater_target
+from agent.runtime.overrides import effective_config, ev_target, water_heater_target
 from agent.runtime.plan_phase import PlanPhase
 from agent.runtime.settler import Settler
 from agent.runtime.state import AgentState
@@ -58,6 +59,7 @@ class ControlCycle:
         roles: Mapping[str, str],
         cycle_s: float = DEFAULT_CYCLE_S,
         on_cycle: Callable[[], None] | None = None,
+        energy: EnergyCounters | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
@@ -72,6 +74,7 @@ class ControlCycle:
         self.roles = roles
         self.cycle_s = cycle_s
         self._on_cycle = on_cycle
+        self.energy = energy
         self._averager = IntervalAverager(config, config.meter_name, config.metering_interval)
         self.overrides_version = 0
         self._override_watchers: list[Callable[[], None]] = []
@@ -125,6 +128,9 @@ class ControlCycle:
             if o.ev_target_soc is not None and hasattr(charger, "battery_kwh"):
                 target_kwh = o.ev_target_soc * float(charger.battery_kwh)
             measured = replace(measured, ev_departure=o.ev_departure, ev_target_kwh=target_kwh)
+        if ev is not None and o.ev_mode == "off":
+            # Charging is off: plan (and trade) as if no car were there.
+            measured = replace(measured, ev_plugged=False)
         return measured
 
     async def _plan(self, now: datetime, measured: MeasuredState) -> None:
@@ -158,6 +164,7 @@ class ControlCycle:
     async def _dispatch(self, snapshot: Snapshot, now: datetime) -> None:
         target, reason = self._target(now)
         target = water_heater_target(self.config, self.state.overrides, now, target)
+        target = ev_target(self.config, self.state.overrides, target)
         report = await self.dispatcher.dispatch(target, snapshot, no_plan_reason=reason or "no valid plan")
         self.state.dispatch = report.to_json()
         if self.state.overrides.paused:
@@ -174,6 +181,11 @@ class ControlCycle:
         idx = record.index_at(snapshot.taken_at) if record is not None else None
         if record is not None and idx is not None and "heat_pump_kw" in record.plan.series:
             unmeasured_kw = float(record.plan.series["heat_pump_kw"][idx])
+        if self.energy is not None:
+            heat_pump_kw = unmeasured_kw if record is not None and idx is not None else None
+            self.energy.add(snapshot.mono_s, powers_kw(snapshot, self.config, self.roles, heat_pump_kw))
+            if self.energy.save_due(snapshot.mono_s):
+                await self.energy.save(snapshot.mono_s)
         closed = self._averager.add(snapshot, unmeasured_kw)
         if closed is not None:
             self.forecaster.observe(closed.interval, base_load_kw=closed.base_load_kw, pv_kw=closed.pv_kw)

@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# The ranges a householder may set (the page, Home Assistant and the saved settings share them).
+COMFORT_TARGET_RANGE_C = (5.0, 35.0)
+COMFORT_BAND_RANGE_C = (0.1, 10.0)
+EV_CURRENT_LIMIT_RANGE_A = (6.0, 32.0)  # IEC 61851: 6 A is the least a charger may offer
+# smart: as planned; now: charge at the limit whatever the price; off: do not charge.
+EV_MODES = ("smart", "now", "off")
+
 
 @dataclass
 class Overrides:
@@ -24,6 +31,8 @@ class Overrides:
     comfort_band_c: float | None = None
     water_heater_boost_until: datetime | None = None
     water_heater_hold: bool = False
+    ev_mode: str = "smart"
+    ev_current_limit_a: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -36,6 +45,8 @@ class Overrides:
                 self.water_heater_boost_until.isoformat() if self.water_heater_boost_until else None
             ),
             "water_heater_hold": self.water_heater_hold,
+            "ev_mode": self.ev_mode,
+            "ev_current_limit_a": self.ev_current_limit_a,
         }
 
 

@@ -12,7 +12,12 @@ of it is applied, so a request with one bad field changes nothing. A change bump
 ``comfort_band_c``         0.1..10 (half-width around the target), or null
 ``water_heater_boost_h``   0..24: heat the tank now for this long (0 ends a boost)
 ``water_heater_hold``      true: keep the element off (holiday), false: as planned
+``ev_mode``                smart (as planned), now (charge at the limit), off (no charging, none planned)
+``ev_current_limit_a``     6..32 A per phase: caps what the plan or the mode asks, or null
 =========================  ================================================================
+
+The settings are saved in the state directory after every change and restored on restart
+(:mod:`agent.runtime.settings_store`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from agent.runtime.state import Overrides
+from agent.runtime.state import (
+    COMFORT_BAND_RANGE_C,
+    COMFORT_TARGET_RANGE_C,
+    EV_CURRENT_LIMIT_RANGE_A,
+    EV_MODES,
+    Overrides,
+)
 from agent.web import queries as q
 from agent.web.errors import RequestError
 
@@ -36,12 +47,14 @@ FIELDS = {
     "comfort_band_c",
     "water_heater_boost_h",
     "water_heater_hold",
+    "ev_mode",
+    "ev_current_limit_a",
 }
 MAX_DEPARTURE_AHEAD = timedelta(days=7)
 
 
-def _optional(body: dict[str, Any], field: str, low: float, high: float) -> float | None:
-    return None if body[field] is None else q.number(body, field, low, high)
+def _optional(body: dict[str, Any], field: str, bounds: tuple[float, float]) -> float | None:
+    return None if body[field] is None else q.number(body, field, *bounds)
 
 
 def parse(body: dict[str, Any], current: Overrides, now: datetime) -> Overrides:
@@ -62,17 +75,24 @@ def parse(body: dict[str, Any], current: Overrides, now: datetime) -> Overrides:
                 raise RequestError("ev_departure", "must be within the next 7 days")
         new = replace(new, ev_departure=departure)
     if "ev_target_soc_pct" in body:
-        pct = _optional(body, "ev_target_soc_pct", 0.0, 100.0)
+        pct = _optional(body, "ev_target_soc_pct", (0.0, 100.0))
         new = replace(new, ev_target_soc=None if pct is None else pct / 100.0)
     if "comfort_target_c" in body:
-        new = replace(new, comfort_target_c=_optional(body, "comfort_target_c", 5.0, 35.0))
+        new = replace(new, comfort_target_c=_optional(body, "comfort_target_c", COMFORT_TARGET_RANGE_C))
     if "comfort_band_c" in body:
-        new = replace(new, comfort_band_c=_optional(body, "comfort_band_c", 0.1, 10.0))
+        new = replace(new, comfort_band_c=_optional(body, "comfort_band_c", COMFORT_BAND_RANGE_C))
     if "water_heater_boost_h" in body:
         hours = q.number(body, "water_heater_boost_h", 0.0, 24.0)
         new = replace(new, water_heater_boost_until=now + timedelta(hours=hours) if hours > 0 else None)
     if "water_heater_hold" in body:
         new = replace(new, water_heater_hold=q.boolean(body, "water_heater_hold"))
+    if "ev_mode" in body:
+        mode = body["ev_mode"]
+        if mode not in EV_MODES:
+            raise RequestError("ev_mode", f"must be one of {', '.join(EV_MODES)} (got {str(mode)[:40]!r})")
+        new = replace(new, ev_mode=mode)
+    if "ev_current_limit_a" in body:
+        new = replace(new, ev_current_limit_a=_optional(body, "ev_current_limit_a", EV_CURRENT_LIMIT_RANGE_A))
     return new
 
 
@@ -93,4 +113,6 @@ def controls_json(agent: RunningAgent) -> dict[str, Any]:
     out["ev_target_soc_pct"] = None if o.ev_target_soc is None else round(o.ev_target_soc * 100.0, 3)
     del out["ev_target_soc"]
     out["version"] = agent.cycle.overrides_version
+    # Why the saved settings were not restored or cannot be saved (None: all is well).
+    out["settings_problem"] = agent.settings.problem
     return out

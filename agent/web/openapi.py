@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.runtime.state import EV_CURRENT_LIMIT_RANGE_A, EV_MODES
 from agent.web.controls import FIELDS as CONTROL_FIELDS
 
 INSTANT = {"type": "string", "format": "date-time", "description": "ISO 8601 with a UTC offset"}
@@ -58,6 +59,16 @@ def _controls_body() -> dict[str, Any]:
             "description": "0 ends a boost",
         },
         "water_heater_hold": {"type": "boolean"},
+        "ev_mode": {
+            "enum": list(EV_MODES),
+            "description": "smart: as planned; now: charge at the limit; off: do not charge",
+        },
+        "ev_current_limit_a": {
+            **nullable_number,
+            "minimum": EV_CURRENT_LIMIT_RANGE_A[0],
+            "maximum": EV_CURRENT_LIMIT_RANGE_A[1],
+            "description": "per phase; caps what the plan or the mode asks",
+        },
     }
     assert set(props) == CONTROL_FIELDS
     return {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": props}

@@ -1,14 +1,20 @@
-"""Householder settings reach planning (comfort) and dispatch (water-heater boost and hold)."""
+"""Householder settings reach planning (comfort) and dispatch (water-heater boost and hold, EV
+charge mode and current limit)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from agent.config import load_config
-from agent.config.devices import HeatPump, Thermostat, WaterHeater
+from agent.config.devices import EvCharger, HeatPump, Thermostat, WaterHeater
 from agent.dispatch import BatteryTarget, DispatchTarget, WaterHeaterTarget
-from agent.runtime.overrides import effective_config, water_heater_target
+from agent.dispatch.snapshot import Sample, Snapshot
+from agent.dispatch.target import EvTarget
+from agent.planning import planned_devices
+from agent.runtime.cycle import ControlCycle
+from agent.runtime.overrides import effective_config, ev_target, water_heater_target
 from agent.runtime.state import Overrides
 
 REFERENCE = Path(__file__).parents[2] / "configs" / "reference.yaml"
@@ -47,3 +53,49 @@ def test_boost_then_hold_override_the_water_heater_only() -> None:
     assert held is not None
     assert held.devices == {heater: WaterHeaterTarget(power_kw=0.0)}
     assert "hold" in held.label
+
+
+def _ev(config_path: Path = REFERENCE) -> tuple[str, float]:
+    config = load_config(config_path)
+    name = next(n for n, d in config.devices.items() if isinstance(d, EvCharger))
+    return name, config.devices[name].max_kw  # type: ignore[union-attr]
+
+
+def test_ev_charge_now_off_and_current_limit() -> None:
+    config = load_config(REFERENCE)
+    ev, max_kw = _ev()
+    assert max_kw == 11.0  # the reference charger: 3 phases at 230 V
+    plan = DispatchTarget({"battery": BatteryTarget(1.5), ev: EvTarget(power_kw=2.0)})
+    assert ev_target(config, Overrides(), plan) is plan
+    now = ev_target(config, Overrides(ev_mode="now"), plan)
+    assert now is not None
+    assert now.devices[ev] == EvTarget(power_kw=11.0)
+    assert now.devices["battery"] == BatteryTarget(1.5)
+    limited_now = ev_target(config, Overrides(ev_mode="now", ev_current_limit_a=10.0), None)
+    assert limited_now is not None
+    assert limited_now.devices == {ev: EvTarget(current_a=10.0)}
+    off = ev_target(config, Overrides(ev_mode="off"), plan)
+    assert off is not None
+    assert off.devices[ev] == EvTarget(power_kw=0.0)
+    # smart with a limit: 2 kW on 3 x 230 V is 2.9 A, under 8 A: the plan stands.
+    assert ev_target(config, Overrides(ev_current_limit_a=8.0), plan) is plan
+    fast = DispatchTarget({ev: EvTarget(power_kw=11.0)})  # 15.9 A per phase
+    capped = ev_target(config, Overrides(ev_current_limit_a=8.0), fast)
+    assert capped is not None
+    assert capped.devices[ev] == EvTarget(current_a=8.0)
+    assert "current limit" in capped.label
+    # With no plan, a limit alone leaves the dispatcher's safe rule in charge.
+    assert ev_target(config, Overrides(ev_current_limit_a=8.0), None) is None
+
+
+def test_ev_charging_off_plans_as_if_no_car_were_there() -> None:
+    config = load_config(REFERENCE)
+    roles = planned_devices(config)
+    ev = roles["ev"]
+    snapshot = Snapshot(NOW, 0.0, {ev: {"ev.plugged": Sample(True, "", 0.0)}})
+    for mode, plugged in (("smart", True), ("now", True), ("off", False)):
+        cycle = SimpleNamespace(
+            config=config, roles=roles, state=SimpleNamespace(overrides=Overrides(ev_mode=mode))
+        )
+        measured = ControlCycle._measured(cycle, snapshot)  # type: ignore[arg-type]
+        assert measured.ev_plugged is plugged, mode

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from tests.web.browser import ARGS, ARTIFACTS, DOCS_SCREENSHOT, chromium_path
+from tests.web.client import control_headers, request
 from tests.web.home import WebHome
 
 DESKTOP = {"width": 1280, "height": 900}
@@ -146,3 +147,33 @@ def test_screenshots_desktop_and_phone(browser: Browser, home: WebHome) -> None:
     if os.environ.get("HEMS_UPDATE_SCREENSHOT") == "1" or not DOCS_SCREENSHOT.exists():
         DOCS_SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(ARTIFACTS / "status-desktop.png", DOCS_SCREENSHOT)
+
+
+def test_ev_charge_mode_and_current_limit_from_the_page(browser: Browser, home: WebHome) -> None:
+    page, console = open_page(browser, home, DESKTOP)
+    page.fill("#token", home.token)
+    page.select_option("#ev-mode", "now")
+    page.fill("#ev-limit", "10")
+    page.click("#apply")
+    expect(page.locator("#control-msg")).to_have_text("applied")
+    assert home.read(lambda a: (a.state.overrides.ev_mode, a.state.overrides.ev_current_limit_a)) == (
+        "now",
+        10.0,
+    )
+    # Out of range: refused naming the field, nothing changes.
+    page.fill("#ev-limit", "40")
+    page.click("#apply")
+    expect(page.locator("#control-msg")).to_contain_text("ev_current_limit_a")
+    assert home.read(lambda a: a.state.overrides.ev_current_limit_a) == 10.0
+    page.fill("#ev-limit", "")
+    page.select_option("#ev-mode", "smart")
+    page.click("#apply")
+    expect(page.locator("#control-msg")).to_have_text("applied")
+    assert home.read(lambda a: a.state.overrides.ev_mode) == "smart"
+    assert all("400" in p for p in console.problems), console.problems
+    page.close()
+    body = '{"ev_current_limit_a": null}'
+    assert (
+        request(home.base_url, "POST", "/api/controls", headers=control_headers(home.token), body=body).status
+        == 200
+    )

@@ -50,6 +50,8 @@ def test_parse_either_applies_or_names_a_field(body: dict[str, Any]) -> None:
         assert new.paused is body["paused"]
     if "comfort_target_c" in body:
         assert new.comfort_target_c == body["comfort_target_c"]
+    if "ev_mode" in body:
+        assert new.ev_mode == body["ev_mode"]
 
 
 valid_body = st.fixed_dictionaries(
@@ -61,6 +63,8 @@ valid_body = st.fixed_dictionaries(
         "comfort_band_c": st.none() | st.floats(0.1, 10),
         "water_heater_boost_h": st.floats(0, 24),
         "water_heater_hold": st.booleans(),
+        "ev_mode": st.sampled_from(["smart", "now", "off"]),
+        "ev_current_limit_a": st.none() | st.floats(6, 32),
         "ev_departure": st.none()
         | st.integers(1, 7 * 24 * 60 - 1).map(lambda m: (NOW + timedelta(minutes=m)).isoformat()),
     },
@@ -75,6 +79,8 @@ def test_valid_bodies_always_apply(body: dict[str, Any]) -> None:
         assert new.ev_target_soc == pytest.approx(body["ev_target_soc_pct"] / 100)
     if "water_heater_boost_h" in body:
         assert (new.water_heater_boost_until is None) == (body["water_heater_boost_h"] == 0)
+    if "ev_current_limit_a" in body:
+        assert new.ev_current_limit_a == body["ev_current_limit_a"]
 
 
 # --- over HTTP, from the OpenAPI document -----------------------------------------------------

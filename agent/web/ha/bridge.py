@@ -1,10 +1,12 @@
 """The Home Assistant bridge: discovery configs, periodic state, and commands from HA.
 
-Uses the agent's connection to the configured broker (the one the devices share). Configs and
-``online`` are published retained after every (re)connect and whenever HA announces itself on
-``<discovery_prefix>/status``; the state document every ``publish_every_s`` of the agent's clock
-and at once after a command. A command goes through the same validation as the web controls
-(:func:`agent.web.controls.apply`); a bad one is logged and changes nothing.
+Uses the agent's connection to the configured broker (the one the devices share), whose MQTT
+last will is the entities' availability topic. Configs and ``online`` are published retained
+after every (re)connect and whenever HA announces itself on ``<discovery_prefix>/status``; the
+state and forecast documents every ``publish_every_s`` of the agent's clock and at once after a
+command or a change made on the page. A command goes through the same validation as the web
+controls (:func:`agent.web.controls.apply`; the agent then saves the settings); a bad one is logged
+and changes nothing.
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from agent.config.devices import EvCharger
 from agent.config.sections import HomeAssistant
+from agent.errors import HemsError
 from agent.planning import planned_devices
 from agent.web import controls, live
 from agent.web.errors import RequestError, WebError
-from agent.web.ha.discovery import Entity, Topics, config_payload, entities
+from agent.web.ha.discovery import Device, Topics, config_payload
+from agent.web.ha.entities import BOOST_H, WATER_HEATER_MODES, commands, entities
+from agent.web.ha.state import forecast_document, month_cost, state_document
 from agent.web.respond import dumps
-from drivers.mqtt.client import Message, MqttClient
+from drivers.mqtt.client import OFFLINE, ONLINE, Message, MqttClient
 from drivers.mqtt.errors import MqttError
 from drivers.mqtt.factory import broker_key
 
@@ -34,6 +40,11 @@ log = logging.getLogger(__name__)
 # A PUBACK on a LAN broker takes milliseconds; this bounds a broker that stopped answering.
 PUBLISH_TIMEOUT_S = 5.0
 SWITCH_VALUES = {"ON": True, "OFF": False}
+WILDCARD_BINDS = ("0.0.0.0", "::")
+# Real seconds the bridge waits for the agent's first cycle (the first plan compiles the QP).
+FIRST_CYCLE_WAIT_S = 60.0
+# The bill is read from the ledger; once a minute is fresh enough for a monthly figure.
+COST_EVERY_S = 60.0
 
 
 def node_id(site_id: str) -> str:
@@ -48,42 +59,27 @@ def _client(agent: RunningAgent, broker: str) -> MqttClient:
     return agent.ctx.links.get_or_create(broker_key(broker), MqttClient, missing)
 
 
-def state_document(agent: RunningAgent) -> dict[str, Any]:
-    doc: dict[str, Any] = {f"{f.key}_power_w": f.power_w for f in live.flows(agent)}
-    meter = (agent.state.snapshot or {}).get("samples", {}).get(agent.config.meter_name, {})
-    for key, quantity in (("grid_import_kwh", "meter.import_kwh"), ("grid_export_kwh", "meter.export_kwh")):
-        sample = meter.get(quantity)
-        doc[key] = sample.get("value") if isinstance(sample, dict) else None
-    doc |= live.readings(agent)
-    doc |= live.prices_now(agent)
-    c = controls.controls_json(agent)
-    doc |= {k: c[k] for k in controls.FIELDS if k in c}
-    doc["water_heater_boost_h"] = _boost_hours(agent)
-    doc["mode"] = agent.state.mode
-    return doc
-
-
-def _boost_hours(agent: RunningAgent) -> float:
-    until = agent.state.overrides.water_heater_boost_until
-    if until is None:
-        return 0.0
-    return round(max(0.0, (until - agent.clock.now()).total_seconds() / 3600.0), 2)
-
-
-def command_body(key: str, payload: bytes, by_key: dict[str, Entity]) -> dict[str, Any]:
+def command_body(key: str, payload: bytes, kinds: dict[str, str]) -> dict[str, Any]:
     """The controls body for one HA command; raises :class:`RequestError` naming the key."""
-    entity = by_key.get(key)
-    if entity is None or entity.component not in ("switch", "number", "text"):
+    kind = kinds.get(key)
+    if kind is None:
         raise RequestError(key, "not a command hems offers")
     try:
         text = payload.decode("utf-8").strip()
     except UnicodeDecodeError:
         raise RequestError(key, "payload is not UTF-8 text") from None
-    if entity.component == "switch":
+    if kind == "switch":
         if text not in SWITCH_VALUES:
             raise RequestError(key, f"must be ON or OFF (got {text[:40]!r})")
         return {key: SWITCH_VALUES[text]}
-    if entity.component == "text":
+    if kind == "button":  # the only button: charge the EV now
+        return {"ev_mode": "now"}
+    if kind == "water_heater_mode":
+        if text not in WATER_HEATER_MODES:
+            raise RequestError(key, f"must be one of {', '.join(WATER_HEATER_MODES)} (got {text[:40]!r})")
+        boost_h = BOOST_H if text == "high_demand" else 0.0
+        return {"water_heater_hold": text == "off", "water_heater_boost_h": boost_h}
+    if kind in ("text", "select"):
         return {key: text or None}
     try:
         value = float(text)
@@ -92,17 +88,43 @@ def command_body(key: str, payload: bytes, by_key: dict[str, Entity]) -> dict[st
     return {key: value}
 
 
+def configuration_url(agent: RunningAgent) -> str | None:
+    """The status page, when the web server listens on an address others can reach."""
+    web = agent.config.web
+    if web.home_assistant is not None and web.home_assistant.configuration_url is not None:
+        return web.home_assistant.configuration_url
+    if web.bind in WILDCARD_BINDS or web.bind.startswith("127.") or web.bind == "::1" or not web.enabled:
+        return None
+    host = f"[{web.bind}]" if ":" in web.bind else web.bind
+    return f"http://{host}:{web.port}/"
+
+
 class Bridge:
     def __init__(self, agent: RunningAgent, settings: HomeAssistant) -> None:
         self.agent = agent
         self.settings = settings
-        self.node = node_id(agent.config.site.id)
-        self.topics = Topics(settings.discovery_prefix, f"{settings.base_topic}/{agent.config.site.id}")
+        site = agent.config.site.id
+        self.client = _client(agent, settings.broker)
+        # Availability is the connection's last-will topic: the broker says "offline" there
+        # when the agent dies without a word.
+        self.topics = Topics(
+            settings.discovery_prefix,
+            f"{settings.base_topic}/{site}",
+            self.client.settings.availability_topic,
+        )
+        self.device = Device(node_id(site), site, configuration_url(agent))
         flow_keys = [f.key for f in live.flows(agent)]
         roles = set(planned_devices(agent.config))
-        self.entities = entities(agent.config.site.currency, flow_keys, roles)
-        self.by_key = {e.key: e for e in self.entities}
-        self.client = _client(agent, settings.broker)
+        if any(d.role == "pv_inverter" for d in agent.config.devices.values()):
+            roles.add("pv")
+        if any(isinstance(d, EvCharger) and d.v2g for d in agent.config.devices.values()):
+            roles.add("v2g")
+        self.entities = entities(
+            agent.config.site.currency, flow_keys, roles, agent.config.devices, agent.link is not None
+        )
+        self.kinds = commands(self.entities)
+        self.cost: tuple[float, str] | None = None
+        self.cost_read_s: float | None = None
         self.wake = asyncio.Event()
         # The page changes the same overrides without going through MQTT: the retained state
         # document must not say "paused" for publish_every_s after the page lifted it.
@@ -114,7 +136,7 @@ class Bridge:
     def on_command(self, msg: Message) -> None:
         key = msg.topic.rsplit("/", 1)[-1]
         try:
-            controls.apply(self.agent, command_body(key, msg.payload, self.by_key))
+            controls.apply(self.agent, command_body(key, msg.payload, self.kinds))
         except RequestError as e:
             self.rejected += 1
             log.warning("Home Assistant command refused: %s", e)
@@ -130,15 +152,30 @@ class Bridge:
         await self.client.publish(topic, payload, qos=1, retain=retain, timeout_s=PUBLISH_TIMEOUT_S)
 
     async def announce(self) -> None:
-        site = self.agent.config.site.id
         for e in self.entities:
-            payload = json.dumps(config_payload(e, self.topics, self.node, site))
-            await self._publish(self.topics.config(e, self.node), payload, retain=True)
-        await self._publish(self.topics.availability, "online", retain=True)
+            payload = json.dumps(config_payload(e, self.topics, self.device))
+            await self._publish(self.topics.config(e, self.device.node), payload, retain=True)
+        await self._publish(self.topics.availability, ONLINE, retain=True)
         self.announced_at = self.client.connects
 
+    async def _read_cost(self) -> None:
+        mono_s = self.agent.clock.monotonic_s()
+        if self.cost_read_s is not None and mono_s - self.cost_read_s < COST_EVERY_S:
+            return
+        self.cost_read_s = mono_s
+        now = self.agent.clock.now()
+        try:
+            self.cost = await asyncio.wait_for(
+                asyncio.to_thread(month_cost, self.agent, now), PUBLISH_TIMEOUT_S
+            )
+        except (HemsError, TimeoutError) as e:
+            self.cost = None  # published as unknown rather than as a stale or made-up sum
+            log.warning("Home Assistant cost sensor: the bill could not be read: %s", e)
+
     async def publish_state(self) -> None:
-        await self._publish(self.topics.state, dumps(state_document(self.agent)), retain=True)
+        await self._read_cost()
+        await self._publish(self.topics.state, dumps(state_document(self.agent, self.cost)), retain=True)
+        await self._publish(self.topics.forecast, dumps(forecast_document(self.agent)), retain=True)
 
     async def step(self) -> None:
         if not self.client.connected:
@@ -148,6 +185,10 @@ class Bridge:
         await self.publish_state()
 
     async def run(self) -> None:
+        # A document published before the first cycle would hold nothing but nulls, retained
+        # over the last good one; a cycle that never completes must not silence HA for good.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.agent.first_cycle.wait(), FIRST_CYCLE_WAIT_S)
         subs = [
             await self.client.subscribe(
                 self.topics.command_filter, self.on_command, timeout_s=PUBLISH_TIMEOUT_S
@@ -159,6 +200,9 @@ class Bridge:
         failing = False
         try:
             while True:
+                # Cleared before publishing, not after: a command that arrives while the
+                # documents are being published wakes the next round instead of being lost.
+                self.wake.clear()
                 try:
                     await self.step()
                     if failing:
@@ -174,10 +218,9 @@ class Bridge:
                 sub.close()
             if self.client.connected:
                 with contextlib.suppress(MqttError, TimeoutError):
-                    await self._publish(self.topics.availability, "offline", retain=True)
+                    await self._publish(self.topics.availability, OFFLINE, retain=True)
 
     async def _pause(self) -> None:
-        self.wake.clear()
         sleeper = asyncio.ensure_future(self.agent.clock.sleep(self.settings.publish_every_s))
         waker = asyncio.ensure_future(self.wake.wait())
         try:

@@ -1,123 +1,40 @@
-"""The entities hems offers Home Assistant, as MQTT discovery configs.
+"""MQTT discovery configs for the entities of :mod:`agent.web.ha.entities`.
 
-One device ("hems <site id>") with sensors for the power flows (W, ``power``/``measurement``),
-the grid meter's counters (kWh, ``energy``/``total_increasing``: what the energy dashboard's
-grid consumption and return-to-grid slots take), SoC (%, ``battery``), indoor and tank
-temperature (°C, ``temperature``), the current price and the marginal value
-(<currency>/kWh, ``measurement``: what the dashboard's "entity with the current price" takes),
-and the controls: switches for pause and hold, numbers for the EV target, comfort target and
-band and boost hours, a text for the EV departure. Every sensor reads one JSON state topic; a
-JSON null renders as "None", which HA shows as unknown rather than as a false number.
+Availability: every entity follows the agent's broker connection status topic
+(``<broker prefix>/status``), the topic the connection's MQTT *last will* names. The broker
+itself says "offline" there when the agent dies without a goodbye (SIGKILL, power cut, network
+loss), so Home Assistant shows the entities unavailable instead of frozen values.
+
+A JSON null in the state document renders as "None", which HA's MQTT sensors and binary sensors
+take as unknown; text and select entities get an empty string instead. ``default_entity_id``
+(HA 2025.10; ``object_id`` stops working in 2026.4) fixes the entity ids, the ``origin`` and
+the device's ``sw_version`` say which hems published them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True, slots=True)
-class Entity:
-    component: str  # sensor | switch | number | text
-    key: str  # unique within the site; also the JSON key in the state document
-    name: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _power(key: str, name: str) -> Entity:
-    return Entity(
-        "sensor",
-        key,
-        name,
-        {"device_class": "power", "state_class": "measurement", "unit_of_measurement": "W"},
-    )
-
-
-def _energy(key: str, name: str) -> Entity:
-    return Entity(
-        "sensor",
-        key,
-        name,
-        {"device_class": "energy", "state_class": "total_increasing", "unit_of_measurement": "kWh"},
-    )
-
-
-def _number(key: str, name: str, bounds: tuple[float, float, float], unit: str, **extra: Any) -> Entity:
-    low, high, step = bounds
-    fields = {"min": low, "max": high, "step": step, "unit_of_measurement": unit, "mode": "box"}
-    return Entity("number", key, name, fields | extra)
-
-
-def entities(currency: str, flow_keys: list[str], has: set[str]) -> list[Entity]:
-    """``flow_keys`` from :func:`agent.web.live.flows`; ``has``: roles present (battery, ev, ...)."""
-    names = {
-        "grid": "Grid power",
-        "pv": "PV power",
-        "battery": "Battery power",
-        "ev": "EV charging power",
-        "heat_pump": "Heat pump power",
-        "water_heater": "Water heater power",
-        "base_load": "Base load",
-    }
-    out = [_power(f"{k}_power_w", names[k]) for k in flow_keys if k in names]
-    out += [
-        _energy("grid_import_kwh", "Grid import energy"),
-        _energy("grid_export_kwh", "Grid export energy"),
-    ]
-    pct = {"device_class": "battery", "state_class": "measurement", "unit_of_measurement": "%"}
-    temp = {"device_class": "temperature", "state_class": "measurement", "unit_of_measurement": "°C"}
-    price = {"state_class": "measurement", "unit_of_measurement": f"{currency}/kWh"}
-    if "battery" in has:
-        out.append(Entity("sensor", "battery_soc_pct", "Battery SoC", pct))
-    if "ev" in has:
-        out.append(Entity("sensor", "ev_soc_pct", "EV SoC", pct))
-    if "heat_pump" in has:
-        out.append(Entity("sensor", "indoor_c", "Indoor temperature", temp))
-    if "water_heater" in has:
-        out.append(Entity("sensor", "tank_c", "Tank temperature", temp))
-    out += [
-        Entity("sensor", "import_price_per_kwh", "Current import price", price),
-        Entity("sensor", "export_price_per_kwh", "Current export price", price),
-        Entity("sensor", "marginal_value_per_kwh", "Marginal value of energy", price),
-        Entity("sensor", "mode", "Optimizer mode", {"device_class": "enum", "options": list(MODES)}),
-        Entity("switch", "paused", "Pause optimizer", {"payload_on": "ON", "payload_off": "OFF"}),
-    ]
-    if "ev" in has:
-        out.append(_number("ev_target_soc_pct", "EV target SoC", (0, 100, 1), "%"))
-        out.append(Entity("text", "ev_departure", "EV departure (ISO 8601)", {"max": 40}))
-    if "heat_pump" in has:
-        out.append(
-            _number("comfort_target_c", "Comfort target", (5, 35, 0.5), "°C", device_class="temperature")
-        )
-        out.append(_number("comfort_band_c", "Comfort band", (0.1, 10, 0.1), "°C"))
-    if "water_heater" in has:
-        out.append(
-            _number("water_heater_boost_h", "Water heater boost", (0, 24, 0.5), "h", device_class="duration")
-        )
-        out.append(
-            Entity(
-                "switch", "water_heater_hold", "Hold water heater", {"payload_on": "ON", "payload_off": "OFF"}
-            )
-        )
-    return out
-
-
-MODES = ("starting", "optimising", "safe", "paused", "stopping")
-COMMANDABLE = {"switch", "number", "text"}
+from agent import __version__
+from agent.runtime.state import COMFORT_TARGET_RANGE_C
+from agent.web.ha.entities import COMMAND_KINDS, WATER_HEATER_MODES, Entity
 
 
 @dataclass(frozen=True, slots=True)
 class Topics:
     discovery_prefix: str
     base: str  # <base_topic>/<site id>
+    availability: str  # the broker connection's status topic (its last will)
 
     @property
     def state(self) -> str:
         return f"{self.base}/state"
 
     @property
-    def availability(self) -> str:
-        return f"{self.base}/availability"
+    def forecast(self) -> str:
+        return f"{self.base}/forecast"
 
     def command(self, key: str) -> str:
         return f"{self.base}/set/{key}"
@@ -130,23 +47,103 @@ class Topics:
         return f"{self.discovery_prefix}/{e.component}/{node}/{e.key}/config"
 
 
-def config_payload(e: Entity, topics: Topics, node: str, site_id: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Device:
+    node: str  # HA node id, also the device identifier
+    site_id: str
+    configuration_url: str | None = None
+
+
+def entity_id_slug(text: str) -> str:
+    """HA entity ids allow lower-case letters, digits and single underscores."""
+    return re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]", "_", text.lower())).strip("_")
+
+
+def _value(key: str) -> str:
+    return f"{{{{ value_json.{key} }}}}"
+
+
+def _text(key: str) -> str:
+    # HA's text and select entities show a rendered null as the word "None".
+    return f"{{{{ value_json.{key} if value_json.{key} is not none else '' }}}}"
+
+
+def _on_off(key: str) -> str:
+    return f"{{{{ 'None' if value_json.{key} is none else ('ON' if value_json.{key} else 'OFF') }}}}"
+
+
+def _state_fields(e: Entity, topics: Topics) -> dict[str, Any]:
+    c = e.component
+    if c == "button":
+        return {"command_topic": topics.command(e.key)}
+    if c == "climate":
+        low, high = COMFORT_TARGET_RANGE_C
+        return {
+            "modes": ["heat"],
+            "mode_state_topic": topics.state,
+            "mode_state_template": "{{ 'heat' }}",
+            "current_temperature_topic": topics.state,
+            "current_temperature_template": _value("indoor_c"),
+            "temperature_state_topic": topics.state,
+            "temperature_state_template": _value("comfort_target_c_effective"),
+            "temperature_command_topic": topics.command("comfort_target_c"),
+            "min_temp": low,
+            "max_temp": high,
+            "temp_step": 0.5,
+            "precision": 0.1,
+            "temperature_unit": "C",
+        }
+    if c == "water_heater":
+        return {
+            "modes": list(WATER_HEATER_MODES),
+            "mode_state_topic": topics.state,
+            "mode_state_template": _value("water_heater_mode"),
+            "mode_command_topic": topics.command("water_heater_mode"),
+            "current_temperature_topic": topics.state,
+            "current_temperature_template": _value("tank_c"),
+            "precision": 0.1,
+            "temperature_unit": "C",
+        }
+    out: dict[str, Any] = {"state_topic": topics.state}
+    if c in ("switch", "binary_sensor"):
+        out["value_template"] = _on_off(e.key)
+    elif c in ("text", "select"):
+        out["value_template"] = _text(e.key)
+    else:
+        out["value_template"] = _value(e.key)
+    if c in COMMAND_KINDS:
+        out["command_topic"] = topics.command(e.key)
+    return out
+
+
+def config_payload(e: Entity, topics: Topics, device: Device) -> dict[str, Any]:
+    node = device.node
     payload: dict[str, Any] = {
         "name": e.name,
         "unique_id": f"{node}_{e.key}",
-        "object_id": f"{node}_{e.key}",
-        "state_topic": topics.state,
-        "value_template": f"{{{{ value_json.{e.key} }}}}",
+        "default_entity_id": f"{e.component}.{entity_id_slug(f'{node}_{e.key}')}",
         "availability_topic": topics.availability,
-        "device": {
-            "identifiers": [node],
-            "name": f"hems {site_id}",
-            "manufacturer": "hems",
-            "model": "transactive home energy agent",
-        },
+        "payload_available": "online",
+        "payload_not_available": "offline",
+        "device": _device(device),
+        "origin": {"name": "hems", "sw_version": __version__},
     }
-    if e.component in COMMANDABLE:
-        payload["command_topic"] = topics.command(e.key)
-    if e.component == "switch":
-        payload["value_template"] = f"{{{{ 'ON' if value_json.{e.key} else 'OFF' }}}}"
+    payload |= _state_fields(e, topics)
+    if e.category is not None:
+        payload["entity_category"] = e.category
+    if e.attributes:
+        payload["json_attributes_topic"] = topics.forecast
     return payload | e.extra
+
+
+def _device(device: Device) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "identifiers": [device.node],
+        "name": f"hems {device.site_id}",
+        "manufacturer": "hems",
+        "model": "transactive home energy agent",
+        "sw_version": __version__,
+    }
+    if device.configuration_url is not None:
+        out["configuration_url"] = device.configuration_url
+    return out

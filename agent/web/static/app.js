@@ -128,7 +128,12 @@
     btn.textContent = c.paused ? "Resume optimizer" : "Pause optimizer";
     btn.className = c.paused ? "resume" : "";
     $("paused-state").textContent = c.paused ? "paused: devices follow safe rules" : "optimizing";
-    $("hold").checked = !!c.water_heater_hold;
+    // A choice the householder has made but not applied yet is not overwritten by live updates.
+    if (!$("hold").dataset.edited) $("hold").checked = !!c.water_heater_hold;
+    if (!$("ev-mode").dataset.edited) $("ev-mode").value = c.ev_mode || "smart";
+    const problem = $("settings-problem");
+    problem.hidden = !c.settings_problem;
+    problem.textContent = c.settings_problem ? "saved settings not used: " + c.settings_problem : "";
   }
 
   // ---- plan chart ----------------------------------------------------------------------------
@@ -221,6 +226,7 @@
     const answer = await r.json().catch(() => ({ error: "HTTP " + r.status }));
     if (!r.ok) { message(`${answer.field ? answer.field + ": " : ""}${answer.error}`, false); return null; }
     message("applied", true);
+    for (const id of ["hold", "ev-mode"]) delete $(id).dataset.edited;
     renderControls(answer);
     return answer;
   }
@@ -229,17 +235,19 @@
     const body = {};
     const dep = $("ev-departure").value;
     if (dep) body.ev_departure = new Date(dep).toISOString();
-    const fields = [["ev-target", "ev_target_soc_pct"], ["comfort-target", "comfort_target_c"], ["comfort-band", "comfort_band_c"], ["boost", "water_heater_boost_h"]];
+    const fields = [["ev-target", "ev_target_soc_pct"], ["ev-limit", "ev_current_limit_a"], ["comfort-target", "comfort_target_c"], ["comfort-band", "comfort_band_c"], ["boost", "water_heater_boost_h"]];
     for (const [id, key] of fields) {
       const v = $(id).value;
       if (v !== "") body[key] = Number(v);
     }
     if (controls && $("hold").checked !== !!controls.water_heater_hold) body.water_heater_hold = $("hold").checked;
+    if (controls && $("ev-mode").value !== controls.ev_mode) body.ev_mode = $("ev-mode").value;
     return body;
   }
 
   function wireControls() {
     $("token").value = localStorage.getItem(TOKEN_KEY) || "";
+    for (const id of ["hold", "ev-mode"]) $(id).addEventListener("change", () => { $(id).dataset.edited = "1"; });
     $("pause").addEventListener("click", () => send({ paused: !(controls && controls.paused) }));
     $("controls").addEventListener("submit", (ev) => {
       ev.preventDefault();
