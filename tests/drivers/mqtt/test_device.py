@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,17 @@ SENSOR = "tele/meter/SENSOR"
 def sml(import_kwh: Any, export_kwh: Any = 1.5, power_w: Any = 420) -> bytes:
     return json.dumps({"Time": "2026-01-01T00:00:00", "SML": {
         "Total_in": import_kwh, "Total_out": export_kwh, "Power_curr": power_w}}).encode()  # fmt: skip
+
+
+# The emulators answer a command from a paho callback with a publish task; the loop keeps only a
+# weak reference to a task, so one that nothing else holds may be collected before it runs.
+_ANSWERS: set[asyncio.Task[None]] = set()
+
+
+def answer(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    _ANSWERS.add(task)
+    task.add_done_callback(_ANSWERS.discard)
 
 
 def state_of(dev: MqttDevice) -> HealthState:
@@ -249,7 +260,7 @@ async def trv_emulator(emulator: MqttClient, *, obey: bool, state: dict[str, Any
         commands.append(msg.payload)
         if obey:
             state.update(json.loads(msg.payload))
-        asyncio.get_running_loop().create_task(emulator.publish(Z2M, json.dumps(state)))
+        answer(emulator.publish(Z2M, json.dumps(state)))
 
     await emulator.subscribe(f"{Z2M}/set", on_set)
     return commands
@@ -335,7 +346,7 @@ async def openevse_emulator(emulator: MqttClient, state: dict[str, Any]) -> list
             else:
                 state["pilot"] = claim["charge_current"]
                 state["state"] = 3
-        asyncio.get_running_loop().create_task(publish_status())
+        answer(publish_status())
 
     await emulator.subscribe(f"{OEVSE}/claim/set", on_claim)
     state["publish"] = publish_status
@@ -373,7 +384,9 @@ async def test_openevse_current_limit_pause_and_release_on_stop(
         await charger.set_current_limit_a(24)  # the map allows 32 A, this site's circuit 20 A
 
     await dev.stop()
-    await until(lambda: commands[-1] == b"release")
+    # stop() returns once the broker has the release (PUBACK); the emulator gets it later.
+    await until(lambda: len(commands) == 3)
+    assert commands[-1] == b"release"
 
 
 async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
@@ -388,9 +401,7 @@ async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
         calls.append(call)
         on = call["params"]["on"]
         status = {"id": 0, "output": on, "apower": 2000.0 if on else 0.0}
-        asyncio.get_running_loop().create_task(
-            emulator.publish(f"{base}/status/switch:0", json.dumps(status))
-        )
+        answer(emulator.publish(f"{base}/status/switch:0", json.dumps(status)))
 
     await emulator.subscribe(f"{base}/command/switch:0", lambda msg: commands.append(msg.payload))
     await emulator.subscribe(f"{base}/rpc", on_rpc)
@@ -425,7 +436,10 @@ async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
     await emulator.publish(f"{base}/status/temperature:100", b'{"id": 100, "tC": 48.0}')
     await until(lambda: "tank_c" in dev.report().values)
     await dev.stop()
-    await until(lambda: commands[-1] == b"off")
+    # Guards a race in this test: stop() returns once the broker has the "off" (PUBACK), and the
+    # emulator's copy arrives later; indexing the list before it came raised IndexError.
+    await until(lambda: len(commands) == 1)
+    assert commands == [b"off"]
 
 
 # -- factory -----------------------------------------------------------------------------------
