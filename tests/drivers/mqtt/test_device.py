@@ -16,7 +16,15 @@ import pytest
 import yaml
 
 from agent.clock import ManualClock
-from drivers.base import DeviceContext, DeviceLimits, HealthState, LinkPool, MeteredElement, VehicleSoc
+from drivers.base import (
+    BidirectionalCharger,
+    DeviceContext,
+    DeviceLimits,
+    HealthState,
+    LinkPool,
+    MeteredElement,
+    VehicleSoc,
+)
 from drivers.errors import DeviceUnavailable, DriverConfigError, StaleValue, WriteVerifyError
 from drivers.mqtt.client import Message, MqttClient
 from drivers.mqtt.device import MqttDevice
@@ -440,6 +448,92 @@ async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
     # emulator's copy arrives later; indexing the list before it came raised IndexError.
     await until(lambda: len(commands) == 1)
     assert commands == [b"off"]
+
+
+EVEREST = "everest_api/evse_manager"
+# The site's V2G limit: 10 A per phase out of the car; charging 6..16 A.
+V2G_LIMITS = DeviceLimits(ev_current_a=(6.0, 16.0), ev_discharge_current_a=10.0)
+
+
+async def everest_emulator(emulator: MqttClient, state: dict[str, Any]) -> list[bytes]:
+    """Enough of EVerest's MQTT API: set_limit_amps (signed) -> var/limits, session_info, ev_info."""
+    commands: list[bytes] = []
+
+    async def publish_state() -> None:
+        limit_a = state["limit_a"]
+        session = {
+            "state": "Charging" if limit_a else "ChargingPausedEVSE",
+            "latest_total_w": limit_a * 690.0,
+            "charged_energy_wh": 4200,
+            "discharged_energy_wh": 1300,
+        }
+        await emulator.publish(f"{EVEREST}/var/session_info", json.dumps(session))
+        limits = {"max_current": limit_a, "nr_of_phases_available": 3, "uuid": "evse_manager"}
+        await emulator.publish(f"{EVEREST}/var/limits", json.dumps(limits))
+        await emulator.publish(f"{EVEREST}/var/ev_info", json.dumps({"soc": state["soc"]}))
+
+    def on_limit(msg: Message) -> None:
+        commands.append(msg.payload)
+        state["limit_a"] = float(msg.payload)
+        answer(publish_state())
+
+    await emulator.subscribe(f"{EVEREST}/cmd/set_limit_amps", on_limit)
+    state["publish"] = publish_state
+    return commands
+
+
+async def test_everest_charger_discharges_within_the_v2g_limit_and_reads_it_back(
+    make_device: Any, emulator: MqttClient
+) -> None:
+    state: dict[str, Any] = {"limit_a": 0.0, "soc": 64.5}
+    commands = await everest_emulator(emulator, state)
+    dev = await make_device("everest_bidirectional", EVEREST, limits=V2G_LIMITS)
+    await state["publish"]()
+    charger = dev.capabilities.ev_charger
+    assert charger is not None
+    bidi: object = charger  # the optional capabilities are found with isinstance, as dispatch does
+    assert isinstance(bidi, BidirectionalCharger)
+    soc: object = charger
+    assert isinstance(soc, VehicleSoc)
+    await until(lambda: "vehicle_soc_pct" in dev.report().values)
+    assert soc.vehicle_soc_pct().value == 64.5
+    assert charger.plugged().value is True
+
+    await bidi.set_signed_current_a(-7.5)
+    assert commands == [b"-7.5"]  # EVerest: a negative limit is an export (discharge) limit
+    assert charger.current_limit_a().value == -7.5
+    assert charger.power_w().value == -7.5 * 690.0
+    assert charger.charging().value is True
+
+    # Beyond the site's V2G limit, or a discharge through the charge-only write: nothing sent.
+    with pytest.raises(DriverConfigError, match=r"writes\.discharge_current_a"):
+        await bidi.set_signed_current_a(-10.5)
+    with pytest.raises(DriverConfigError, match=r"writes\.current_limit_a"):
+        await charger.set_current_limit_a(-5.0)
+    # Charging and pausing go through the charge limit, as on any charger.
+    await bidi.set_signed_current_a(12.0)
+    await bidi.set_signed_current_a(0.0)
+    assert commands == [b"-7.5", b"12.0", b"0"]
+    assert charger.current_limit_a().value == 0.0
+    assert charger.session_kwh().value == 4.2
+
+
+async def test_everest_charger_without_a_configured_v2g_limit_never_discharges(
+    make_device: Any, emulator: MqttClient
+) -> None:
+    state: dict[str, Any] = {"limit_a": 0.0, "soc": 64.5}
+    commands = await everest_emulator(emulator, state)
+    dev = await make_device("everest_bidirectional", EVEREST)  # LIMITS: no ev_discharge_current_a
+    bidi: object = dev.capabilities.ev_charger
+    assert isinstance(bidi, BidirectionalCharger)
+    with pytest.raises(DriverConfigError, match="no configured V2G limit"):
+        await bidi.set_signed_current_a(-5.0)
+    await emulator.publish(f"{EVEREST}/var/ev_info", b'{"soc": 1}')  # a marker: delivered in order
+    await until(lambda: "vehicle_soc_pct" in dev.report().values)
+    assert commands == []
+    # A charge-only charger does not offer the capability at all.
+    openevse = await make_device("openevse", OEVSE, limits=V2G_LIMITS)
+    assert not isinstance(openevse.capabilities.ev_charger, BidirectionalCharger)
 
 
 # -- factory -----------------------------------------------------------------------------------
