@@ -190,9 +190,11 @@ async def test_bad_payload_is_a_counted_protocol_error_and_keeps_the_old_value(
     assert "import_kwh" not in dev.report().errors
     clock.advance(30)
     assert reason in dev.report().errors["import_kwh"]
-    # Recovery: the next good message is taken and the device is healthy again.
+    # Recovery: the next good message is taken and the device is healthy again. (Wait for it
+    # through the report: reading the stale value before the message came would raise.)
     await emulator.publish(SENSOR, sml(78.0))
-    await until(lambda: dev.reading("import_kwh").value == 78.0)
+    await until(lambda: "import_kwh" in dev.report().values)
+    assert dev.reading("import_kwh").value == 78.0
     await dev.refresh()
     assert state_of(dev) is HealthState.OK
 
