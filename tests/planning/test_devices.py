@@ -6,10 +6,13 @@ import logging
 from pathlib import Path
 
 import pytest
+import yaml
 
 from agent.config import load_config
+from agent.config.devices import EvCharger
+from agent.config.drivers import MqttDriver
 from agent.config.thermal import CopPoint
-from agent.planning.charger import v2g_notes
+from agent.planning.charger import discharge_refusal, v2g_notes
 from agent.planning.devices import (
     DEFAULT_BASE_ALLOWANCE_KW,
     DEFAULT_DELIVERY_C,
@@ -18,6 +21,7 @@ from agent.planning.devices import (
     planned_devices,
 )
 from agent.planning.errors import PlanningInputError
+from drivers.mqtt.topicmap import MAPS_DIR
 from tests.planning.helpers import BROKER, V2G_EV, WATER_HEATER, config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -151,3 +155,19 @@ def test_ladder_steps_must_leave_room_for_the_expected_price() -> None:
         devices_from_config(config(), buy_steps=0)
     assert e.value.field == "buy_steps"
     assert devices_from_config(config(), buy_steps=2, sell_steps=5).grid.sell_steps == 5
+
+
+def test_a_bidirectional_map_without_the_cars_soc_is_not_planned_to_discharge(tmp_path: Path) -> None:
+    # Dispatch never discharges a car whose SoC it does not know: the plan must not count on it.
+    raw = yaml.safe_load((MAPS_DIR / "everest_bidirectional.yaml").read_text())
+    del raw["values"]["vehicle_soc_pct"]
+    site_map = tmp_path / "everest_no_soc.yaml"
+    site_map.write_text(yaml.safe_dump(raw))
+    charger = config(extra=V2G_EV, top=BROKER).devices["car"]
+    assert isinstance(charger, EvCharger) and isinstance(charger.driver, MqttDriver)
+    with_site_map = charger.model_copy(
+        update={"driver": charger.driver.model_copy(update={"topic_map": str(site_map)})}
+    )
+    assert discharge_refusal(charger) is None
+    why = discharge_refusal(with_site_map)
+    assert why is not None and "has no vehicle_soc_pct" in why
