@@ -37,7 +37,12 @@ def device_limits(device: cfg.Device) -> DeviceLimits:
         phases = device.phases or 1
         voltage_v = device.voltage_v or NOMINAL_VOLTAGE_V
         max_a = device.max_kw * 1000.0 / (phases * voltage_v)
-        return DeviceLimits(ev_current_a=(min(EV_MIN_CURRENT_A, max_a), max_a))
+        v2g_a = (
+            device.v2g_max_kw * 1000.0 / (phases * voltage_v)
+            if device.v2g and device.v2g_max_kw is not None
+            else None
+        )
+        return DeviceLimits(ev_current_a=(min(EV_MIN_CURRENT_A, max_a), max_a), ev_discharge_current_a=v2g_a)
     if isinstance(device, cfg.Thermostat | cfg.HeatPump):
         band = device.comfort
         return DeviceLimits(

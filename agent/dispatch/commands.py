@@ -8,7 +8,7 @@ from enum import StrEnum
 
 class Action(StrEnum):
     BATTERY_POWER_W = "battery_power_w"  # +charge / -discharge
-    EV_CURRENT_A = "ev_current_a"  # per phase; 0 pauses
+    EV_CURRENT_A = "ev_current_a"  # per phase; 0 pauses; negative discharges (V2G chargers)
     SETPOINT_C = "setpoint_c"
     ELEMENT_ON = "element_on"  # water heater with its own switch (MQTT)
     ELEMENT_POWER_W = "element_power_w"

@@ -33,7 +33,7 @@ from agent.dispatch.snapshot import Snapshot
 from agent.dispatch.target import DeviceTarget, DispatchTarget
 from agent.dispatch.thermal import NO_OUTPUT, decide_thermal, decide_water_heater
 from agent.dispatch.writer import send, unchanged
-from drivers.base import Capabilities, Device
+from drivers.base import BidirectionalCharger, Capabilities, Device
 from drivers.errors import DriverError
 
 _log = logging.getLogger("agent.dispatch")
@@ -246,7 +246,10 @@ def _by_role(
     if isinstance(conf, cfg.Battery):
         return battery.decide(spec, target, cycle, state) if caps.battery else _no_output()
     if isinstance(conf, cfg.EvCharger):
-        return ev.decide(spec, target, cycle, state) if caps.ev_charger else _no_output()
+        if caps.ev_charger is None:
+            return _no_output()
+        bidirectional = isinstance(caps.ev_charger, BidirectionalCharger)
+        return ev.decide(spec, target, cycle, state, bidirectional=bidirectional)
     if isinstance(conf, cfg.HeatPump | cfg.Thermostat):
         return decide_thermal(spec, target, cycle, state, caps)
     if isinstance(conf, cfg.WaterHeater):

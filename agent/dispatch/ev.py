@@ -5,6 +5,11 @@ plan's rate below the minimum is delivered in pulses at the minimum (the tally o
 :func:`~agent.dispatch.cycle.owed_on`), so the car gets the plan's energy. The safe rule charges
 at the rate that still meets the departure target (energy needed / time left, rounded up to
 the minimum, full power when late or when the vehicle's SoC is unknown).
+
+A plan's negative rate (V2G) is a discharge current only where the charger can discharge
+(:class:`~drivers.base.BidirectionalCharger`) and the config allows it (``v2g_max_kw``), and only
+while the vehicle's SoC is known and above the V2G floor (tapered so that one cycle cannot cross
+it). The safe rule never discharges.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from agent.dispatch.commands import Action, Command, Decision, Mode
 from agent.dispatch.cycle import Cycle, DeviceState, mismatch, optional, owed_on, stale_reason
 from agent.dispatch.settings import DeviceSpec
 from agent.dispatch.target import DeviceTarget, EvTarget
+from agent.planning.devices import DEFAULT_V2G_FLOOR_SOC
 from agent.units import S_PER_H
 
 
@@ -46,7 +52,43 @@ def departure_current_a(spec: DeviceSpec, cycle: Cycle, soc_pct: float | None) -
     return max(current_a, lo_a), f"{need_kwh:.1f} kWh in {left_h:.1f} h"
 
 
-def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: DeviceState) -> Decision:
+def discharge_a(
+    spec: DeviceSpec, cycle: Cycle, wanted_a: float, bidirectional: bool, limited: list[str]
+) -> float:
+    """The (negative) discharge current for a wanted negative one within every V2G limit, or 0."""
+    conf = spec.config
+    assert isinstance(conf, cfg.EvCharger)
+    max_a = spec.limits.ev_discharge_current_a
+    if not bidirectional or max_a is None:
+        limited.append("no_discharge")
+        return 0.0
+    soc_pct = optional(cycle.snapshot, spec.name, "ev.vehicle_soc_pct")
+    if soc_pct is None:  # the floor cannot be kept without knowing where the car is
+        limited.append("v2g_soc_unknown")
+        return 0.0
+    above_kwh = (soc_pct / 100.0 - DEFAULT_V2G_FLOOR_SOC) * conf.battery_kwh
+    if above_kwh <= 0.0:
+        limited.append("v2g_floor")
+        return 0.0
+    value = wanted_a
+    if value < -max_a:
+        value = -max_a
+        limited.append("v2g_max_current")
+    taper_a = above_kwh * S_PER_H / cycle.settings.cycle_s * 1000.0 / spec.ev_w_per_a
+    if value < -taper_a:
+        value = -taper_a
+        limited.append("v2g_floor")
+    return value
+
+
+def decide(
+    spec: DeviceSpec,
+    target: DeviceTarget | None,
+    cycle: Cycle,
+    state: DeviceState,
+    *,
+    bidirectional: bool = False,
+) -> Decision:
     snap, name = cycle.snapshot, spec.name
     lo_a, hi_a = spec.ev_current_range_a
     reason = mismatch(target, EvTarget, name, cycle.no_target_reason) or stale_reason(
@@ -74,13 +116,12 @@ def decide(spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: D
         wanted_a, why = departure_current_a(spec, cycle, optional(snap, name, "ev.vehicle_soc_pct"))
         reason = f"{reason}; {why}"
         value = wanted_a
-    if value < 0.0:  # a charger's current limit cannot discharge the car
-        value = 0.0
-        limited.append("no_discharge")
+    if value < 0.0:
+        value = discharge_a(spec, cycle, value, bidirectional, limited)
     if value > hi_a:
         value = hi_a
         limited.append("ev_max_current")
-    if snap.fresh(name, "ev.plugged") and not snap.flag(name, "ev.plugged") and value > 0.0:
+    if snap.fresh(name, "ev.plugged") and not snap.flag(name, "ev.plugged") and value != 0.0:
         value = 0.0
         limited.append("unplugged")
     command = Command(Action.EV_CURRENT_A, round(value, 2))

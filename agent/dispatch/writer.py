@@ -13,7 +13,7 @@ from agent.dispatch.commands import Action, Command
 from agent.dispatch.errors import DispatchError
 from agent.dispatch.settings import DispatchSettings
 from agent.dispatch.snapshot import Snapshot
-from drivers.base import Capabilities, ElementPower, Reading, WindowedBattery
+from drivers.base import BidirectionalCharger, Capabilities, ElementPower, Reading, WindowedBattery
 from drivers.errors import DriverError
 from drivers.gpio.relay import TimeProportioned
 
@@ -41,7 +41,13 @@ async def send(cmd: Command, caps: Capabilities) -> float | bool | None:
                 await battery.set_power_w(float(v or 0.0))
         case Action.EV_CURRENT_A:
             ev = _need(caps.ev_charger, "ev_charger")
-            await ev.set_current_limit_a(float(v or 0.0))
+            current_a = float(v or 0.0)
+            if current_a < 0.0:
+                if not isinstance(ev, BidirectionalCharger):
+                    raise NoOutput("the charger cannot discharge the vehicle")
+                await ev.set_signed_current_a(current_a)
+            else:
+                await ev.set_current_limit_a(current_a)
             getter = ev.current_limit_a
         case Action.SETPOINT_C:
             th = _need(caps.thermostat, "thermostat")

@@ -71,6 +71,9 @@ class EvSession:
     departure: int  # first interval after unplugging (may lie beyond the horizon)
     arrival_kwh: float  # energy when plugged in (for a car plugged in now: its energy now)
     target_kwh: float  # wanted at departure
+    # V2G may discharge the car in this session. False for a car whose energy is a guess (its SoC
+    # unknown): dispatch never discharges such a car, so the plan must not count on it.
+    discharge: bool = True
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ class EvTerm:
         inp = self._inputs(inputs)
         cap = max([p.capacity_kwh] + [s.arrival_kwh for s in inp.sessions])
         plugged = np.zeros(t_n)
+        dischargeable = np.zeros(t_n)
         link = np.ones(t_n)
         rhs = np.zeros(t_n)
         e_lo, e_hi = np.zeros(t_n), np.full(t_n, cap)
@@ -143,6 +147,7 @@ class EvTerm:
             if a >= t_n:
                 continue
             plugged[a:d] = 1.0
+            dischargeable[a:d] = 1.0 if s.discharge else 0.0
             e_lo[a:d] = min(floor, s.arrival_kwh)
             e_hi[a:d] = max(p.capacity_kwh, s.arrival_kwh)
             if s.arrival >= 1:
@@ -154,6 +159,7 @@ class EvTerm:
             target[d - 1] = s.target_kwh - late if late == 0 or s.target_kwh - late > 0 else -np.inf
         return {
             "plugged": plugged,
+            "dischargeable": dischargeable,
             "link": link,
             "rhs": rhs,
             "e_lo": e_lo,
@@ -167,7 +173,7 @@ class EvTerm:
         plugged = lay["plugged"]
         n.bounds("ev_ch", 0.0, plugged * p.charge_max_kw)
         if p.v2g:
-            n.bounds("ev_dis", 0.0, plugged * p.discharge_max_kw)
+            n.bounds("ev_dis", 0.0, lay["dischargeable"] * p.discharge_max_kw)
             n.cost("ev_dis", p.v2g_wear_per_kwh * self.dt_h)
         has_target = np.isfinite(lay["target"])
         target = np.where(has_target, lay["target"], -np.inf)
@@ -215,8 +221,8 @@ class EvTerm:
         out = []
         if ch.min() < -tol_kw or np.any(ch > plugged * p.charge_max_kw + tol_kw):
             out.append("EV charge outside [0, max] or while unplugged")
-        if dis.min() < -tol_kw or np.any(dis > plugged * p.discharge_max_kw + tol_kw):
-            out.append("EV discharge outside [0, max] or while unplugged")
+        if dis.min() < -tol_kw or np.any(dis > lay["dischargeable"] * p.discharge_max_kw + tol_kw):
+            out.append("EV discharge outside [0, max], while unplugged or with its SoC unknown")
         if np.any(e < lay["e_lo"] - tol_kw * dt) or np.any(e > lay["e_hi"] + tol_kw * dt):
             out.append("EV energy outside its bounds")
         prev = np.concatenate([lay["rhs"][:1], e[:-1]]) * lay["link"] + lay["rhs"] * (1.0 - lay["link"])

@@ -9,7 +9,8 @@ planner's, :mod:`agent.units`):
   ``wear_per_kwh`` (charged on charge and on discharge throughput alike). The quadratic wear term
   is :data:`DEFAULT_BATTERY_WEAR_QUADRATIC_PER_KW2H` (the config has none).
 * ev_charger: ``battery_kwh`` -> capacity, ``max_kw`` -> charge limit, ``v2g_max_kw`` (only with
-  ``v2g: true``) -> discharge limit, V2G floor :data:`DEFAULT_V2G_FLOOR_SOC` of the capacity, V2G
+  ``v2g: true`` and a charger that can discharge, :mod:`agent.planning.charger`; else 0, logged
+  once as a warning) -> discharge limit, V2G floor :data:`DEFAULT_V2G_FLOOR_SOC` of the capacity, V2G
   wear :data:`DEFAULT_V2G_WEAR_PER_KWH`. ``min_kw`` (the 6 A floor) is not convex: the dispatcher
   honours it, the plan does not.
 * heat_pump, else thermostat (a thermostat next to a heat pump is left to its own setpoint):
@@ -34,6 +35,7 @@ The planner models one device of each role; a second one is a :class:`PlanningIn
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TypeVar
 
@@ -51,7 +53,10 @@ from agent.optimizer import (
     InputError,
     WaterHeaterParams,
 )
+from agent.planning.charger import discharge_refusal, refusal_note
 from agent.planning.errors import PlanningInputError
+
+_log = logging.getLogger("agent.planning")
 
 DEFAULT_LADDER_STEPS = 4  # 3 actionable tenders per interval and side, plus the expected price
 DEFAULT_BATTERY_WEAR_QUADRATIC_PER_KW2H = 0.001  # spreads charging over intervals at equal prices
@@ -76,7 +81,7 @@ def devices_from_config(
     heater = _one(config, WaterHeater)
     try:
         bat = _battery(battery[1]) if battery else None
-        car = _ev(ev[1]) if ev else None
+        car = _ev(*ev) if ev else None
         hp = _heat_pump(thermal[0], thermal[1]) if thermal else None
         wh = _water_heater(heater[1]) if heater else None
         grid = _grid(config, Devices(GridParams(0.0, 0.0), bat, car, hp, wh), buy_steps, sell_steps)
@@ -154,8 +159,12 @@ def _battery(b: Battery) -> BatteryParams:
     )
 
 
-def _ev(e: EvCharger) -> EvParams:
+def _ev(name: str, e: EvCharger) -> EvParams:
     v2g_kw = e.v2g_max_kw if e.v2g and e.v2g_max_kw is not None else 0.0
+    refusal = discharge_refusal(e) if v2g_kw > 0 else None
+    if refusal is not None:
+        _log.warning("devices.%s.v2g: %s", name, refusal_note(refusal))
+        v2g_kw = 0.0
     return EvParams(
         capacity_kwh=e.battery_kwh,
         charge_max_kw=e.max_kw,

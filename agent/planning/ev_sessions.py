@@ -73,9 +73,10 @@ class SessionBuilder:
     def _plugged(self, energy: float | None, target: float | None, departure: datetime | None) -> EvSession:
         p, cfg, fb = self.params, self.cfg, self.fb
         energy = measured("ev_energy_kwh", energy)
+        known = energy is not None
         if energy is None:
             energy = DEFAULT_EV_SOC * p.capacity_kwh
-            fb["ev_energy_kwh"] = f"{energy:g} kWh"
+            fb["ev_energy_kwh"] = f"{energy:g} kWh" + (", not discharged" if p.v2g else "")
         target = measured("ev_target_kwh", target)
         if target is None:
             target = cfg.target_soc * p.capacity_kwh
@@ -91,7 +92,7 @@ class SessionBuilder:
                 departure = self._next(self.now, cfg.departure_time)
                 fb["ev_departure"] = departure.isoformat()
         target = min(max(target, 0.0), p.capacity_kwh)
-        return EvSession(0, max(1, self._index(departure)), max(energy, 0.0), target)
+        return EvSession(0, max(1, self._index(departure)), max(energy, 0.0), target, discharge=known)
 
     def _expected(self, after_index: int | None) -> Iterator[EvSession]:
         cfg = self.cfg

@@ -3,6 +3,7 @@
 from drivers.base.capabilities import (
     Battery,
     BatteryLimits,
+    BidirectionalCharger,
     ElementPower,
     EnergyMeter,
     EvCharger,
@@ -34,6 +35,7 @@ from drivers.base.values import ValueStore
 __all__ = [
     "Battery",
     "BatteryLimits",
+    "BidirectionalCharger",
     "Capabilities",
     "Device",
     "DeviceContext",

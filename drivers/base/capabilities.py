@@ -188,6 +188,23 @@ class EvCharger(Protocol):
 
 
 @runtime_checkable
+class BidirectionalCharger(Protocol):
+    """An EV charger that can also discharge the vehicle into the home (V2G).
+
+    ISO 15118-20 bidirectional power transfer, or a DC charger with its own converter; a J1772 /
+    IEC 61851 pilot (OpenEVSE and most AC wallboxes) can only offer a charge current.
+    """
+
+    async def set_signed_current_a(self, current_a: float) -> None:
+        """Current per phase, A: positive charges as ``set_current_limit_a`` does, 0 pauses, and
+        negative discharges the vehicle, at most the configured V2G limit
+        (``DeviceLimits.ev_discharge_current_a``; none configured: refused, nothing sent).
+        ``current_limit_a`` reads back negative while discharging.
+        """
+        ...
+
+
+@runtime_checkable
 class VehicleSoc(Protocol):
     def vehicle_soc_pct(self) -> Reading[float]:
         """The vehicle's state of charge, percent, where the charger learns it."""

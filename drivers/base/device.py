@@ -164,6 +164,7 @@ class DeviceLimits:
     battery: BatteryLimits | None = None
     pv_rated_w: float | None = None
     ev_current_a: tuple[float, float] | None = None  # (min, max) per phase; 0 (pause) is allowed
+    ev_discharge_current_a: float | None = None  # V2G: largest discharge current per phase, a magnitude
     setpoint_c: tuple[float, float] | None = None  # (min, max)
     element_max_w: float | None = None
 

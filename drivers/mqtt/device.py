@@ -26,7 +26,7 @@ from drivers.mqtt.client import Message, MqttClient, Subscription
 from drivers.mqtt.codec import check_write, decode_value, encode_write, parse_document
 from drivers.mqtt.errors import MqttError, PayloadError
 from drivers.mqtt.jsonpath import PathNotFound, parse_path
-from drivers.mqtt.topicmap import Scalar, TopicMap, ValueSpec, VerifySpec, map_key
+from drivers.mqtt.topicmap import DISCHARGE_WRITE, Scalar, TopicMap, ValueSpec, VerifySpec, map_key
 
 _log = logging.getLogger("drivers.mqtt.device")
 
@@ -274,6 +274,15 @@ class MqttDevice(DeviceIdentity):
 
     def _configured_range(self, value_name: str) -> tuple[float, float]:
         """The site's limits for a numeric write; none configured means the write is refused."""
+        if value_name == DISCHARGE_WRITE:
+            discharge_a = self.limits.ev_discharge_current_a
+            if discharge_a is None:
+                raise DriverConfigError(
+                    "no configured V2G limit (v2g / v2g_max_kw): the charger is not asked to discharge",
+                    device=self._name,
+                    field=f"writes.{value_name}",
+                )
+            return -discharge_a, 0.0
         kind = _LIMIT_OF_WRITE.get(value_name)
         bounds = getattr(self.limits, kind, None) if kind else None
         if bounds is None:

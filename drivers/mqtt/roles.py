@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from drivers.base import Capabilities, Reading, ThermostatMode
+from drivers.mqtt.topicmap import DISCHARGE_WRITE
 
 if TYPE_CHECKING:
     from drivers.mqtt.device import MqttDevice
@@ -90,6 +91,20 @@ class MqttEvChargerWithSoc(MqttEvCharger):
         return self._device.float_reading("vehicle_soc_pct")
 
 
+class MqttBidirectionalCharger(MqttEvCharger):
+    """A charger whose map has a discharge write (satisfies ``BidirectionalCharger``)."""
+
+    async def set_signed_current_a(self, current_a: float) -> None:
+        if current_a < 0:
+            await self._device.write(DISCHARGE_WRITE, current_a)
+        else:
+            await self._device.write("current_limit_a", current_a)
+
+
+class MqttBidirectionalChargerWithSoc(MqttBidirectionalCharger, MqttEvChargerWithSoc):
+    pass
+
+
 def capabilities_for(device: MqttDevice) -> Capabilities:
     kind = device.topic_map.capability
     if kind == "meter":
@@ -102,5 +117,10 @@ def capabilities_for(device: MqttDevice) -> Capabilities:
             water_heater=MqttMeteredWaterHeater(device) if metered else MqttWaterHeater(device)
         )
     with_soc = "vehicle_soc_pct" in device.topic_map.values
-    charger = MqttEvChargerWithSoc(device) if with_soc else MqttEvCharger(device)
-    return Capabilities(ev_charger=charger)
+    kind_of = {
+        (False, False): MqttEvCharger,
+        (True, False): MqttEvChargerWithSoc,
+        (False, True): MqttBidirectionalCharger,
+        (True, True): MqttBidirectionalChargerWithSoc,
+    }
+    return Capabilities(ev_charger=kind_of[with_soc, DISCHARGE_WRITE in device.topic_map.writes](device))

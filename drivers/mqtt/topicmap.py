@@ -49,6 +49,10 @@ REQUIRED_WRITES: dict[str, dict[str, ValueType]] = {
     "ev_charger": {"current_limit_a": "float"},
 }
 THERMOSTAT_MODES = ("off", "heat", "cool", "auto")
+# An EV charger map with this write can discharge the vehicle (V2G): the value is the signed
+# current per phase, negative (the map's range lies at or below 0); charging and pausing go
+# through ``current_limit_a``.
+DISCHARGE_WRITE = "discharge_current_a"
 
 
 def map_key(raw: Any) -> str:
@@ -214,6 +218,12 @@ class TopicMap(_Strict):
             for v in (w.verify, w.when_zero.verify if w.when_zero else None):
                 if v is not None and v.value not in self.values:
                     raise ValueError(f"writes.{name}.verify.value: no value named {v.value!r}")
+        discharge = self.writes.get(DISCHARGE_WRITE)
+        if discharge is not None:
+            if self.capability != "ev_charger":
+                raise ValueError(f"writes.{DISCHARGE_WRITE}: only an ev_charger map can discharge")
+            if discharge.type != "float" or discharge.max is None or discharge.max > 0:
+                raise ValueError(f"writes.{DISCHARGE_WRITE}.max: a discharge current is negative (max <= 0)")
         if self.capability == "thermostat":
             modes = self.values["mode"].map
             if modes is None or not set(map(str, modes.values())) <= set(THERMOSTAT_MODES):

@@ -57,6 +57,7 @@ WATER_HEATER = """
     driver: {type: simulated}
 """
 
+# A car on the simulated charger, which only charges: v2g: true is planned as charge-only.
 EV = """
   car:
     role: ev_charger
@@ -70,11 +71,31 @@ EV = """
 """
 
 
+# A car on a charger that can discharge it: EVerest's API over MQTT (needs BROKER).
+V2G_EV = """
+  car:
+    role: ev_charger
+    max_kw: 7
+    v2g: true
+    v2g_max_kw: 5
+    battery_kwh: 50
+    driver: {type: mqtt, broker: home, topic_map: everest_bidirectional, base_topic: everest_api/evse_manager}
+"""
+BROKER = "mqtt_brokers: {home: {host: 127.0.0.1}}\n"
+
+
 def config(
-    *, hedge: float = 1.0, window_h: int = 3, horizon_h: int = 3, max_kw: float = 8.0, extra: str = ""
+    *,
+    hedge: float = 1.0,
+    window_h: int = 3,
+    horizon_h: int = 3,
+    max_kw: float = 8.0,
+    extra: str = "",
+    top: str = "",
 ) -> Config:
+    """``extra``: more devices; ``top``: more top-level sections (e.g. ``BROKER``)."""
     text = CONFIG_TEXT.format(hedge=hedge, window_h=window_h, horizon_h=horizon_h, max_kw=max_kw, extra=extra)
-    return parse_config(text)
+    return parse_config(text.replace("devices:\n", top + "devices:\n", 1))
 
 
 def forecasts(

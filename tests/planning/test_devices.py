@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
+import yaml
 
 from agent.config import load_config
+from agent.config.devices import EvCharger
+from agent.config.drivers import MqttDriver
 from agent.config.thermal import CopPoint
+from agent.planning.charger import discharge_refusal, v2g_notes
 from agent.planning.devices import (
     DEFAULT_BASE_ALLOWANCE_KW,
     DEFAULT_DELIVERY_C,
@@ -16,7 +21,8 @@ from agent.planning.devices import (
     planned_devices,
 )
 from agent.planning.errors import PlanningInputError
-from tests.planning.helpers import EV, WATER_HEATER, config
+from drivers.mqtt.topicmap import MAPS_DIR
+from tests.planning.helpers import BROKER, V2G_EV, WATER_HEATER, config
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -54,10 +60,51 @@ def test_a_linear_cop_curve_is_reproduced_exactly() -> None:
     assert cop_line(3.2, None) == (3.2, 7.0, 0.0)
 
 
-def test_v2g_sets_discharge_and_a_floor() -> None:
-    d = devices_from_config(config(extra=EV))
+def test_v2g_on_a_bidirectional_charger_sets_discharge_and_a_floor() -> None:
+    cfg = config(extra=V2G_EV, top=BROKER)
+    assert v2g_notes(cfg) == {}
+    d = devices_from_config(cfg)
     assert d.ev is not None
     assert d.ev.discharge_max_kw == 5 and d.ev.v2g_floor_kwh == pytest.approx(10.0)
+    assert d.ev.v2g_wear_per_kwh > 0
+
+
+@pytest.mark.parametrize(
+    ("driver", "why"),
+    [
+        ("{type: simulated}", "the simulated driver cannot discharge"),
+        (
+            "{type: mqtt, broker: home, topic_map: openevse, base_topic: openevse-55ad}",
+            "topic map 'openevse' has no discharge_current_a write",
+        ),
+    ],
+)
+def test_v2g_on_a_charge_only_charger_plans_no_discharge_and_says_so_once(
+    driver: str, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Guards V2G planned but never dispatched: sell tenders for energy the charger cannot give.
+    cfg = config(extra=V2G_EV.replace(V2G_EV.splitlines()[-1], f"    driver: {driver}"), top=BROKER)
+    with caplog.at_level(logging.WARNING, logger="agent.planning"):
+        d = devices_from_config(cfg)
+    assert d.ev is not None
+    assert (d.ev.discharge_max_kw, d.ev.v2g_floor_kwh, d.ev.v2g_wear_per_kwh) == (0.0, 0.0, 0.0)
+    assert d.ev.charge_max_kw == 7
+    assert d.grid.export_limit_kw == 10  # the configured fuse, not widened by a discharge
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("devices.car.v2g: true, but ") and why in warnings[0]
+    assert list(v2g_notes(cfg)) == ["devices.car.v2g"]
+    assert why in v2g_notes(cfg)["devices.car.v2g"]
+
+
+def test_v2g_off_plans_no_discharge_and_says_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    no_v2g = V2G_EV.replace("v2g: true", "v2g: false").replace("    v2g_max_kw: 5\n", "")
+    cfg = config(extra=no_v2g, top=BROKER)
+    with caplog.at_level(logging.WARNING, logger="agent.planning"):
+        d = devices_from_config(cfg)
+    assert d.ev is not None and d.ev.discharge_max_kw == 0.0
+    assert caplog.records == []
+    assert v2g_notes(cfg) == {}
 
 
 def test_missing_meter_limits_default_to_what_the_devices_can_draw() -> None:
@@ -108,3 +155,19 @@ def test_ladder_steps_must_leave_room_for_the_expected_price() -> None:
         devices_from_config(config(), buy_steps=0)
     assert e.value.field == "buy_steps"
     assert devices_from_config(config(), buy_steps=2, sell_steps=5).grid.sell_steps == 5
+
+
+def test_a_bidirectional_map_without_the_cars_soc_is_not_planned_to_discharge(tmp_path: Path) -> None:
+    # Dispatch never discharges a car whose SoC it does not know: the plan must not count on it.
+    raw = yaml.safe_load((MAPS_DIR / "everest_bidirectional.yaml").read_text())
+    del raw["values"]["vehicle_soc_pct"]
+    site_map = tmp_path / "everest_no_soc.yaml"
+    site_map.write_text(yaml.safe_dump(raw))
+    charger = config(extra=V2G_EV, top=BROKER).devices["car"]
+    assert isinstance(charger, EvCharger) and isinstance(charger.driver, MqttDriver)
+    with_site_map = charger.model_copy(
+        update={"driver": charger.driver.model_copy(update={"topic_map": str(site_map)})}
+    )
+    assert discharge_refusal(charger) is None
+    why = discharge_refusal(with_site_map)
+    assert why is not None and "has no vehicle_soc_pct" in why

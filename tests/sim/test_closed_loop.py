@@ -33,7 +33,6 @@ def test_simulate_smoke_prints_the_kpis_and_holds_its_checks(tmp_path: Path) -> 
     assert kpis["faults_injected"] == 10  # every fault of the scenario fired
     assert kpis["plans"] > 0
     assert kpis["transactions"] > 0
-    assert kpis["baseline_cost"] != kpis["cost"]
     assert "check no_transaction_lost: ok" in out.stderr
     assert "check devices_in_limits: ok" in out.stderr
     page = (report / "index.html").read_text()

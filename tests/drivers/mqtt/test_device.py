@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,15 @@ import pytest
 import yaml
 
 from agent.clock import ManualClock
-from drivers.base import DeviceContext, DeviceLimits, HealthState, LinkPool, MeteredElement, VehicleSoc
+from drivers.base import (
+    BidirectionalCharger,
+    DeviceContext,
+    DeviceLimits,
+    HealthState,
+    LinkPool,
+    MeteredElement,
+    VehicleSoc,
+)
 from drivers.errors import DeviceUnavailable, DriverConfigError, StaleValue, WriteVerifyError
 from drivers.mqtt.client import Message, MqttClient
 from drivers.mqtt.device import MqttDevice
@@ -36,6 +44,17 @@ SENSOR = "tele/meter/SENSOR"
 def sml(import_kwh: Any, export_kwh: Any = 1.5, power_w: Any = 420) -> bytes:
     return json.dumps({"Time": "2026-01-01T00:00:00", "SML": {
         "Total_in": import_kwh, "Total_out": export_kwh, "Power_curr": power_w}}).encode()  # fmt: skip
+
+
+# The emulators answer a command from a paho callback with a publish task; the loop keeps only a
+# weak reference to a task, so one that nothing else holds may be collected before it runs.
+_ANSWERS: set[asyncio.Task[None]] = set()
+
+
+def answer(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    _ANSWERS.add(task)
+    task.add_done_callback(_ANSWERS.discard)
 
 
 def state_of(dev: MqttDevice) -> HealthState:
@@ -164,11 +183,18 @@ async def test_bad_payload_is_a_counted_protocol_error_and_keeps_the_old_value(
     snap = dev.health.snapshot()
     assert snap.last_error is not None
     assert "PayloadError" in snap.last_error
-    assert "import_kwh" in snap.last_error or "SML" in snap.last_error
-    assert reason in dev.report().errors.get("import_kwh", "") or reason in snap.last_error
-    # Recovery: the next good message is taken and the device is healthy again.
+    # The health's error names the value and says what was wrong with the message.
+    assert "import_kwh" in snap.last_error
+    assert reason in snap.last_error
+    # Once the kept value has gone stale, the report says why the last message was refused.
+    assert "import_kwh" not in dev.report().errors
+    clock.advance(30)
+    assert reason in dev.report().errors["import_kwh"]
+    # Recovery: the next good message is taken and the device is healthy again. (Wait for it
+    # through the report: reading the stale value before the message came would raise.)
     await emulator.publish(SENSOR, sml(78.0))
-    await until(lambda: dev.reading("import_kwh").value == 78.0)
+    await until(lambda: "import_kwh" in dev.report().values)
+    assert dev.reading("import_kwh").value == 78.0
     await dev.refresh()
     assert state_of(dev) is HealthState.OK
 
@@ -249,7 +275,7 @@ async def trv_emulator(emulator: MqttClient, *, obey: bool, state: dict[str, Any
         commands.append(msg.payload)
         if obey:
             state.update(json.loads(msg.payload))
-        asyncio.get_running_loop().create_task(emulator.publish(Z2M, json.dumps(state)))
+        answer(emulator.publish(Z2M, json.dumps(state)))
 
     await emulator.subscribe(f"{Z2M}/set", on_set)
     return commands
@@ -335,7 +361,7 @@ async def openevse_emulator(emulator: MqttClient, state: dict[str, Any]) -> list
             else:
                 state["pilot"] = claim["charge_current"]
                 state["state"] = 3
-        asyncio.get_running_loop().create_task(publish_status())
+        answer(publish_status())
 
     await emulator.subscribe(f"{OEVSE}/claim/set", on_claim)
     state["publish"] = publish_status
@@ -373,7 +399,9 @@ async def test_openevse_current_limit_pause_and_release_on_stop(
         await charger.set_current_limit_a(24)  # the map allows 32 A, this site's circuit 20 A
 
     await dev.stop()
-    await until(lambda: commands[-1] == b"release")
+    # stop() returns once the broker has the release (PUBACK); the emulator gets it later.
+    await until(lambda: len(commands) == 3)
+    assert commands[-1] == b"release"
 
 
 async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
@@ -388,9 +416,7 @@ async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
         calls.append(call)
         on = call["params"]["on"]
         status = {"id": 0, "output": on, "apower": 2000.0 if on else 0.0}
-        asyncio.get_running_loop().create_task(
-            emulator.publish(f"{base}/status/switch:0", json.dumps(status))
-        )
+        answer(emulator.publish(f"{base}/status/switch:0", json.dumps(status)))
 
     await emulator.subscribe(f"{base}/command/switch:0", lambda msg: commands.append(msg.payload))
     await emulator.subscribe(f"{base}/rpc", on_rpc)
@@ -425,7 +451,96 @@ async def test_shelly_water_heater_on_off_with_readback_and_off_on_stop(
     await emulator.publish(f"{base}/status/temperature:100", b'{"id": 100, "tC": 48.0}')
     await until(lambda: "tank_c" in dev.report().values)
     await dev.stop()
-    await until(lambda: commands[-1] == b"off")
+    # Guards a race in this test: stop() returns once the broker has the "off" (PUBACK), and the
+    # emulator's copy arrives later; indexing the list before it came raised IndexError.
+    await until(lambda: len(commands) == 1)
+    assert commands == [b"off"]
+
+
+EVEREST = "everest_api/evse_manager"
+# The site's V2G limit: 10 A per phase out of the car; charging 6..16 A.
+V2G_LIMITS = DeviceLimits(ev_current_a=(6.0, 16.0), ev_discharge_current_a=10.0)
+
+
+async def everest_emulator(emulator: MqttClient, state: dict[str, Any]) -> list[bytes]:
+    """Enough of EVerest's MQTT API: set_limit_amps (signed) -> var/limits, session_info, ev_info."""
+    commands: list[bytes] = []
+
+    async def publish_state() -> None:
+        limit_a = state["limit_a"]
+        session = {
+            "state": "Charging" if limit_a else "ChargingPausedEVSE",
+            "latest_total_w": limit_a * 690.0,
+            "charged_energy_wh": 4200,
+            "discharged_energy_wh": 1300,
+        }
+        await emulator.publish(f"{EVEREST}/var/session_info", json.dumps(session))
+        limits = {"max_current": limit_a, "nr_of_phases_available": 3, "uuid": "evse_manager"}
+        await emulator.publish(f"{EVEREST}/var/limits", json.dumps(limits))
+        await emulator.publish(f"{EVEREST}/var/ev_info", json.dumps({"soc": state["soc"]}))
+
+    def on_limit(msg: Message) -> None:
+        commands.append(msg.payload)
+        state["limit_a"] = float(msg.payload)
+        answer(publish_state())
+
+    await emulator.subscribe(f"{EVEREST}/cmd/set_limit_amps", on_limit)
+    state["publish"] = publish_state
+    return commands
+
+
+async def test_everest_charger_discharges_within_the_v2g_limit_and_reads_it_back(
+    make_device: Any, emulator: MqttClient
+) -> None:
+    state: dict[str, Any] = {"limit_a": 0.0, "soc": 64.5}
+    commands = await everest_emulator(emulator, state)
+    dev = await make_device("everest_bidirectional", EVEREST, limits=V2G_LIMITS)
+    await state["publish"]()
+    charger = dev.capabilities.ev_charger
+    assert charger is not None
+    bidi: object = charger  # the optional capabilities are found with isinstance, as dispatch does
+    assert isinstance(bidi, BidirectionalCharger)
+    soc: object = charger
+    assert isinstance(soc, VehicleSoc)
+    await until(lambda: "vehicle_soc_pct" in dev.report().values)
+    assert soc.vehicle_soc_pct().value == 64.5
+    assert charger.plugged().value is True
+
+    await bidi.set_signed_current_a(-7.5)
+    assert commands == [b"-7.5"]  # EVerest: a negative limit is an export (discharge) limit
+    assert charger.current_limit_a().value == -7.5
+    assert charger.power_w().value == -7.5 * 690.0
+    assert charger.charging().value is True
+
+    # Beyond the site's V2G limit, or a discharge through the charge-only write: nothing sent.
+    with pytest.raises(DriverConfigError, match=r"writes\.discharge_current_a"):
+        await bidi.set_signed_current_a(-10.5)
+    with pytest.raises(DriverConfigError, match=r"writes\.current_limit_a"):
+        await charger.set_current_limit_a(-5.0)
+    # Charging and pausing go through the charge limit, as on any charger.
+    await bidi.set_signed_current_a(12.0)
+    await bidi.set_signed_current_a(0.0)
+    assert commands == [b"-7.5", b"12.0", b"0"]
+    assert charger.current_limit_a().value == 0.0
+    assert charger.session_kwh().value == 4.2
+
+
+async def test_everest_charger_without_a_configured_v2g_limit_never_discharges(
+    make_device: Any, emulator: MqttClient
+) -> None:
+    state: dict[str, Any] = {"limit_a": 0.0, "soc": 64.5}
+    commands = await everest_emulator(emulator, state)
+    dev = await make_device("everest_bidirectional", EVEREST)  # LIMITS: no ev_discharge_current_a
+    bidi: object = dev.capabilities.ev_charger
+    assert isinstance(bidi, BidirectionalCharger)
+    with pytest.raises(DriverConfigError, match="no configured V2G limit"):
+        await bidi.set_signed_current_a(-5.0)
+    await emulator.publish(f"{EVEREST}/var/ev_info", b'{"soc": 1}')  # a marker: delivered in order
+    await until(lambda: "vehicle_soc_pct" in dev.report().values)
+    assert commands == []
+    # A charge-only charger does not offer the capability at all.
+    openevse = await make_device("openevse", OEVSE, limits=V2G_LIMITS)
+    assert not isinstance(openevse.capabilities.ev_charger, BidirectionalCharger)
 
 
 # -- factory -----------------------------------------------------------------------------------
