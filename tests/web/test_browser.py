@@ -67,7 +67,9 @@ def test_page_loads_clean_and_charts_the_plan(browser: Browser, home: WebHome) -
     expect(page.locator("#plan-chart path.band.indoor")).to_have_count(1)
     # Power flows carry units; device health lists every configured device.
     grid_text = page.locator("#flows li[data-flow=grid] .v").inner_text()
-    assert grid_text.endswith(("W", "kW")) or " W" in grid_text or " kW" in grid_text
+    # app.js formats power as "123 W" below a kilowatt and "1.23 kW" from there (the direction
+    # word follows it).
+    assert re.match(r"-?(\d+ W|\d+\.\d{2} kW)(?![\d.])", grid_text), grid_text
     expect(page.locator("#health tbody tr")).to_have_count(len(home.config.devices))
     expect(page.locator("#health .badge.ok")).not_to_have_count(0)
     # The trades the retailer confirmed are listed; the bill compares with the flat tariff.
