@@ -272,9 +272,9 @@ def decode_spot_price(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -
         f.ident(obj, "id")
         # Caps guard what the home trades; a published spot price is settled whatever its value,
         # only refused beyond a sanity bound an order of magnitude wider (the link logs it).
-        bound = ctx.spot_bound_per_kwh
-        price = f.decimal(obj, "price", bound)
-        return SpotPrice(interval=_interval(obj, ctx), price_per_kwh=price, currency=_currency(obj, ctx))
+        interval = _interval(obj, ctx)
+        price = f.decimal(obj, "price", ctx.spot_bound_per_kwh)
+        return SpotPrice(interval=interval, price_per_kwh=price, currency=_currency(obj, ctx))
 
     return decode_object(raw, frozenset({"id", "interval", "price", "currency"}), build)
 
