@@ -236,3 +236,21 @@ async def test_spot_price_is_final_once_received(
     assert report["message_id"] == second_json["id"]
     interval = containing(clock.now(), Duration.PT15M, h.BERLIN)
     assert link.ledger.spot_price_for(interval) == [first]
+
+
+async def test_a_spot_price_beyond_the_caps_is_kept_for_settlement_and_logged_as_unusual(
+    make_link: LinkFactory, retailer: ScriptedRetailer, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Guards a stalled settlement: a 9.00/kWh spot (caps -1..5) was refused, so its interval
+    # could never settle. ERCOT's day-ahead price reached 8.99 $/kWh in February 2021.
+    link = await make_link()
+    high, high_json = h.spot(clock.now(), "9.00")
+    retailer.publish("spot", high_json)
+    await until(lambda: link.counters.committed["spot"] == 1)
+    assert link.ledger.spot_price_for(high.interval) == [high]
+    assert any("unusual spot price 9.00" in r.getMessage() for r in caplog.records)
+    # Beyond ten times the caps it is garbage.
+    _, absurd_json = h.spot(clock.now() + timedelta(minutes=15), "50.01")
+    retailer.publish("spot", absurd_json)
+    (report,) = await retailer.wait_for("error")
+    assert (report.json["message_id"], report.json["field"]) == (absurd_json["id"], "price")
