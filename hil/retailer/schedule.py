@@ -72,6 +72,24 @@ class Schedule:
             replies.append(Reply(kind, t.id, codec.dumps(codec.encode_tender(t))))
         return replies + self._spot(now, book)
 
+    def open_offers(self, now: datetime, book: RetailerBook) -> list[Reply]:
+        """Every tender still open and the spot prices of the last two hours and ahead, again (the
+        same ids and payloads: duplicates to a home that has them). For a home that was not yet
+        subscribed when they first went out: its session at the broker starts with its first
+        subscription, and what was published before is not kept for it."""
+        out = []
+        for t in sorted(book.offered.values(), key=lambda t: (t.interval.start_utc, t.id)):
+            if t.id in self._published and not t.is_expired(now):
+                kind = Inbound.TRANSPORT if t.product is Product.TRANSPORT else Inbound.TENDER
+                out.append(Reply(kind, t.id, codec.dumps(codec.encode_tender(t))))
+        for interval, spot in sorted(book.spot.items(), key=lambda kv: kv[0].start_utc):
+            if interval.end_utc + timedelta(hours=2) > now:
+                message_id = f"spot-{interval_key(interval)}"
+                out.append(
+                    Reply(Inbound.SPOT, message_id, codec.dumps(codec.encode_spot_price(spot, message_id)))
+                )
+        return out
+
     def _ladder(
         self, tag: str, interval: Interval, expires: datetime, *, actionable: bool, steps: int | None = None
     ) -> list[Tender]:
