@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from agent.clock import Clock
 from agent.dispatch import Snapshot
+from agent.errors import HemsError
 from agent.ledger import Ledger, SettlementDeferred
 from agent.market.intervals import Duration, Interval, containing
 from agent.market.records import Delivery
@@ -37,6 +38,13 @@ LEDGER_TIMEOUT_S = 10.0
 MAX_WAITING = 7 * 288
 # How far back a restart looks for closed intervals that were never settled.
 LOOKBACK = timedelta(days=2)
+# Counters are kept to a micro-watt-hour (far below any meter's resolution): a float's repr or an
+# interpolation would carry 17 to 28 digits into the delivery report, beyond what the wire takes.
+READING_RESOLUTION_KWH = Decimal("0.000000001")
+
+
+def _kwh(value: Decimal) -> Decimal:
+    return value.quantize(READING_RESOLUTION_KWH)
 
 
 class Settler:
@@ -94,7 +102,7 @@ class Settler:
         if not (due or self._near_boundary(ts)) or (self._last_kept is not None and ts <= self._last_kept):
             return None
         reading = MeterReading(
-            self._meter, ts, Decimal(repr(float(imp.value))), Decimal(repr(float(exp.value)))
+            self._meter, ts, _kwh(Decimal(repr(float(imp.value)))), _kwh(Decimal(repr(float(exp.value))))
         )
         await asyncio.wait_for(asyncio.to_thread(self._ledger.add_reading, reading), LEDGER_TIMEOUT_S)
         self._last_kept = ts
@@ -129,13 +137,14 @@ class Settler:
         out: list[Settlement] = []
         now = self._clock.now()
         fresh = await asyncio.to_thread(self._first_open, now)
-        due = sorted(self.waiting)
+        # Every closed interval is waiting until it is settled and reported, so that nothing is
+        # lost when a step below fails.
         while fresh is not None and fresh.end_utc + self._tolerance <= now:
-            due.append(fresh)
+            self.waiting[fresh] = "not tried yet"
             fresh = fresh.next()
         if fresh is not None:
             self._next = fresh
-        for interval in due:
+        for interval in sorted(self.waiting):
             try:
                 result = await self._settle(interval)
             except SettlementDeferred as e:
@@ -143,11 +152,20 @@ class Settler:
                     log.info("settlement waits: %s", e)
                 self.waiting[interval] = e.missing
                 continue
+            if self._send is not None:
+                try:
+                    await self._send(result.delivery)
+                except HemsError as e:
+                    # Settled and stored; the report goes out on a later pass (the ledger
+                    # returns the stored settlement, never a new one).
+                    reason = f"delivery report not sent: {e}"
+                    if self.waiting.get(interval) != reason:
+                        log.warning("settlement of %s: %s", interval, reason)
+                    self.waiting[interval] = reason
+                    continue
             self.waiting.pop(interval, None)
             out.append(result)
             self.settled = [*self.settled[-287:], result]
-            if self._send is not None:
-                await self._send(result.delivery)
         while len(self.waiting) > MAX_WAITING:
             oldest = min(self.waiting)
             log.warning("settlement of %s given up: %s", oldest, self.waiting.pop(oldest))
@@ -186,8 +204,8 @@ class Settler:
             estimate = MeterReading(
                 self._meter,
                 bound,
-                a.import_kwh + (b.import_kwh - a.import_kwh) * share,
-                a.export_kwh + (b.export_kwh - a.export_kwh) * share,
+                _kwh(a.import_kwh + (b.import_kwh - a.import_kwh) * share),
+                _kwh(a.export_kwh + (b.export_kwh - a.export_kwh) * share),
                 estimated=True,
             )
             self._ledger.add_reading(estimate)
