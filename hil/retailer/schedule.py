@@ -72,22 +72,15 @@ class Schedule:
             replies.append(Reply(kind, t.id, codec.dumps(codec.encode_tender(t))))
         return replies + self._spot(now, book)
 
-    def open_offers(self, now: datetime, book: RetailerBook) -> list[Reply]:
-        """Every tender still open and the spot prices of the last two hours and ahead, again (the
-        same ids and payloads: duplicates to a home that has them). For a home that was not yet
-        subscribed when they first went out: its session at the broker starts with its first
-        subscription, and what was published before is not kept for it."""
+    def standing_offers(self, now: datetime, book: RetailerBook) -> list[Reply]:
+        """The transport tenders still open, again (same ids and payloads: duplicates to a home
+        that has them). They are the standing terms the network charges are matched against; a
+        home that subscribed after they first went out has no session at the broker that kept
+        them. (Ladders are time-limited offers: a home that missed them simply did not see them.)"""
         out = []
         for t in sorted(book.offered.values(), key=lambda t: (t.interval.start_utc, t.id)):
-            if t.id in self._published and not t.is_expired(now):
-                kind = Inbound.TRANSPORT if t.product is Product.TRANSPORT else Inbound.TENDER
-                out.append(Reply(kind, t.id, codec.dumps(codec.encode_tender(t))))
-        for interval, spot in sorted(book.spot.items(), key=lambda kv: kv[0].start_utc):
-            if interval.end_utc + timedelta(hours=2) > now:
-                message_id = f"spot-{interval_key(interval)}"
-                out.append(
-                    Reply(Inbound.SPOT, message_id, codec.dumps(codec.encode_spot_price(spot, message_id)))
-                )
+            if t.product is Product.TRANSPORT and t.id in self._published and not t.is_expired(now):
+                out.append(Reply(Inbound.TRANSPORT, t.id, codec.dumps(codec.encode_tender(t))))
         return out
 
     def _ladder(

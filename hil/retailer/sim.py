@@ -136,13 +136,14 @@ class RetailerSim:
                 self.client.ack(msg)
 
     def _greet(self, kind: str, payload: bytes) -> list[Reply]:
-        """What is open, again, when the home shows up: it may have subscribed after it went out."""
+        """The standing transport tenders again when the home shows up: it may have subscribed
+        after they went out, and its network charges are matched against them."""
         if kind == "status" and payload == b"offline":
             self._home_seen = False
         if kind != "heartbeat" or self._home_seen:
             return []
         self._home_seen = True
-        return self.schedule.open_offers(self.clock.now(), self.book)
+        return self.schedule.standing_offers(self.clock.now(), self.book)
 
     # -- outbound --------------------------------------------------------------------------
 

@@ -222,15 +222,17 @@ def test_the_homes_error_report_about_an_empty_key_is_accepted(wholesale: Wholes
     assert desk.book.errors_sent == []
 
 
-def test_what_is_open_is_sent_again_for_a_home_that_subscribed_late(wholesale: Wholesale) -> None:
+def test_standing_transport_tenders_are_sent_again_for_a_home_that_subscribed_late(
+    wholesale: Wholesale,
+) -> None:
     # Guards a network charge refused by the home: the hour's transport tender went out before
     # the home's first subscription, so its charge matched nothing the home had received.
     desk, schedule, _ = make_desk(wholesale)
     first = schedule.due(NOW, desk.book)
-    again = schedule.open_offers(NOW, desk.book)
-    assert {(r.kind, r.message_id, r.payload) for r in first} <= {
-        (r.kind, r.message_id, r.payload) for r in again
-    }
-    assert any(r.kind is Inbound.TRANSPORT for r in again)
-    later = NOW + timedelta(hours=30)  # every tender published at NOW has expired
-    assert not [r for r in schedule.open_offers(later, desk.book) if r.kind is not Inbound.SPOT]
+    again = schedule.standing_offers(NOW, desk.book)
+    transport = {(r.kind, r.message_id, r.payload) for r in first if r.kind is Inbound.TRANSPORT}
+    assert transport
+    assert {(r.kind, r.message_id, r.payload) for r in again} == transport
+    assert len(again) == len(transport)
+    # Once their hours are over they are not sent again.
+    assert schedule.standing_offers(NOW + timedelta(hours=30), desk.book) == []
