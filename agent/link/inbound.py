@@ -29,13 +29,14 @@ from agent.link.book import TenderBook
 from agent.link.counters import LinkCounters, OnceLog, field_label
 from agent.link.errors import LinkError, LinkTimeout, OutboxConflict
 from agent.link.messages import ErrorReport, decode_error_report
-from agent.link.outgoing import derived_id
 from agent.link.settings import LinkSettings
 from agent.link.topics import Inbound, Topics
+from agent.link.wire import report_id, wire_key
 from agent.logsafe import clip
 from agent.market import codec
 from agent.market import fields as f
 from agent.market.errors import CodecError
+from agent.market.jsontext import load_object
 from agent.market.records import Product, SpotPrice, Tender, Transaction
 from drivers.mqtt.client import Message
 
@@ -49,28 +50,6 @@ SEEN_IDS = 4096
 COMMIT_TIMEOUT_S = 10.0
 RETRY_MIN_S = 0.5
 RETRY_MAX_S = 30.0
-# The ledger's column names as the wire's key paths: an error names what the sender wrote.
-WIRE_KEYS = {
-    "price_per_kwh": "price",
-    "interval_start": "interval.start",
-    "start_s": "interval.start",
-    "end_s": "interval.duration",
-    "duration": "interval.duration",
-    "from_node": "from",
-    "to_node": "to",
-    "message_id": "id",
-}
-
-
-def wire_key(column: str) -> str:
-    return WIRE_KEYS.get(column, column)
-
-
-def report_id(topic: str, message_id: str | None, payload: bytes) -> str:
-    """The id of the error report about one message: the same every time that message arrives
-    (a redelivery after a crash is answered by the same report, a duplicate to the retailer)."""
-    digest = hashlib.sha256(topic.encode("utf-8", "backslashreplace") + b"\0" + payload).hexdigest()[:16]
-    return derived_id("err", message_id or "none", digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +151,7 @@ class Receiver:
             return Decoded(kind, report.id, report)
         if kind is Inbound.SPOT:
             spot = codec.decode_spot_price(payload, ctx)
-            message_id = f.ident(codec.load_object(payload), "id")
+            message_id = f.ident(load_object(payload), "id")
             if not ctx.within_caps(spot.price_per_kwh):
                 # Settled all the same: the caps guard what the home trades, not what it owes.
                 _log.warning(

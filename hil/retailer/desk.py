@@ -43,6 +43,7 @@ from agent.market import codec
 from agent.market.errors import CodecError
 from agent.market.fields import MAX_IDENT_CHARS
 from agent.market.intervals import Duration, Interval, intervals_between
+from agent.market.jsontext import load_object
 from agent.market.records import Delivery, Product, Side, Transaction
 from hil.retailer.book import HomeTenderState, RetailerBook
 from hil.retailer.pricing import PricingRules, Wholesale
@@ -220,7 +221,7 @@ class Desk:
     # -- deliveries and the network charge -------------------------------------------------
 
     def _delivery(self, payload: bytes) -> list[Reply]:
-        obj = codec.load_object(payload)
+        obj = load_object(payload)
         d = codec.decode_delivery(obj, self.s.codec_context(None))
         message_id = str(obj["id"])
         if d.party != self.s.home:

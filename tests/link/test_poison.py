@@ -16,7 +16,7 @@ from agent.clock import Clock
 from agent.ledger import Ledger
 from agent.link.link import RetailerLink
 from agent.link.messages import LinkState
-from agent.market import codec
+from agent.market.jsontext import load_object
 from agent.market.records import Tender
 from agent.web import metrics
 from tests.link import helpers as h
@@ -169,4 +169,4 @@ async def test_hostile_keys_and_texts_stay_bounded_and_escaped(
     reports = await retailer.wait_for("error", lambda got: len(got) == 41)
     assert all(len(r.payload) < 2000 for r in reports)
     assert reports[0].json["field"].startswith('a",kind="spot\\x0a\\x1b[31m0')
-    assert codec.load_object(reports[-1].payload)["field"] == "topic"
+    assert load_object(reports[-1].payload)["field"] == "topic"

@@ -14,9 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.link.messages import ErrorReport, decode_error_report, encode_error_report
-from agent.market.codec import decode_spot_price, decode_tender, decode_transaction, load_object
+from agent.market.codec import decode_spot_price, decode_tender, decode_transaction
 from agent.market.errors import CodecError
 from agent.market.fields import key_path
+from agent.market.jsontext import load_object
 from tests.market.test_codec import CTX, tender, transaction
 
 
