@@ -33,9 +33,13 @@ SendDelivery = Callable[[Delivery], Awaitable[object]]
 
 # Disk timeouts: SQLite with synchronous=FULL on an SD card can stall for a second or two.
 LEDGER_TIMEOUT_S = 10.0
-# Intervals waiting for a price or a reading are kept this long (a week of 5-minute intervals)
+# Intervals waiting for a price or a reading are kept this many (a day of 5-minute intervals)
 # and then given up, with a warning: the retailer bills them from its own records.
-MAX_WAITING = 7 * 288
+MAX_WAITING = 288
+# Waiting intervals are tried again this often (a new closed interval is tried at once): a
+# retailer that never sends a price must not cost a ledger write per interval every cycle.
+RETRY_WAITING_S = 60.0
+NOT_TRIED = "not tried yet"
 # How far back a restart looks for closed intervals that were never settled.
 LOOKBACK = timedelta(days=2)
 # Counters are kept to a micro-watt-hour (far below any meter's resolution): a float's repr or an
@@ -70,7 +74,8 @@ class Settler:
         self._tolerance = tolerance
         self._last_kept: datetime | None = None
         self._next: Interval | None = None  # the first closed interval not yet tried
-        self.waiting: dict[Interval, str] = {}  # deferred intervals and why, retried every pass
+        self.waiting: dict[Interval, str] = {}  # deferred intervals and why, retried every minute
+        self._retry_at_s = float("-inf")
         self.settled: list[Settlement] = []  # this run's, newest last (the web shows them)
         self.estimated_readings = 0
 
@@ -140,11 +145,16 @@ class Settler:
         # Every closed interval is waiting until it is settled and reported, so that nothing is
         # lost when a step below fails.
         while fresh is not None and fresh.end_utc + self._tolerance <= now:
-            self.waiting[fresh] = "not tried yet"
+            self.waiting[fresh] = NOT_TRIED
             fresh = fresh.next()
         if fresh is not None:
             self._next = fresh
+        retry = self._clock.monotonic_s() >= self._retry_at_s
+        if retry:
+            self._retry_at_s = self._clock.monotonic_s() + RETRY_WAITING_S
         for interval in sorted(self.waiting):
+            if not retry and self.waiting[interval] != NOT_TRIED:
+                continue
             try:
                 result = await self._settle(interval)
             except SettlementDeferred as e:

@@ -143,9 +143,11 @@ async def test_an_interval_without_a_spot_price_does_not_hold_back_the_next(tmp_
     # 1.2 kW over 5 minutes, no position: 0.1 kWh bought at 9.00.
     assert abs(high.amount - Decimal("0.9")) < Decimal("0.005")
 
-    # The late price arrives: the waiting interval settles on the next pass, once.
+    # The late price arrives: the waiting interval settles within a minute, once.
     ledger.add_spot_price(SpotPrice(second, Decimal("0.35"), "EUR"))
+    clock.advance(60)
     await settler.settle_due()
+    clock.advance(60)
     await settler.settle_due()
     assert [s.interval for s in ledger.settlements()] == [first, second, third]
     assert [d.interval for d in sent] == [first, third, second]
@@ -204,6 +206,7 @@ async def test_a_delivery_report_that_could_not_be_sent_is_sent_on_a_later_pass(
     assert [d.interval for d in sent] == [second]
     assert list(settler.waiting) == [first]
     failing[0] = False
+    clock.advance(60)
     await settler.settle_due()
     assert [d.interval for d in sent] == [second, first]
     assert settler.waiting == {}
