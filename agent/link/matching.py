@@ -88,9 +88,17 @@ def _transport(s: LinkSettings, tx: Transaction, ev: Evidence) -> None:
         metered_kwh = ev.metered.export_kwh
     else:
         raise _refuse(tx, "to", f"tender {t.id} runs neither to nor from the home {s.home_party!r}")
-    if tx.quantity_kw * interval_hours(tx.interval) > metered_kwh:
+    # Charges already booked on this tender for the same stretch count too: a replay under a
+    # new id must not charge the same energy twice.
+    already_kwh = sum(
+        (x.energy_kwh for x in ev.executed if x.id != tx.id and tx.interval.overlaps(x.interval)), Decimal(0)
+    )
+    if already_kwh + tx.quantity_kw * interval_hours(tx.interval) > metered_kwh:
         raise _refuse(
-            tx, "quantity_kw", f"{tx.energy_kwh} kWh exceeds the {metered_kwh} kWh the home metered"
+            tx,
+            "quantity_kw",
+            f"{tx.energy_kwh} kWh (and {already_kwh} kWh charged before) exceeds the {metered_kwh} kWh "
+            "the home metered",
         )
 
 

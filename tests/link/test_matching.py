@@ -72,6 +72,12 @@ SETTLED = evidence(received=NETWORK, metered=Metered(Decimal("0.125"), Decimal("
         pytest.param(replace(CONFIRM, quantity_kw=Decimal("1.5")), ACCEPTED, id="partial-fill"),
         pytest.param(EXECUTE, POSTED, id="own-tender-executed"),
         pytest.param(network_charge("1.5"), SETTLED, id="network-charge-for-metered-import"),
+        # The same charge delivered again is not a second charge.
+        pytest.param(
+            network_charge("1.5"),
+            replace(SETTLED, executed=(network_charge("1.5"),)),
+            id="network-same-id-again",
+        ),
         # A redelivered transaction does not count against itself.
         pytest.param(CONFIRM, replace(ACCEPTED, executed=(CONFIRM,)), id="same-id-again"),
     ],
@@ -114,6 +120,12 @@ def test_what_the_home_agreed_to_is_booked(tx: Transaction, ev: Evidence) -> Non
         pytest.param(network_charge("1.6"), SETTLED, "quantity_kw", id="network-more-than-metered"),
         pytest.param(
             network_charge("1.5"), replace(SETTLED, metered=None), "interval.start", id="network-unsettled"
+        ),
+        pytest.param(
+            replace(network_charge("1.5"), id="tr-2"),
+            replace(SETTLED, executed=(network_charge("1.5"),)),
+            "quantity_kw",
+            id="network-replayed-new-id",
         ),
         pytest.param(
             network_charge("1.5"), evidence(received=OFFER), "tender_id", id="network-on-energy-tender"
