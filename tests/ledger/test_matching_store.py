@@ -3,12 +3,13 @@ refused transaction leaves nothing, and a spot price's message id names one inte
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
-from agent.ledger import Ledger, LedgerConflict, Stored
+from agent.ledger import Ledger, LedgerConflict, LedgerStorageError, Stored
 from agent.ledger.evidence import Evidence
 from agent.market.errors import CodecError
 from agent.market.intervals import Duration
@@ -62,3 +63,19 @@ def test_a_spot_message_id_names_one_interval(ledger: Ledger) -> None:
     assert ledger.spot_price_for(q2) == []
     # Another id for a stored interval with the same price changes nothing.
     assert ledger.add_spot_price(spot(q1, "0.30"), message_id="s-9") is Stored.ALREADY
+
+
+def test_a_row_beyond_any_bound_is_a_typed_error_not_an_overflow(ledger: Ledger) -> None:
+    # Guards the bill failing with a traceback on a quantity of 1e999999999 kW that an earlier
+    # codec let through: the row is named, as a LedgerStorageError.
+    ledger.add_transaction(tx("x1", HOUR, "1.5"))
+    conn = sqlite3.connect(ledger.path)
+    try:
+        conn.execute("DROP TRIGGER transactions_no_update")
+        conn.execute("UPDATE transactions SET quantity_kw = '1e999999999' WHERE id = 'x1'")
+        conn.commit()
+    finally:
+        conn.close()
+    with pytest.raises(LedgerStorageError) as err:
+        ledger.bill(HOME, HOUR.start_utc, HOUR.end_utc)
+    assert "quantity_kw" in str(err.value)
