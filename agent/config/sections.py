@@ -78,6 +78,8 @@ class Market(Strict):
     # None: the home trades under its site id.
     party_id: PartyId | None = None
     retailer_party_id: PartyId = "retailer"
+    # The distribution operator: transport tenders and transactions come from it or the retailer.
+    distribution_party_id: PartyId = "dso"
     # Tenders priced outside [min, max] are refused as garbage (a decimal point slipped, a test feed).
     price_min_per_kwh: PricePerKwh = Decimal("-1.00")
     price_max_per_kwh: PricePerKwh = Decimal("5.00")

@@ -25,11 +25,19 @@ def dec_text(value: Decimal, field: str) -> str:
     return str(value)
 
 
+# No stored amount, price, quantity or energy comes near 10^18; a larger one (a row written
+# before the wire's bounds were enforced, "1e999999999" kW) would overflow the bill's arithmetic.
+MAX_STORED_ADJUSTED = 18
+
+
 def dec_value(text: str, field: str) -> Decimal:
     try:
         value = Decimal(text)
     except (InvalidOperation, TypeError) as e:
         raise LedgerStorageError(f"stored {field} {text!r} is not a decimal") from e
+    if not value.is_finite() or (value and value.adjusted() > MAX_STORED_ADJUSTED):
+        shown = text if len(text) <= 40 else f"{text[:40]}..."
+        raise LedgerStorageError(f"stored {field} {shown!r} is beyond any value the ledger can bill")
     return value
 
 

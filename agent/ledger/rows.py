@@ -76,8 +76,11 @@ SETTLEMENTS = Table(
     frozenset({"start_reading_ts", "end_reading_ts"}),
 )
 
-# Bookkeeping columns that may differ between two deliveries of the same record.
-_NOT_COMPARED = frozenset({"recorded_at", "settled_at"})
+ACCEPTANCES = Table("acceptances", ("id",), frozenset({"quantity_kw"}), frozenset({"sent"}))
+
+# Bookkeeping columns that may differ between two deliveries of the same record. (A spot price
+# resent under another id is the same price; one id for two intervals is refused before this.)
+_NOT_COMPARED = frozenset({"recorded_at", "settled_at", "message_id"})
 
 
 def _same(table: Table, column: str, old: Any, new: Any) -> bool:
@@ -90,6 +93,12 @@ def _same(table: Table, column: str, old: Any, new: Any) -> bool:
     if column == "interval_start":
         return bool(datetime.fromisoformat(old) == datetime.fromisoformat(new))
     return bool(old == new)
+
+
+def key_exists(conn: sqlite3.Connection, table: Table, row: Mapping[str, Any]) -> bool:
+    where = " AND ".join(f"{k} = ?" for k in table.key)
+    sql = f"SELECT 1 FROM {table.name} WHERE {where}"
+    return conn.execute(sql, [row[k] for k in table.key]).fetchone() is not None
 
 
 def insert_once(conn: sqlite3.Connection, table: Table, row: Mapping[str, Any]) -> Stored:
@@ -163,9 +172,10 @@ def reading_row(r: MeterReading, recorded_at: datetime) -> dict[str, Any]:
     }
 
 
-def spot_price_row(s: SpotPrice, recorded_at: datetime) -> dict[str, Any]:
+def spot_price_row(s: SpotPrice, recorded_at: datetime, message_id: str | None = None) -> dict[str, Any]:
     row = _interval_part({}, s.interval)
     row.update(
+        message_id=message_id,
         price_per_kwh=dec_text(s.price_per_kwh, "price_per_kwh"),
         currency=s.currency,
         recorded_at=ts_text(recorded_at, "recorded_at"),

@@ -132,7 +132,26 @@ _V3: tuple[str, ...] = (
     "ALTER TABLE meter_readings ADD COLUMN estimated INTEGER NOT NULL DEFAULT 0 CHECK (estimated IN (0, 1))",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# Version 4: what an inbound transaction is matched against. The acceptances the home sent (a
+# retailer's confirmation may not exceed them); the spot price's message id (one id, one
+# interval); transactions looked up by tender.
+_V4: tuple[str, ...] = (
+    """CREATE TABLE acceptances (
+        id TEXT PRIMARY KEY,
+        tender_id TEXT NOT NULL,
+        party TEXT NOT NULL,
+        quantity_kw TEXT NOT NULL,
+        sent TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    ) STRICT""",
+    "CREATE INDEX acceptances_by_tender ON acceptances (tender_id)",
+    *_append_only("acceptances"),
+    "ALTER TABLE spot_prices ADD COLUMN message_id TEXT",
+    "CREATE UNIQUE INDEX spot_prices_by_message ON spot_prices (message_id) WHERE message_id IS NOT NULL",
+    "CREATE INDEX transactions_by_tender ON transactions (tender_id)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -26,9 +26,10 @@ from zoneinfo import ZoneInfo
 from agent.clock import Clock, RealClock
 from agent.ledger import rows as r
 from agent.ledger import settling
-from agent.ledger.columns import epoch_s, epoch_us, interval_columns, ts_text, ts_value
+from agent.ledger.columns import dec_text, epoch_s, epoch_us, interval_columns, ts_text, ts_value
 from agent.ledger.connection import connect, integrity_check, ledger_path, transaction
-from agent.ledger.errors import LedgerError, LedgerOpenError, LedgerValueError
+from agent.ledger.errors import LedgerConflict, LedgerError, LedgerOpenError, LedgerValueError
+from agent.ledger.evidence import Match, gather
 from agent.ledger.positions import positions_kw
 from agent.ledger.schema import migrate, schema_version
 from agent.market.errors import MarketError
@@ -137,8 +138,34 @@ class Ledger:
 
     # --- appending ------------------------------------------------------------------------
 
-    def add_transaction(self, t: Transaction) -> r.Stored:
-        return self.add_transactions([t])[0]
+    @_locked
+    def add_transaction(self, t: Transaction, *, match: Match | None = None, party: str = "") -> r.Stored:
+        """Store ``t``; with ``match``, a new transaction is first judged against the ledger's
+        :class:`Evidence` about its tender (``party``'s settlements) in the same write, and
+        whatever ``match`` raises leaves the ledger unchanged. An identical repeat is not judged
+        again: it is :attr:`Stored.ALREADY`."""
+        row = r.transaction_row(t, self._clock.now())
+        with transaction(self._conn) as conn:
+            if match is not None and not r.key_exists(conn, r.TRANSACTIONS, row):
+                match(t, gather(conn, self.tz, t, party))
+            return r.insert_once(conn, r.TRANSACTIONS, row)
+
+    @_locked
+    def add_acceptance(
+        self, acceptance_id: str, tender_id: str, party: str, quantity_kw: Decimal, sent: datetime
+    ) -> r.Stored:
+        """Record an acceptance the home sends (before it is sent): the kilowatts a retailer's
+        confirmation of that tender may not exceed."""
+        row = {
+            "id": acceptance_id,
+            "tender_id": tender_id,
+            "party": party,
+            "quantity_kw": dec_text(quantity_kw, "quantity_kw"),
+            "sent": ts_text(sent, "sent"),
+            "recorded_at": ts_text(self._clock.now(), "recorded_at"),
+        }
+        with transaction(self._conn) as conn:
+            return r.insert_once(conn, r.ACCEPTANCES, row)
 
     @_locked
     def add_transactions(self, batch: Iterable[Transaction]) -> list[r.Stored]:
@@ -177,9 +204,18 @@ class Ledger:
             return [r.insert_once(conn, r.METER_READINGS, r.reading_row(x, now)) for x in batch]
 
     @_locked
-    def add_spot_price(self, s: SpotPrice) -> r.Stored:
+    def add_spot_price(self, s: SpotPrice, message_id: str | None = None) -> r.Stored:
+        """Store a spot price once per interval; a ``message_id`` already used for another
+        interval is a :class:`LedgerConflict` on ``interval_start``."""
+        row = r.spot_price_row(s, self._clock.now(), message_id)
         with transaction(self._conn) as conn:
-            return r.insert_once(conn, r.SPOT_PRICES, r.spot_price_row(s, self._clock.now()))
+            if message_id is not None:
+                sql = "SELECT start_s, duration FROM spot_prices WHERE message_id = ?"
+                for old in r.rows(conn, sql, (message_id,)):
+                    if (old["start_s"], old["duration"]) != (row["start_s"], row["duration"]):
+                        raise LedgerConflict(r.SPOT_PRICES.name, message_id, "interval_start")
+            stored = r.insert_once(conn, r.SPOT_PRICES, row)
+            return stored
 
     # --- reading back ---------------------------------------------------------------------
 

@@ -12,9 +12,9 @@ stays unacknowledged (the broker then holds everything behind it, so order is ke
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
-import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,15 +24,19 @@ from agent.cancel import honour_cancellation
 from agent.clock import Clock
 from agent.ledger import Ledger, TenderStatus
 from agent.ledger.errors import LedgerConflict, LedgerError, LedgerValueError
+from agent.link import matching
 from agent.link.book import TenderBook
-from agent.link.counters import LinkCounters, OnceLog
-from agent.link.errors import LinkError, LinkTimeout
+from agent.link.counters import LinkCounters, OnceLog, field_label
+from agent.link.errors import LinkError, LinkTimeout, OutboxConflict
 from agent.link.messages import ErrorReport, decode_error_report
 from agent.link.settings import LinkSettings
 from agent.link.topics import Inbound, Topics
+from agent.link.wire import report_id, wire_key
+from agent.logsafe import clip
 from agent.market import codec
 from agent.market import fields as f
 from agent.market.errors import CodecError
+from agent.market.jsontext import load_object
 from agent.market.records import Product, SpotPrice, Tender, Transaction
 from drivers.mqtt.client import Message
 
@@ -53,6 +57,15 @@ class Decoded:
     kind: Inbound
     message_id: str
     record: Tender | Transaction | SpotPrice | ErrorReport
+
+
+@dataclass(frozen=True, slots=True)
+class Arrived:
+    """The message being handled, for the error report that answers it."""
+
+    label: str
+    topic: str
+    payload: bytes
 
 
 Reply = Callable[[ErrorReport], Awaitable[None]]
@@ -89,13 +102,14 @@ class Receiver:
         self._counters.received[label] += 1
         if not msg.payload and msg.retain:
             return  # someone cleared a retained message: nothing to decode
+        arrived = Arrived(label, msg.topic, msg.payload)
         digest = hashlib.sha256(msg.payload).digest()
         try:
             if kind is None:
                 raise CodecError("topic", f"no such message kind under {self._topics.base}/to-home/")
             decoded = self._decode(kind, msg.payload)
         except CodecError as e:
-            await self._reject(label, msg.topic, e)
+            await self._reject(arrived, e)
             return
         key = (kind.value, decoded.message_id)
         if self._seen.get(key) == digest:
@@ -104,12 +118,29 @@ class Receiver:
         try:
             await self._durably(f"commit {kind.value} {decoded.message_id}", lambda: self._commit(decoded))
         except CodecError as e:
-            await self._reject(label, msg.topic, e)
+            await self._reject(arrived, e)
             return
         self._seen[key] = digest
         while len(self._seen) > SEEN_IDS:
             self._seen.popitem(last=False)
         self._counters.committed[kind.value] += 1
+
+    async def answer_unhandled(self, msg: Message, error: Exception) -> None:
+        """Answer a message whose handling failed unexpectedly, so that it can be acknowledged
+        rather than redelivered (and fail) for ever."""
+        kind = self._topics.inbound_kind(msg.topic)
+        label = kind.value if kind is not None else "unknown"
+        self._counters.unhandled += 1
+        _log.error(
+            "retailer link: handling a %s message on %s failed: %s: %s",
+            label,
+            clip(msg.topic),
+            type(error).__name__,
+            clip(error),
+            exc_info=error,
+        )
+        reason = f"could not be handled ({type(error).__name__}); not used"
+        await self._reject(Arrived(label, msg.topic, msg.payload), CodecError("message", reason))
 
     # -- decoding and checks ---------------------------------------------------------------
 
@@ -120,7 +151,19 @@ class Receiver:
             return Decoded(kind, report.id, report)
         if kind is Inbound.SPOT:
             spot = codec.decode_spot_price(payload, ctx)
-            return Decoded(kind, f.ident(codec.load_object(payload), "id"), spot)
+            message_id = f.ident(load_object(payload), "id")
+            if not ctx.within_caps(spot.price_per_kwh):
+                # Settled all the same: the caps guard what the home trades, not what it owes.
+                _log.warning(
+                    "unusual spot price %s %s/kWh for %s (message %s), outside the caps [%s, %s]",
+                    spot.price_per_kwh,
+                    spot.currency,
+                    spot.interval,
+                    message_id,
+                    ctx.price_min_per_kwh,
+                    ctx.price_max_per_kwh,
+                )
+            return Decoded(kind, message_id, spot)
         if kind is Inbound.TRANSACTION:
             tx = codec.decode_transaction(payload, ctx)
             self._check_transaction(tx)
@@ -139,6 +182,10 @@ class Receiver:
         # Transport tenders come from the distribution operator, relayed by the retailer.
         if wanted is Product.ENERGY and t.party != retailer:
             raise CodecError("party", f"{t.party!r} is not the retailer {retailer!r}", t.id)
+        if wanted is Product.TRANSPORT and t.party not in (retailer, self._s.distribution_party):
+            raise CodecError(
+                "party", f"{t.party!r} is neither the retailer nor the distribution operator", t.id
+            )
         if t.counterparty is not None and t.counterparty != home:
             raise CodecError("counterparty", f"{t.counterparty!r} is not this home ({home})", t.id)
 
@@ -147,9 +194,11 @@ class Receiver:
         if not tx.involves(home):
             raise CodecError("buyer", f"neither buyer nor seller is this home ({home})", tx.id)
         other = tx.seller if tx.buyer == home else tx.buyer
+        field = "seller" if tx.buyer == home else "buyer"
         if tx.product is Product.ENERGY and other != retailer:
-            field = "seller" if tx.buyer == home else "buyer"
             raise CodecError(field, f"{other!r} is not the retailer {retailer!r}", tx.id)
+        if tx.product is Product.TRANSPORT and other not in (retailer, self._s.distribution_party):
+            raise CodecError(field, f"{other!r} is neither the retailer nor the distribution operator", tx.id)
 
     # -- committing ------------------------------------------------------------------------
 
@@ -161,17 +210,27 @@ class Receiver:
                 await self._ledger_call(self._ledger.add_received_tender, rec)
                 self._book.add_tender(rec)
             elif isinstance(rec, SpotPrice):
-                await self._ledger_call(self._ledger.add_spot_price, rec)
+                await self._ledger_call(
+                    functools.partial(self._ledger.add_spot_price, message_id=d.message_id), rec
+                )
                 self._book.set_spot(rec)
             elif isinstance(rec, Transaction):
-                await self._ledger_call(self._ledger.add_transaction, rec)
+                # Booked only when it matches what the home did (agent.link.matching), judged in
+                # the same ledger write that books it.
+                match = functools.partial(matching.check, self._s)
+                book = functools.partial(self._ledger.add_transaction, match=match, party=self._s.home_party)
+                await self._ledger_call(book, rec)
                 if self._is_own_tender(rec.tender_id):
                     await self._note_executed(rec)
                 self._book.add_transaction(rec)
             else:
                 await self._note_error_report(rec)
-        except (LedgerConflict, LedgerValueError) as e:
-            raise CodecError(e.field, str(e), d.message_id) from e
+        except LedgerConflict as e:
+            where = wire_key(e.field)
+            reason = f"{d.kind.value} {e.key} was received before with a different {where}; the first stands"
+            raise CodecError(where, reason, d.message_id) from e
+        except LedgerValueError as e:
+            raise CodecError(wire_key(e.field), e.reason, d.message_id) from e
 
     async def _note_executed(self, tx: Transaction) -> None:
         note = f"{tx.quantity_kw} kW in transaction {tx.id}"
@@ -194,12 +253,12 @@ class Receiver:
 
     async def _record_error_report(self, report: ErrorReport) -> None:
         self._once.warn(
-            f"report:{report.field}",
+            f"report:{field_label(report.field)}",
             "retailer could not use message %s on %s: %s: %s",
             report.message_id,
-            report.topic,
-            report.field,
-            report.error,
+            clip(report.topic),
+            clip(report.field),
+            clip(report.error, 500),
         )
         if report.message_id is not None and self._is_own_tender(report.message_id):
             status = TenderStatus(
@@ -236,10 +295,29 @@ class Receiver:
 
     # -- rejecting -------------------------------------------------------------------------
 
-    async def _reject(self, kind: str, topic: str, e: CodecError) -> None:
-        self._counters.rejected[(kind, e.field)] += 1
-        self._once.warn(f"reject:{kind}:{e.field}", "refused %s message on %s: %s", kind, topic, e)
-        report = ErrorReport(
-            id=f"err-{uuid.uuid4().hex}", message_id=e.message_id, topic=topic, field=e.field, error=e.reason
+    async def _reject(self, arrived: Arrived, e: CodecError) -> None:
+        label = field_label(e.field)
+        self._counters.count_rejected(arrived.label, label)
+        self._once.warn(
+            f"reject:{arrived.label}:{label}",
+            "refused %s message on %s: %s",
+            arrived.label,
+            clip(arrived.topic),
+            clip(e, 500),
         )
-        await self._durably(f"error reply to {e.message_id}", lambda: self._reply(report))
+        report = ErrorReport(
+            id=report_id(arrived.topic, e.message_id, arrived.payload),
+            message_id=e.message_id,
+            topic=clip(arrived.topic, 300),
+            field=e.field,
+            error=e.reason,
+        )
+        await self._durably(f"error reply to {e.message_id}", lambda: self._send_report(report))
+
+    async def _send_report(self, report: ErrorReport) -> None:
+        try:
+            await self._reply(report)
+        except OutboxConflict:
+            # The same message was answered before with another text (say, an expiry that came
+            # due meanwhile): the first answer stands, as it does for any repeated id.
+            _log.debug("error report %s already queued with other content", report.id)

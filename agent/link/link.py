@@ -28,7 +28,7 @@ from agent.clock import Clock
 from agent.ledger import Ledger, TenderStatus
 from agent.link import outgoing
 from agent.link.book import TenderBook
-from agent.link.counters import LinkCounters, OnceLog
+from agent.link.counters import LinkCounters, OnceLog, Sample
 from agent.link.errors import LinkNotRunning, LinkTimeout
 from agent.link.inbound import COMMIT_TIMEOUT_S, Receiver
 from agent.link.messages import (
@@ -46,6 +46,7 @@ from agent.link.outbox import Outbox
 from agent.link.restore import remember
 from agent.link.settings import LinkSettings
 from agent.link.topics import Outbound, Topics
+from agent.logsafe import clip
 from agent.market import codec
 from agent.market.records import Delivery, Tender
 from drivers.mqtt.client import Message, MqttClient
@@ -65,6 +66,8 @@ RETRY_MIN_S = 0.5
 RETRY_MAX_S = 30.0
 # Cancelled tasks end at their next await; this bounds a stop if one does not.
 STOP_TASKS_S = 5.0
+# A crashed task is started again after this pause (a crash that repeats at once does not spin).
+RESTART_S = 1.0
 
 
 class RetailerLink:
@@ -93,6 +96,7 @@ class RetailerLink:
         self._inbox: asyncio.Queue[tuple[Message, int]] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._down: set[str] = set()  # tasks that crashed and wait to be restarted
         self._once = OnceLog(_log)
         self._running = False
 
@@ -106,7 +110,9 @@ class RetailerLink:
     def state(self) -> LinkState:
         if not self._running:
             return LinkState.STOPPED
-        return LinkState.DEGRADED if self._receiver.degraded else LinkState.RUNNING
+        if self._receiver.degraded or self._down or any(t.done() for t in self._tasks):
+            return LinkState.DEGRADED
+        return LinkState.RUNNING
 
     async def start(self) -> None:
         """Rebuild the book from disk, subscribe, connect in the background and start the tasks."""
@@ -118,13 +124,14 @@ class RetailerLink:
         await self.client.subscribe(self.topics.inbound_filter, self._on_message, qos=self.settings.qos)
         await self.client.start()
         self._running = True
-        for name, coro in (
-            ("inbox", self._inbox_loop()),
-            ("outbox", self._pump_loop()),
-            ("heartbeat", self._heartbeat_loop()),
-            ("housekeeping", self._housekeeping_loop()),
+        for name, loop in (
+            ("inbox", self._inbox_loop),
+            ("outbox", self._pump_loop),
+            ("heartbeat", self._heartbeat_loop),
+            ("housekeeping", self._housekeeping_loop),
         ):
-            self._tasks.append(asyncio.create_task(coro, name=f"retailer-link-{name}"))
+            task = asyncio.create_task(self._supervised(name, loop), name=f"retailer-link-{name}")
+            self._tasks.append(task)
 
     async def wait_connected(self, timeout_s: float) -> None:
         """Return once connected and subscribed; :class:`LinkTimeout` otherwise (the link keeps
@@ -185,6 +192,8 @@ class RetailerLink:
         a = outgoing.acceptance(
             self.settings, self.book, tender_id, quantity_kw, self.clock.now(), message_id=message_id
         )
+        # In the ledger before it can be sent: the retailer's confirmation is matched against it.
+        await self._db(self.ledger.add_acceptance, a.id, a.tender_id, a.party, a.quantity_kw, a.sent)
         await self._enqueue(Outbound.ACCEPT, a.id, codec.dumps(encode_acceptance(a)))
         self.book.reserve(a.tender_id, a.id, a.quantity_kw)
         return a
@@ -193,9 +202,11 @@ class RetailerLink:
         """Offer the home's own tender to the retailer (recorded in the ledger as posted)."""
         self._require_running()
         outgoing.check_own_tender(self.settings, tender, self.clock.now())
-        await self._enqueue(Outbound.TENDER, tender.id, codec.dumps(codec.encode_tender(tender)))
+        # In the ledger before it can be sent: the retailer may execute it at once, and its
+        # transaction is matched against the posted tender.
         self._posted.add(tender.id)
         await self._db(self.ledger.add_posted_tender, tender)
+        await self._enqueue(Outbound.TENDER, tender.id, codec.dumps(codec.encode_tender(tender)))
         self.book.add_tender(tender)
 
     async def cancel(self, tender_id: str) -> Cancellation:
@@ -217,8 +228,8 @@ class RetailerLink:
         )
         return message_id
 
-    def metrics(self) -> dict[str, int]:
-        return self.counters.as_metrics()
+    def metric_samples(self) -> list[Sample]:
+        return self.counters.samples()
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -231,9 +242,28 @@ class RetailerLink:
         while True:
             honour_cancellation()
             msg, generation = await self._inbox.get()
-            await self._receiver.process(msg)
+            try:
+                await self._receiver.process(msg)
+            except Exception as e:  # a message the link cannot handle is answered, not retried for ever
+                await self._receiver.answer_unhandled(msg, e)
             if self.client.connects == generation:
                 self.client.ack(msg)
+
+    async def _supervised(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run ``loop`` for as long as the link runs: a crash is logged, counted and the loop
+        started again; meanwhile the heartbeat says ``degraded``."""
+        while True:
+            try:
+                await loop()
+                raise RuntimeError("returned")  # the loops run until cancelled
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self._down.add(name)
+                self.counters.task_restarts[name] += 1
+                _log.error("retailer link: %s task crashed, restarting: %s", name, clip(e), exc_info=e)
+                await self.clock.sleep(RESTART_S)
+                self._down.discard(name)
 
     async def _reply(self, report: ErrorReport) -> None:
         await self._enqueue(Outbound.ERROR, report.id, codec.dumps(encode_error_report(report)))

@@ -73,7 +73,9 @@ class Heartbeat:
     rejected_in: int
 
 
-def _text(obj: Mapping[str, Any], key: str, limit: int) -> str:
+def _text(obj: Mapping[str, Any], key: str, limit: int, *, may_be_empty: bool = False) -> str:
+    if may_be_empty and obj.get(key) == "":
+        return ""
     value = f.string(obj, key)
     if len(value) > limit:
         raise CodecError(key, f"longer than {limit} characters")
@@ -81,7 +83,7 @@ def _text(obj: Mapping[str, Any], key: str, limit: int) -> str:
 
 
 def _count(obj: Mapping[str, Any], key: str) -> int:
-    value = f.non_negative(obj, key)
+    value = f.non_negative(obj, key, Decimal(MAX_COUNT))
     if value != value.to_integral_value() or value > MAX_COUNT:
         raise CodecError(key, f"must be a whole number 0..{MAX_COUNT}, got {value}")
     return int(value)
@@ -118,7 +120,8 @@ def decode_error_report(raw: str | bytes | Mapping[str, Any]) -> ErrorReport:
             id=f.ident(obj, "id"),
             message_id=f.ident(obj, "message_id") if obj.get("message_id") is not None else None,
             topic=_text(obj, "topic", MAX_TOPIC_CHARS),
-            field=_text(obj, "field", MAX_TOPIC_CHARS),
+            # Empty when the offending key was itself the empty string.
+            field=_text(obj, "field", MAX_TOPIC_CHARS, may_be_empty=True),
             error=_text(obj, "error", MAX_ERROR_CHARS),
         )
 

@@ -52,7 +52,10 @@ def remember(settings: LinkSettings, outbox: Outbox, ledger: Ledger, now: dateti
     withdrawn = {decode_cancellation(r.payload).tender_id for r in sent if r.kind == Outbound.CANCEL}
     for row in sent:
         if row.kind == Outbound.ACCEPT:
-            out.acceptances.append(decode_acceptance(row.payload))
+            a = decode_acceptance(row.payload)
+            out.acceptances.append(a)
+            # Queued by a version that did not yet record acceptances in the ledger.
+            ledger.add_acceptance(a.id, a.tender_id, a.party, a.quantity_kw, a.sent)
         elif row.kind == Outbound.TENDER:
             try:
                 tender = codec.decode_tender(row.payload, settings.codec_context(None))

@@ -27,6 +27,8 @@ class LinkSettings:
     home_party: str
     retailer_party: str
     max_tender_kw: Decimal
+    # Transport tenders and transactions come from the retailer or this party.
+    distribution_party: str = "dso"
     # Tenders shorter than the metering interval cannot be settled against it: refused.
     shortest: Duration = Duration.PT5M
     topic_prefix: str = "tem/retailer"
@@ -57,6 +59,7 @@ class LinkSettings:
             home_party=config.party_id,
             retailer_party=m.retailer_party_id,
             max_tender_kw=Decimal(str(m.max_tender_kw)),
+            distribution_party=m.distribution_party_id,
             shortest=config.metering_interval,
             topic_prefix=config.retailer.topic_prefix,
             # At-least-once is what the protocol needs (ids make repeats harmless); QoS 0 would

@@ -19,9 +19,12 @@ from zoneinfo import ZoneInfo
 from agent.market import fields as f
 from agent.market.errors import CodecError, IntervalError
 from agent.market.intervals import Duration, Interval, interval_from_wire
+from agent.market.jsontext import load_object
 from agent.market.records import Delivery, Position, Product, Side, SpotPrice, Tender, Transaction
 
-MAX_MESSAGE_BYTES = 64 * 1024
+# A published spot price is settled whatever its value within this many times the trading caps
+# (ERCOT's day-ahead price reached 8.99 $/kWh in February 2021, above the default cap of 5).
+SPOT_SANITY_FACTOR = 10
 
 T = TypeVar("T")
 
@@ -37,24 +40,13 @@ class CodecContext:
     now: datetime | None = None  # None: do not check expiry (replaying stored records)
     shortest: Duration = Duration.PT5M
 
+    @property
+    def spot_bound_per_kwh(self) -> Decimal:
+        """Spot prices beyond ±this are refused as garbage; between the caps and it, unusual."""
+        return SPOT_SANITY_FACTOR * max(abs(self.price_min_per_kwh), abs(self.price_max_per_kwh))
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
-
-
-def load_object(raw: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
-    """The JSON object in ``raw``; a CodecError for anything else."""
-    if isinstance(raw, Mapping):
-        return dict(raw)
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise CodecError("message", f"larger than {MAX_MESSAGE_BYTES} bytes")
-    try:
-        obj = json.loads(raw, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
-        raise CodecError("message", f"not valid JSON: {e}") from None
-    if not isinstance(obj, dict):
-        raise CodecError("message", f"must be a JSON object, got {type(obj).__name__}")
-    return obj
+    def within_caps(self, price_per_kwh: Decimal) -> bool:
+        return self.price_min_per_kwh <= price_per_kwh <= self.price_max_per_kwh
 
 
 def _interval(obj: Mapping[str, Any], ctx: CodecContext) -> Interval:
@@ -71,7 +63,7 @@ def _interval(obj: Mapping[str, Any], ctx: CodecContext) -> Interval:
 
 def _price(obj: Mapping[str, Any], ctx: CodecContext) -> Decimal:
     price = f.decimal(obj, "price")
-    if not ctx.price_min_per_kwh <= price <= ctx.price_max_per_kwh:
+    if not ctx.within_caps(price):
         raise CodecError(
             "price",
             f"{price} is outside the configured caps [{ctx.price_min_per_kwh}, {ctx.price_max_per_kwh}]",
@@ -115,6 +107,10 @@ def decode_object(
         return build(obj)
     except CodecError as e:
         raise CodecError(e.field, e.reason, message_id) from None
+    except (ArithmeticError, ValueError, UnicodeError) as e:
+        # Every field reader refuses what it cannot take; this is the net under them, so that
+        # nothing but a CodecError ever leaves the codec (a crash here stopped the link once).
+        raise CodecError("message", f"cannot be decoded: {type(e).__name__}", message_id) from None
 
 
 _TENDER_FIELDS = frozenset(
@@ -208,9 +204,11 @@ def decode_transaction(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) 
 def decode_spot_price(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -> SpotPrice:
     def build(obj: dict[str, Any]) -> SpotPrice:
         f.ident(obj, "id")
-        return SpotPrice(
-            interval=_interval(obj, ctx), price_per_kwh=_price(obj, ctx), currency=_currency(obj, ctx)
-        )
+        # Caps guard what the home trades; a published spot price is settled whatever its value,
+        # only refused beyond a sanity bound an order of magnitude wider (the link logs it).
+        interval = _interval(obj, ctx)
+        price = f.decimal(obj, "price", ctx.spot_bound_per_kwh)
+        return SpotPrice(interval=interval, price_per_kwh=price, currency=_currency(obj, ctx))
 
     return decode_object(raw, frozenset({"id", "interval", "price", "currency"}), build)
 
@@ -232,7 +230,9 @@ def decode_position(raw: str | bytes | Mapping[str, Any], ctx: CodecContext) -> 
     def build(obj: dict[str, Any]) -> Position:
         f.ident(obj, "id")
         return Position(
-            interval=_interval(obj, ctx), party=f.ident(obj, "party"), net_kw=f.decimal(obj, "net_kw")
+            interval=_interval(obj, ctx),
+            party=f.ident(obj, "party"),
+            net_kw=f.decimal(obj, "net_kw", f.MAX_QUANTITY_KW),
         )
 
     return decode_object(raw, frozenset({"id", "interval", "party", "net_kw"}), build)

@@ -336,16 +336,29 @@ def horizon(first: Interval, count: int) -> list[Interval]:
     return out
 
 
+MAX_INSTANT_CHARS = 64
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
 def parse_instant(text: object, field: str = "start") -> datetime:
     """An ISO 8601 instant that must carry a UTC offset."""
     if not isinstance(text, str):
         raise IntervalError(f"must be an ISO 8601 string, got {type(text).__name__}", field)
+    if len(text) > MAX_INSTANT_CHARS or not text.isascii():
+        raise IntervalError(f"not an ISO 8601 date-time: {text[:MAX_INSTANT_CHARS]!r}", field)
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise IntervalError(f"not an ISO 8601 date-time: {text!r}", field) from None
     if value.tzinfo is None:
         raise IntervalError(f"{text!r} has no UTC offset", field)
+    # Far from the calendar's edges, so that an interval's end or a zone conversion never
+    # overflows (9999-12-31T23:00-05:00 is past datetime.max in UTC).
+    if not EARLIEST.year < value.year < LATEST.year:
+        raise IntervalError(
+            f"{text!r} is outside the supported years {EARLIEST.year + 1}..{LATEST.year - 1}", field
+        )
     return value.astimezone(UTC)
 
 

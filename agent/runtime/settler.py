@@ -1,5 +1,9 @@
 """The settlement loop: meter counters into the ledger, closed intervals settled, deliveries sent.
 
+Each closed metering interval is settled on its own: one that must wait (no spot price yet, a
+missing reading) is kept aside and tried again on every pass, and never holds back the intervals
+after it, so a late price for one interval delays that interval's settlement and delivery only.
+
 Readings are stored at least every ``keep_every_s`` and always close to each metering boundary,
 because settlement takes the reading nearest each bound. An interval whose bound has no reading
 (the meter was away) waits until the meter is back; then the counters are interpolated across
@@ -17,6 +21,7 @@ from decimal import Decimal
 
 from agent.clock import Clock
 from agent.dispatch import Snapshot
+from agent.errors import HemsError
 from agent.ledger import Ledger, SettlementDeferred
 from agent.market.intervals import Duration, Interval, containing
 from agent.market.records import Delivery
@@ -28,6 +33,22 @@ SendDelivery = Callable[[Delivery], Awaitable[object]]
 
 # Disk timeouts: SQLite with synchronous=FULL on an SD card can stall for a second or two.
 LEDGER_TIMEOUT_S = 10.0
+# Intervals waiting for a price or a reading are kept this many (a day of 5-minute intervals)
+# and then given up, with a warning: the retailer bills them from its own records.
+MAX_WAITING = 288
+# Waiting intervals are tried again this often (a new closed interval is tried at once): a
+# retailer that never sends a price must not cost a ledger write per interval every cycle.
+RETRY_WAITING_S = 60.0
+NOT_TRIED = "not tried yet"
+# How far back a restart looks for closed intervals that were never settled.
+LOOKBACK = timedelta(days=2)
+# Counters are kept to a micro-watt-hour (far below any meter's resolution): a float's repr or an
+# interpolation would carry 17 to 28 digits into the delivery report, beyond what the wire takes.
+READING_RESOLUTION_KWH = Decimal("0.000000001")
+
+
+def _kwh(value: Decimal) -> Decimal:
+    return value.quantize(READING_RESOLUTION_KWH)
 
 
 class Settler:
@@ -52,10 +73,18 @@ class Settler:
         self._keep_every_s = keep_every_s
         self._tolerance = tolerance
         self._last_kept: datetime | None = None
-        self._next: Interval | None = None
+        self._next: Interval | None = None  # the first closed interval not yet tried
+        self.waiting: dict[Interval, str] = {}  # deferred intervals and why, retried every minute
+        self._retry_at_s = float("-inf")
         self.settled: list[Settlement] = []  # this run's, newest last (the web shows them)
-        self.deferred_reason: str | None = None
         self.estimated_readings = 0
+
+    @property
+    def deferred_reason(self) -> str | None:
+        """Why the oldest waiting interval waits (None: nothing waits)."""
+        if not self.waiting:
+            return None
+        return self.waiting[min(self.waiting)]
 
     # --- readings ------------------------------------------------------------------------
 
@@ -78,7 +107,7 @@ class Settler:
         if not (due or self._near_boundary(ts)) or (self._last_kept is not None and ts <= self._last_kept):
             return None
         reading = MeterReading(
-            self._meter, ts, Decimal(repr(float(imp.value))), Decimal(repr(float(exp.value)))
+            self._meter, ts, _kwh(Decimal(repr(float(imp.value)))), _kwh(Decimal(repr(float(exp.value))))
         )
         await asyncio.wait_for(asyncio.to_thread(self._ledger.add_reading, reading), LEDGER_TIMEOUT_S)
         self._last_kept = ts
@@ -87,43 +116,69 @@ class Settler:
     # --- settling ------------------------------------------------------------------------
 
     def _first_open(self, now: datetime) -> Interval | None:
+        """The first interval never tried; on the first call also the unsettled ones before it."""
         if self._next is None:
-            done = self._ledger.settlements(now - timedelta(days=7), now, self._party)
-            if done:
-                self._next = done[-1].interval.next()
-            else:
-                # A fresh ledger: the first interval is the first whose start the meter has seen.
-                # (Starting at the interval holding "now" waited forever when the agent started
-                # more than the tolerance into it: no reading could ever bound its start.)
-                readings = self._ledger.readings(
-                    self._meter, now - timedelta(days=7), now + timedelta(seconds=1)
-                )
-                if not readings:
-                    return None
-                first = containing(readings[0].ts, self._metering, self._ledger.tz)
-                self._next = first if readings[0].ts - first.start_utc <= self._tolerance else first.next()
+            readings = self._ledger.readings(self._meter, now - LOOKBACK, now + timedelta(seconds=1))
+            if not readings:
+                return None
+            # The first interval whose start the meter has seen. (Starting at the interval
+            # holding "now" waited forever when the agent started more than the tolerance into
+            # it: no reading could ever bound its start.)
+            first = containing(readings[0].ts, self._metering, self._ledger.tz)
+            if readings[0].ts - first.start_utc > self._tolerance:
+                first = first.next()
+            done = {s.interval for s in self._ledger.settlements(first.start_utc, now, self._party)}
+            interval = first
+            while interval.end_utc + self._tolerance <= now and done:
+                if interval not in done:
+                    self.waiting[interval] = "not settled before the restart"
+                interval = interval.next()
+            latest = max(done, default=None)
+            self._next = latest.next() if latest is not None and latest.next() > interval else interval
         return self._next
 
     async def settle_due(self) -> list[Settlement]:
-        """Settle every closed interval in order; stops at the first that must still wait."""
+        """Settle every closed interval that can be; those that must wait are retried next time."""
         out: list[Settlement] = []
         now = self._clock.now()
-        interval = await asyncio.to_thread(self._first_open, now)
-        while interval is not None and interval.end_utc + self._tolerance <= now:
+        fresh = await asyncio.to_thread(self._first_open, now)
+        # Every closed interval is waiting until it is settled and reported, so that nothing is
+        # lost when a step below fails.
+        while fresh is not None and fresh.end_utc + self._tolerance <= now:
+            self.waiting[fresh] = NOT_TRIED
+            fresh = fresh.next()
+        if fresh is not None:
+            self._next = fresh
+        retry = self._clock.monotonic_s() >= self._retry_at_s
+        if retry:
+            self._retry_at_s = self._clock.monotonic_s() + RETRY_WAITING_S
+        for interval in sorted(self.waiting):
+            if not retry and self.waiting[interval] != NOT_TRIED:
+                continue
             try:
                 result = await self._settle(interval)
             except SettlementDeferred as e:
-                if self.deferred_reason != str(e):
+                if self.waiting.get(interval) != e.missing:
                     log.info("settlement waits: %s", e)
-                self.deferred_reason = str(e)
-                break
-            self.deferred_reason = None
+                self.waiting[interval] = e.missing
+                continue
+            if self._send is not None:
+                try:
+                    await self._send(result.delivery)
+                except HemsError as e:
+                    # Settled and stored; the report goes out on a later pass (the ledger
+                    # returns the stored settlement, never a new one).
+                    reason = f"delivery report not sent: {e}"
+                    if self.waiting.get(interval) != reason:
+                        log.warning("settlement of %s: %s", interval, reason)
+                    self.waiting[interval] = reason
+                    continue
+            self.waiting.pop(interval, None)
             out.append(result)
             self.settled = [*self.settled[-287:], result]
-            if self._send is not None:
-                await self._send(result.delivery)
-            interval = interval.next()
-            self._next = interval
+        while len(self.waiting) > MAX_WAITING:
+            oldest = min(self.waiting)
+            log.warning("settlement of %s given up: %s", oldest, self.waiting.pop(oldest))
         return out
 
     async def _settle(self, interval: Interval) -> Settlement:
@@ -159,8 +214,8 @@ class Settler:
             estimate = MeterReading(
                 self._meter,
                 bound,
-                a.import_kwh + (b.import_kwh - a.import_kwh) * share,
-                a.export_kwh + (b.export_kwh - a.export_kwh) * share,
+                _kwh(a.import_kwh + (b.import_kwh - a.import_kwh) * share),
+                _kwh(a.export_kwh + (b.export_kwh - a.export_kwh) * share),
                 estimated=True,
             )
             self._ledger.add_reading(estimate)

@@ -8,7 +8,6 @@ no fresh value are left out rather than reported as 0: a stale reading is not a 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,10 +18,14 @@ if TYPE_CHECKING:
     from agent.runtime.app import RunningAgent
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-_LINK_LINE = re.compile(r"^(link_[a-z_]+?)(\{.*\})?$")
+
+
+# Label values are cut to this many characters: a value is a name, not a payload.
+MAX_LABEL_CHARS = 128
 
 
 def escape(value: str) -> str:
+    value = value[:MAX_LABEL_CHARS]
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
@@ -125,16 +128,12 @@ def _link_families(agent: RunningAgent) -> list[Family]:
     if agent.link is None:
         return []
     by_name: dict[str, Family] = {}
-    for key, value in agent.link.metrics().items():
-        m = _LINK_LINE.match(key)
-        if m is None:
-            continue
-        name = "hems_" + m.group(1)
+    # Structured samples, never a flattened text parsed back: a label value from a peer (its
+    # closed-set label, escaped again here) cannot add or replace labels.
+    for key, labels, value in agent.link.metric_samples():
+        name = "hems_" + key
         kind = "gauge" if name.endswith("_pending") else "counter"
-        fam = by_name.setdefault(
-            name, Family(name, kind, f"Retailer link: {m.group(1)[5:].replace('_', ' ')}.")
-        )
-        labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        fam = by_name.setdefault(name, Family(name, kind, f"Retailer link: {key[5:].replace('_', ' ')}."))
         fam.add(value, **labels)
     up = Family("hems_link_connected", "gauge", "1 while the retailer link's broker connection is up.")
     up.add(1.0 if agent.link.client.connected else 0.0)

@@ -16,6 +16,9 @@ replies over MQTT. Rules (also in ``hil/README.md``):
   Otherwise it stays open (no reply) until it expires or is cancelled.
 * **cancellation**: an open home tender is withdrawn; an executed one stays executed; an unknown
   one gets an error report naming ``tender_id``.
+* **error report** from the home: kept (its ``field`` may be empty: the key it names was ``""``).
+* every refusal is an error report whose id follows from the refused message (its id and a
+  digest of the payload), so a redelivered message is answered by the same report.
 * **delivery**: recorded once per interval (a different repeat: error naming ``import_kwh``);
   the network charge follows at once as transport transactions (import kWh at the import adder,
   export kWh at the export adder; the home buys the transport from the DSO).
@@ -24,7 +27,6 @@ replies over MQTT. Rules (also in ``hil/README.md``):
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -41,6 +43,7 @@ from agent.market import codec
 from agent.market.errors import CodecError
 from agent.market.fields import MAX_IDENT_CHARS
 from agent.market.intervals import Duration, Interval, intervals_between
+from agent.market.jsontext import load_object
 from agent.market.records import Delivery, Product, Side, Transaction
 from hil.retailer.book import HomeTenderState, RetailerBook
 from hil.retailer.pricing import PricingRules, WholesalePrices
@@ -93,10 +96,13 @@ class Desk:
                 self.book.heartbeats += 1
             return []
         except CodecError as e:
-            return [self.error(e.message_id, topic, e.field, e.reason)]
+            return [self.error(e.message_id, topic, e.field, e.reason, payload)]
 
-    def error(self, message_id: str | None, topic: str, field: str, text: str) -> Reply:
-        report = ErrorReport(f"rerr-{uuid.uuid4().hex}", message_id, topic, field, text)
+    def error(self, message_id: str | None, topic: str, field: str, text: str, payload: bytes) -> Reply:
+        # The id follows from the message it answers, so a redelivered message gets the very same
+        # report (a duplicate to the home), never a second one.
+        digest = hashlib.sha256(topic.encode() + b"\0" + payload).hexdigest()[:16]
+        report = ErrorReport(stable_id("rerr", message_id or "none", digest), message_id, topic, field, text)
         self.book.errors_sent.append(report)
         return Reply(Inbound.ERROR, report.id, codec.dumps(encode_error_report(report)))
 
@@ -217,7 +223,7 @@ class Desk:
     # -- deliveries and the network charge -------------------------------------------------
 
     def _delivery(self, payload: bytes) -> list[Reply]:
-        obj = codec.load_object(payload)
+        obj = load_object(payload)
         d = codec.decode_delivery(obj, self.s.codec_context(None))
         message_id = str(obj["id"])
         if d.party != self.s.home:

@@ -34,8 +34,8 @@ class FaultPayload:
     kind: BadTender
     message_id: str
     payload: bytes
-    # The field a strict receiver names in its error report; None: the payload is well formed
-    # (a huge quantity is legal on the wire and must be capped by the receiver's own limits).
+    # The field a strict receiver names in its error report (a quantity of 10^30 kW is beyond the
+    # codec's bound: it overflowed Decimal arithmetic further on when it was let through).
     field: str | None
 
 
@@ -63,7 +63,7 @@ def bad_tender(kind: BadTender, base: Tender, *, price_max_per_kwh: str = "5.00"
         field = "price"
     elif kind is BadTender.HUGE_QUANTITY:
         obj["quantity_kw"] = "1" + "0" * 30
-        field = None
+        field = "quantity_kw"
     elif kind is BadTender.UNKNOWN_FIELD:
         obj["zz_rebate"] = "0.5"
         field = "zz_rebate"

@@ -72,6 +72,17 @@ class Schedule:
             replies.append(Reply(kind, t.id, codec.dumps(codec.encode_tender(t))))
         return replies + self._spot(now, book)
 
+    def standing_offers(self, now: datetime, book: RetailerBook) -> list[Reply]:
+        """The transport tenders still open, again (same ids and payloads: duplicates to a home
+        that has them). They are the standing terms the network charges are matched against; a
+        home that subscribed after they first went out has no session at the broker that kept
+        them. (Ladders are time-limited offers: a home that missed them simply did not see them.)"""
+        out = []
+        for t in sorted(book.offered.values(), key=lambda t: (t.interval.start_utc, t.id)):
+            if t.product is Product.TRANSPORT and t.id in self._published and not t.is_expired(now):
+                out.append(Reply(Inbound.TRANSPORT, t.id, codec.dumps(codec.encode_tender(t))))
+        return out
+
     def _ladder(
         self, tag: str, interval: Interval, expires: datetime, *, actionable: bool, steps: int | None = None
     ) -> list[Tender]:

@@ -65,6 +65,7 @@ class RetailerSim:
         self.sent: Counter[str] = Counter()
         self.received: Counter[str] = Counter()
         self.silent_until: datetime | None = None
+        self._home_seen = False  # the home's heartbeat arrived since it was last offline
         self._outbox: deque[Reply] = deque()
         self._inbox: asyncio.Queue[tuple[Message, int]] = asyncio.Queue()
         self._wake = asyncio.Event()
@@ -126,12 +127,23 @@ class RetailerSim:
             self.received[kind] += 1
             try:
                 replies = self.desk.handle(kind, msg.topic, msg.payload, self.clock.now())
+                replies += self._greet(kind, msg.payload)
             except Exception:  # a bug in the desk must not stop the retailer; it shows in the log
                 _log.exception("retailer sim: handling %s failed", msg.topic)
                 replies = []
             self._queue(replies)
             if self.client.connects == generation:
                 self.client.ack(msg)
+
+    def _greet(self, kind: str, payload: bytes) -> list[Reply]:
+        """The standing transport tenders again when the home shows up: it may have subscribed
+        after they went out, and its network charges are matched against them."""
+        if kind == "status" and payload == b"offline":
+            self._home_seen = False
+        if kind != "heartbeat" or self._home_seen:
+            return []
+        self._home_seen = True
+        return self.schedule.standing_offers(self.clock.now(), self.book)
 
     # -- outbound --------------------------------------------------------------------------
 

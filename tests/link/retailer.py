@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,15 @@ class ScriptedRetailer:
         info.wait_for_publish(PUBLISH_TIMEOUT_S)
         if not info.is_published():
             raise TimeoutError(f"retailer publish to {topic} not acknowledged")
+
+    def publish_many(self, messages: Sequence[tuple[str, bytes]], timeout_s: float = 60.0) -> None:
+        """Publish a batch without waiting for each PUBACK in turn; returns once all are acked."""
+        infos = [self._paho.publish(f"{self.topics.base}/to-home/{k}", p, qos=1) for k, p in messages]
+        deadline = time.monotonic() + timeout_s
+        for info in infos:
+            info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+            if not info.is_published():
+                raise TimeoutError(f"{len(infos)} retailer publishes not acknowledged within {timeout_s} s")
 
     def publish(self, kind: str, obj: dict[str, Any]) -> None:
         self.publish_raw(kind, json.dumps(obj))

@@ -12,6 +12,9 @@ import pytest
 from agent.clock import ManualClock
 from agent.dispatch import Sample, Snapshot
 from agent.ledger import Ledger
+from agent.link.errors import LinkTimeout
+from agent.market import codec
+from agent.market.codec import CodecContext
 from agent.market.intervals import Duration, containing
 from agent.market.records import Delivery, Product, SpotPrice, Transaction
 from agent.runtime.settler import Settler
@@ -100,3 +103,111 @@ async def test_meter_gone_for_two_intervals_settles_with_estimates_when_it_retur
     total = sum((s.net_kwh for s in settled), Decimal(0))
     assert abs(total - Decimal("0.45")) < Decimal("0.0001")
     assert len(sent) == 4
+    # Guards deliveries the link refused (and a settle phase failing every cycle): interpolated
+    # counters carried 28 digits, beyond the 12 decimal places the wire takes.
+    ctx = CodecContext(BERLIN, "EUR", Decimal(-1), Decimal(5), shortest=Duration.PT5M)
+    for d in sent:
+        assert codec.decode_delivery(codec.encode_delivery(d, "d-1"), ctx) == d
+
+
+async def test_an_interval_without_a_spot_price_does_not_hold_back_the_next(tmp_path: Path) -> None:
+    # Guards a stall: the settler stopped at the first deferred interval, so one missing spot
+    # price held back every later settlement and delivery report.
+    clock = ManualClock(START)
+    ledger = Ledger.open(tmp_path, BERLIN, home_party=HOME, clock=clock)
+    first, second, third = containing(START, Duration.PT1H, BERLIN).children(Duration.PT5M)[:3]
+    ledger.add_spot_price(SpotPrice(first, Decimal("0.40"), "EUR"))
+    ledger.add_spot_price(SpotPrice(third, Decimal("9.00"), "EUR"))  # far above the usual caps
+    sent: list[Delivery] = []
+
+    async def send(d: Delivery) -> None:
+        sent.append(d)
+
+    settler = Settler(
+        ledger, meter="grid", party=HOME, metering=Duration.PT5M, clock=clock, send_delivery=send
+    )
+    kwh = 50.0
+    for _ in range(16 * 6):  # 16 minutes of 10-second cycles at 1.2 kW
+        await settler.record(snapshot(clock, kwh, 0.0))
+        clock.advance(10)
+        kwh += 1.2 * 10 / 3600
+        await settler.settle_due()
+    await settler.record(snapshot(clock, kwh, 0.0))
+    clock.advance(70)
+    await settler.settle_due()
+    assert [s.interval for s in ledger.settlements()] == [first, third]
+    assert [d.interval for d in sent] == [first, third]
+    assert settler.waiting == {second: "no spot price for the interval"}
+    high = ledger.settlements()[1]
+    assert high.spot_price_per_kwh == Decimal("9.00")
+    # 1.2 kW over 5 minutes, no position: 0.1 kWh bought at 9.00.
+    assert abs(high.amount - Decimal("0.9")) < Decimal("0.005")
+
+    # The late price arrives: the waiting interval settles within a minute, once.
+    ledger.add_spot_price(SpotPrice(second, Decimal("0.35"), "EUR"))
+    clock.advance(60)
+    await settler.settle_due()
+    clock.advance(60)
+    await settler.settle_due()
+    assert [s.interval for s in ledger.settlements()] == [first, second, third]
+    assert [d.interval for d in sent] == [first, third, second]
+    assert settler.waiting == {}
+    assert settler.deferred_reason is None
+
+
+async def test_a_restart_finds_the_intervals_left_unsettled_before_it(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    ledger = Ledger.open(tmp_path, BERLIN, home_party=HOME, clock=clock)
+    first, second, third = containing(START, Duration.PT1H, BERLIN).children(Duration.PT5M)[:3]
+    for interval in (first, third):
+        ledger.add_spot_price(SpotPrice(interval, Decimal("0.40"), "EUR"))
+    before = Settler(ledger, meter="grid", party=HOME, metering=Duration.PT5M, clock=clock)
+    kwh = 50.0
+    for _ in range(16 * 6):
+        await before.record(snapshot(clock, kwh, 0.0))
+        clock.advance(10)
+        kwh += 1.2 * 10 / 3600
+        await before.settle_due()
+    clock.advance(70)
+    await before.settle_due()
+    assert [s.interval for s in ledger.settlements()] == [first, third]
+    ledger.add_spot_price(SpotPrice(second, Decimal("0.40"), "EUR"))
+    after = Settler(ledger, meter="grid", party=HOME, metering=Duration.PT5M, clock=clock)
+    settled = await after.settle_due()
+    assert [s.interval for s in settled] == [second]
+    assert [s.interval for s in ledger.settlements()] == [first, second, third]
+
+
+async def test_a_delivery_report_that_could_not_be_sent_is_sent_on_a_later_pass(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    ledger = Ledger.open(tmp_path, BERLIN, home_party=HOME, clock=clock)
+    first, second = containing(START, Duration.PT1H, BERLIN).children(Duration.PT5M)[:2]
+    for interval in (first, second):
+        ledger.add_spot_price(SpotPrice(interval, Decimal("0.40"), "EUR"))
+    sent: list[Delivery] = []
+    failing = [True]
+
+    async def send(d: Delivery) -> None:
+        if failing[0] and d.interval == first:
+            raise LinkTimeout("outbox write took too long (injected)")
+        sent.append(d)
+
+    settler = Settler(
+        ledger, meter="grid", party=HOME, metering=Duration.PT5M, clock=clock, send_delivery=send
+    )
+    kwh = 50.0
+    for _ in range(11 * 6):
+        await settler.record(snapshot(clock, kwh, 0.0))
+        clock.advance(10)
+        kwh += 1.2 * 10 / 3600
+        await settler.settle_due()
+    clock.advance(70)
+    await settler.settle_due()
+    assert [d.interval for d in sent] == [second]
+    assert list(settler.waiting) == [first]
+    failing[0] = False
+    clock.advance(60)
+    await settler.settle_due()
+    assert [d.interval for d in sent] == [second, first]
+    assert settler.waiting == {}
+    assert [s.interval for s in ledger.settlements()] == [first, second]

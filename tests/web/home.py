@@ -217,6 +217,15 @@ class WebHome:
             spot = SpotPrice(quarter, Decimal("0.28") + Decimal(k) / 100, "EUR")
             self.retailer.publish("spot", codec.encode_spot_price(spot, f"spot-{k}"))
             quarter = quarter.next()
+        accepted = self.tenders[:4:2]
+
+        def accept(a: RunningAgent) -> None:
+            # The home's acceptances as the link records them before sending: the retailer's
+            # confirmations below are booked only against what the home accepted.
+            for t in accepted:
+                a.ledger.add_acceptance(f"acc-{t.id}", t.id, HOME, Decimal("1.5"), now)
+
+        self.read(accept)
         for k, t in enumerate(self.tenders[:4:2]):  # the first two hours' sell tenders
             tx = Transaction(
                 id=f"tx-{k}", tender_id=t.id, buyer=HOME, seller=RETAILER, product=Product.ENERGY,
