@@ -95,7 +95,12 @@ def run(args: argparse.Namespace) -> int:
         except UsageError as e:
             print(f"hems ledger: {e}", file=sys.stderr)
             return EXIT_USAGE
-        report = build_report(ledger, party, start, end, metering)
+        try:
+            report = build_report(ledger, party, start, end, metering)
+        except LedgerError as e:
+            # A row the ledger cannot bill (one stored before the wire's bounds) is named, not a traceback.
+            print(f"hems ledger: cannot make the report: {e}", file=sys.stderr)
+            return EXIT_RUNTIME
     if args.json:
         json.dump(to_json(report), sys.stdout, indent=2)
         print()

@@ -18,7 +18,7 @@ from datetime import timedelta
 from decimal import Decimal
 from itertools import pairwise
 
-from agent.ledger.columns import epoch_s
+from agent.ledger.columns import dec_value, epoch_s
 from agent.ledger.errors import LedgerValueError
 from agent.ledger.rows import rows
 from agent.market.intervals import Interval
@@ -49,7 +49,7 @@ def positions_kw(conn: sqlite3.Connection, intervals: Sequence[Interval], party:
         first = bisect_left(starts, row["start_s"])  # first interval starting inside the block
         stop = bisect_right(ends, row["end_s"])  # past the last interval ending inside it
         if first < stop:
-            rate = Decimal(row["quantity_kw"])
+            rate = dec_value(row["quantity_kw"], "quantity_kw")
             signed = rate if row["buyer"] == party else -rate
             change[first] += signed
             change[stop] -= signed

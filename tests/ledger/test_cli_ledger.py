@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from decimal import Decimal
@@ -137,3 +138,21 @@ def test_installed_console_script(state: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert D(json.loads(done.stdout)["bill"]["spot"]) == D("0.08")
+
+
+def test_a_row_too_large_to_bill_is_named_not_a_traceback(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Guards `hems ledger` failing with a Decimal overflow traceback on a quantity of 1e999999999 kW
+    # that an earlier codec let into the ledger.
+    conn = sqlite3.connect(state / "ledger.sqlite3")
+    try:
+        conn.execute("DROP TRIGGER transactions_no_update")
+        conn.execute("UPDATE transactions SET quantity_kw = '1e999999999' WHERE id = 'fwd-1'")
+        conn.commit()
+    finally:
+        conn.close()
+    assert main(["ledger", "--state-dir", str(state), *PERIOD, "--json"]) == 1
+    err = capsys.readouterr().err
+    assert "quantity_kw" in err
+    assert "Traceback" not in err
