@@ -133,7 +133,7 @@ async def run_simulation(scenario: Scenario, directory: Path, *, broker: str = "
             proc.join(10.0)
         if proc.is_alive():
             proc.kill()
-    return await asyncio.to_thread(_assemble, scenario, config_path, world, counters, end, wall0=wall0)
+    return await asyncio.to_thread(assemble_result, scenario, config_path, world, counters, end, wall0=wall0)
 
 
 async def _jump(clock: HeldClock, start: datetime, at_s: float, seconds: float) -> None:
@@ -141,7 +141,7 @@ async def _jump(clock: HeldClock, start: datetime, at_s: float, seconds: float) 
     clock.jump(seconds)
 
 
-def _assemble(
+def assemble_result(
     scenario: Scenario,
     config_path: str,
     world: dict[str, Any],

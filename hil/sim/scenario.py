@@ -74,6 +74,7 @@ class Scenario:
     pricing: dict[str, str] = field(default_factory=dict)  # PricingRules overrides (decimal strings)
     faults: tuple[Fault, ...] = ()
     path: Path | None = None
+    seed: int = 2015  # the weather forecast's errors (and any other randomness of the run)
 
     def with_days(self, days: float) -> Scenario:
         return dataclasses.replace(self, days=days)
@@ -159,7 +160,7 @@ def _fault(doc: Any, i: int) -> Fault:
 
 def parse_scenario(doc: Any, *, path: Path | None = None) -> Scenario:
     d = _map(doc, "scenario")
-    _known(d, "", {"name", "home", "start", "days", "speed", "cycle_s", "agent", "pricing", "faults"})
+    _known(d, "", {"name", "home", "start", "days", "speed", "cycle_s", "agent", "pricing", "faults", "seed"})
     home = _home(_map(d.get("home", {"preset": "summer"}), "home"))
     raw_start = d.get("start")
     try:
@@ -181,7 +182,14 @@ def parse_scenario(doc: Any, *, path: Path | None = None) -> Scenario:
         pricing={str(k): str(v) for k, v in pricing.items()},
         faults=tuple(sorted(faults, key=lambda f: f.at_s)),
         path=path,
+        seed=_seed(d.get("seed", 2015)),
     )
+
+
+def _seed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ScenarioError("seed", f"must be a whole number >= 0, got {value!r}")
+    return value
 
 
 def load_scenario(path: Path) -> Scenario:
