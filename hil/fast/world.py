@@ -104,7 +104,7 @@ class FastWorld:
 
     async def start(self) -> None:
         """The plant and the weather service (the forecast is retained: a late subscriber has it)."""
-        self.rig.advance()
+        self.rig.advance(images=False)
         await self.weather_client.start()
         await self._publish_weather()
         self._tasks.append(asyncio.create_task(self._plant_loop(), name="fast-plant"))
@@ -118,7 +118,7 @@ class FastWorld:
     async def _plant_loop(self) -> None:
         while True:
             await self.clock.sleep(TICK_S)
-            self.steps += len(self.rig.advance())
+            self.steps += len(self.rig.advance(images=False))
 
     async def _publish_weather(self) -> None:
         if self.weather_quiet:
@@ -224,7 +224,6 @@ class FastWorld:
             "faults_injected": self.faults_injected,
             "fault_log": self.fault_log,
             "broker": "in-process bus",
-            "stores_end": stores_end(self.rig),
             "retailer": {
                 "transactions": [codec.encode_transaction(t) for t in book.transactions.values()],
                 "home_tenders": len(book.home_tenders),
@@ -239,13 +238,3 @@ class FastWorld:
                 "bill": str(book.bill(self.scenario.start, self.end).total),
             },
         }
-
-
-def stores_end(rig: Rig) -> dict[str, float]:
-    """What the home's stores hold at the end: battery and car energy (kWh), tank temperature (°C)."""
-    p = rig.plant
-    return {
-        "battery_kwh": p.battery.soc * rig.params.battery_kwh if p.battery is not None else 0.0,
-        "ev_kwh": p.ev.soc * rig.params.ev_battery_kwh if p.ev is not None else 0.0,
-        "tank_c": p.tank.tank_c if p.tank is not None else 0.0,
-    }
