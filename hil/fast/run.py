@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 from agent.config import load_config
 from agent.optimizer import Planner
 from agent.planning import devices_from_config, planner_shape
-from agent.runtime.app import build, serve
+from agent.runtime.app import RunningAgent, build, serve
 from agent.runtime.telemetry import Poller
 from agent.systemd import Notifier
 from hil.fast.clock import VirtualClock
@@ -34,18 +35,26 @@ from hil.sim.world import BROKER_NAME
 
 SHUTDOWN_TIMEOUT_S = 60.0  # virtual seconds
 
+# Called once per cycle period with the running agent and the world (tests watch the run with it).
+Probe = Callable[[RunningAgent, FastWorld], None]
+
 
 @dataclass(frozen=True)
 class FastStats:
     """What the run cost (wall time lives here, never in the KPIs)."""
 
     wall_s: float
-    loop_wakeups: int
     plant_steps: int
     messages: int
 
 
-async def _run(scenario: Scenario, directory: Path) -> tuple[SimResult, FastStats]:
+async def _watch(probe: Probe, agent: RunningAgent, world: FastWorld, period_s: float) -> None:
+    while True:
+        probe(agent, world)
+        await asyncio.sleep(period_s)
+
+
+async def _run(scenario: Scenario, directory: Path, probe: Probe | None) -> tuple[SimResult, FastStats]:
     wall0 = time.perf_counter()
     loop = asyncio.get_running_loop()
     clock = VirtualClock(scenario.start, loop)
@@ -70,7 +79,12 @@ async def _run(scenario: Scenario, directory: Path) -> tuple[SimResult, FastStat
     world.start_faults()
     stop = asyncio.Event()
     serving = asyncio.create_task(serve(agent, stop, notifier=Notifier(None), extra={}))
+    watching = None
+    if probe is not None:
+        watching = asyncio.create_task(_watch(probe, agent, world, scenario.cycle_s))
     await clock.until(end + timedelta(seconds=TAIL_S))
+    if watching is not None:
+        watching.cancel()
     counters = {
         "plans": agent.cycle.planning.plans,
         "plan_failures": agent.cycle.planning.failures,
@@ -83,10 +97,12 @@ async def _run(scenario: Scenario, directory: Path) -> tuple[SimResult, FastStat
     await world.stop()
     results = world.results()
     result = assemble_result(scenario, str(config_path), results, counters, end, wall0=wall0)
-    stats = FastStats(time.perf_counter() - wall0, 0, world.steps, world.bus.published)
+    stats = FastStats(time.perf_counter() - wall0, world.steps, world.bus.published)
     return result, stats
 
 
-def run_fast(scenario: Scenario, directory: Path) -> tuple[SimResult, FastStats]:
+def run_fast(
+    scenario: Scenario, directory: Path, *, probe: Probe | None = None
+) -> tuple[SimResult, FastStats]:
     """Run ``scenario`` on virtual time (blocking; call it outside any running event loop)."""
-    return run_virtual(_run(scenario, directory))
+    return run_virtual(_run(scenario, directory, probe))
