@@ -19,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from agent.config import load_config
-from agent.optimizer import Planner
+from agent.optimizer import Plan, Planner
 from agent.planning import devices_from_config, planner_shape
 from agent.runtime.app import RunningAgent, build, serve
 from agent.runtime.telemetry import Poller
@@ -46,6 +47,22 @@ class FastStats:
     wall_s: float
     plant_steps: int
     messages: int
+    plan_ms: tuple[float, ...]  # wall time of each plan (solve, bid curves and checks)
+
+
+class TimedPlanner(Planner):
+    """The agent's planner, unchanged, with the wall time of each plan noted for the report."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan_ms: list[float] = []
+
+    def plan(self, *args: Any, **kwargs: Any) -> Plan:
+        t0 = time.perf_counter()
+        try:
+            return super().plan(*args, **kwargs)
+        finally:
+            self.plan_ms.append((time.perf_counter() - t0) * 1000.0)
 
 
 async def _watch(probe: Probe, agent: RunningAgent, world: FastWorld, period_s: float) -> None:
@@ -64,6 +81,7 @@ async def _run(scenario: Scenario, directory: Path, probe: Probe | None) -> tupl
     config_path = world.write_agent_config(directory / "hems.yaml", directory / "state")
     config = load_config(config_path)
     devices = world.make_devices(config, clock)
+    planner = TimedPlanner(devices_from_config(config), *planner_shape(config))
     agent = await build(
         config,
         clock,
@@ -71,7 +89,7 @@ async def _run(scenario: Scenario, directory: Path, probe: Probe | None) -> tupl
         devices=devices,
         mqtt_clients={BROKER_NAME: world.bus.client("agent devices").as_mqtt()},
         link_client=world.bus.client("retailer link", persistent=True).as_mqtt(),
-        planner=Planner(devices_from_config(config), *planner_shape(config)),
+        planner=planner,
     )
     # As in the real-protocol run: one poll round per cycle.
     agent.cycle.poller = Poller(agent.devices, clock, period_s=scenario.cycle_s)
@@ -97,7 +115,7 @@ async def _run(scenario: Scenario, directory: Path, probe: Probe | None) -> tupl
     await world.stop()
     results = world.results()
     result = assemble_result(scenario, str(config_path), results, counters, end, wall0=wall0)
-    stats = FastStats(time.perf_counter() - wall0, world.steps, world.bus.published)
+    stats = FastStats(time.perf_counter() - wall0, world.steps, world.bus.published, tuple(planner.plan_ms))
     return result, stats
 
 
