@@ -14,6 +14,7 @@ from agent.runtime.app import RunningAgent
 from drivers.errors import StaleValue
 from hil.fast.run import run_fast
 from hil.fast.world import FastWorld
+from hil.report import write_report
 from hil.sim.kpi import KPI_KEYS
 from tests.fast.conftest import START, scenario
 
@@ -32,6 +33,14 @@ def test_the_same_scenario_and_seed_give_byte_identical_kpis(tmp_path: Path) -> 
     assert first.checks["no_transaction_lost"] == "ok"
     assert first.checks["devices_in_limits"] == "ok"
     assert "wall" not in a  # wall time is reported apart from the KPIs
+    # The report gives the cost per day of the agent, the baseline and the reference.
+    index = write_report(first, tmp_path / "report")
+    page = index.read_text(encoding="utf-8")
+    assert "Cost per day" in page
+    assert "virtual time" in page
+    (day,) = first.daily_costs
+    assert day["baseline"] == pytest.approx(kpis["baseline_cost"], abs=1e-3)
+    assert day["agent"] == pytest.approx(kpis["cost"], abs=1e-3)
 
 
 def test_a_run_never_blocks_on_the_wall_clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
