@@ -5,10 +5,11 @@ Runs a scenario with ``hems simulate --fast``'s code (:func:`hil.fast.run.run_fa
     {"scenario", "sim_days", "wall_s", "sim_days_per_wall_s", "plans", "plan_ms_median", "peak_rss_mb"}
 
 ``wall_s`` covers the whole run: the simulated period with the agent, then the baseline and the
-perfect-foresight reference. ``plans`` and ``plan_ms_median`` are the agent's plans (one solve
-plus its bid-curve probes each). ``--profile`` runs under cProfile and adds ``profile_s``: the
-time spent (own time) by part — the solver, SQLite, the agent's Python, the simulated world, the
-event loop — so the report can say where the time goes.
+perfect-foresight reference; ``cpu_s`` (added) is the process's CPU time over the same, which a
+machine shared with other work does not inflate. ``plans`` and ``plan_ms_median`` are the
+agent's plans (one solve plus its bid-curve probes each). ``--profile`` runs under cProfile
+and adds ``profile_s``: the time spent (own time) by part — the solver, SQLite, the agent's
+Python, the simulated world, the event loop — so the report can say where the time goes.
 
 The default scenario is the shipped year (``hil/scenarios/year_de_2015.yaml``) where it exists,
 otherwise the summer week.
@@ -60,6 +61,11 @@ def profile_parts(stats: pstats.Stats) -> dict[str, float]:
     return {k: round(v, 2) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
 
 
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", type=Path, default=YEAR if YEAR.exists() else WEEK)
@@ -76,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     ) as tmp:
         if profiler is not None:
             profiler.enable()
+        cpu0 = _cpu_s()
         result, stats = run_fast(scenario, Path(tmp))
+        cpu_s = _cpu_s() - cpu0
         if profiler is not None:
             profiler.disable()
     out: dict[str, Any] = {
@@ -87,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "plans": len(stats.plan_ms),
         "plan_ms_median": round(statistics.median(stats.plan_ms), 2) if stats.plan_ms else 0.0,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        "cpu_s": round(cpu_s, 2),
     }
     if profiler is not None:
         out["profile_s"] = profile_parts(pstats.Stats(profiler))
