@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,19 @@ def test_a_bad_scenario_in_a_batch_is_a_usage_error_naming_the_key(tmp_path: Pat
     )  # fmt: skip
     assert out.returncode == 2
     assert "seed" in out.stderr
+
+
+def test_two_processes_with_different_hash_seeds_print_the_same_bytes(tmp_path: Path) -> None:
+    # Guards against an order that depends on str hashing (set iteration) leaking into a run.
+    sc = _write(tmp_path / "one.yaml", "one", 5)
+    outs = []
+    for hash_seed in ("1", "2"):
+        out = subprocess.run(
+            [*HEMS, "simulate", "--scenario", str(sc), "--fast", "--json"],
+            capture_output=True, text=True, timeout=300, check=False, cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr[-3000:]
+        outs.append(out.stdout)
+    assert outs[0] == outs[1]
+    assert json.loads(outs[0])["plans"] > 0
