@@ -2,11 +2,13 @@
 
 What must agree does: the same baseline and perfect-foresight reference (one tariff, one plant
 data set), comfort and tank violations within 0.5 °C·h, an exact energy balance, no transaction
-lost. The agent's cost does not agree within 2 %: at 2400× every plan costs the real-protocol
-agent some simulated minutes (its ~0.1 s solve), during which the tender changes that would call
-for a new plan pile up unseen, so it plans about a tenth as often as on virtual time, where a
-plan costs no simulated time, as on a gateway running in real time. This test pins the
-difference's cause: the real-protocol run plans far less often.
+lost. The agent's cost does not agree within 2 % (six hours: −0.80 real-protocol, −0.89 virtual
+time, against a baseline of −0.61). The two runs differ in how they meet the agent: at 2400×
+each plan costs the real-protocol agent simulated minutes (a tenth as many plans), its readings
+lag by up to a publish period, and which of the retailer's first tenders it receives depends on
+wall-clock timing. Spacing the virtual-time plans four to eight minutes apart moves its cost by
+less than 0.03, so the plan rate is not the whole of it; the last assertion pins that the runs
+do differ there.
 """
 
 from __future__ import annotations
@@ -32,5 +34,5 @@ def test_fast_and_real_protocol_agree_on_comfort_baseline_and_reference(tmp_path
     assert abs(f.energy_balance_error_kwh) < 1e-6
     assert abs(r.energy_balance_error_kwh) < 1e-6
     assert fast.checks["no_transaction_lost"] == real.checks["no_transaction_lost"] == "ok"
-    # The difference in cost comes with a difference in how often the agent re-plans.
+    # The real-protocol agent plans far less often (its solves cost simulated minutes at 2400x).
     assert f.plans >= 3 * r.plans
