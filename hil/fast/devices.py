@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -359,7 +360,8 @@ class _Ev(_Facet):
         e = self._d.rig.evse
         claim: dict[str, Any] = {"state": "disabled"}
         if current_a > 0:
-            claim = {"state": "active", "charge_current": round(current_a)}
+            # The OpenEVSE map's write is integer: whole amps, rounded down (never above the request).
+            claim = {"state": "active", "charge_current": math.floor(current_a)}
         self._d.command(e, f"{e.base}/claim/set", claim)
 
 
