@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hil.fast.run import run_fast
+from hil.sim.batch import scratch_dir
 from hil.sim.scenario import load_scenario
 
 SCENARIOS = Path(__file__).parents[1] / "hil" / "scenarios"
@@ -77,9 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.days is not None:
         scenario = scenario.with_days(args.days)
     profiler = cProfile.Profile() if args.profile else None
-    with tempfile.TemporaryDirectory(
-        prefix="hems-bench-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None
-    ) as tmp:
+    with tempfile.TemporaryDirectory(prefix="hems-bench-", dir=scratch_dir()) as tmp:
         if profiler is not None:
             profiler.enable()
         cpu0 = _cpu_s()

@@ -48,7 +48,7 @@ class Outcome:
 def run_job(job: Job) -> Outcome:
     sc = job.scenario
     try:
-        with tempfile.TemporaryDirectory(prefix="hems-sim-", dir=_scratch()) as tmp:
+        with tempfile.TemporaryDirectory(prefix="hems-sim-", dir=scratch_dir()) as tmp:
             directory = job.keep or Path(tmp)
             if job.mode == "fast":
                 from hil.fast.run import run_fast
@@ -70,7 +70,7 @@ def run_job(job: Job) -> Outcome:
     )
 
 
-def _scratch() -> str | None:
+def scratch_dir() -> str | None:
     """A RAM-backed directory for a run's throw-away files where there is one (the ledger's
     SQLite commits then cost no disk flush); the system's default otherwise."""
     shm = Path("/dev/shm")
