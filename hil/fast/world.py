@@ -46,7 +46,8 @@ from hil.emulators.mqtt_base import as_payload
 from hil.emulators.weather import ForecastErrors
 from hil.fast.bus import Bus
 from hil.fast.clock import VirtualClock
-from hil.fast.devices import FastDevice, Role
+from hil.fast.devices import FastDevice
+from hil.fast.readings import Role
 from hil.fast.retailer import FastRetailer
 from hil.retailer import BadTender, HomeTenderState, RetailerSettings
 from hil.rig import Rig
