@@ -125,8 +125,9 @@ h2{{font-size:1.05em;margin:1.2em 0 .2em}}</style></head><body>
 <h1>hems closed loop: {escape(sc.name)}</h1>
 <p>{escape(sc.start.isoformat())}, {sc.days:g} day(s), {escape(_mode(result))}, {result.wall_s:.1f} s wall;
 broker: {escape(str(result.world.get("broker")))}. The agent's cost is its ledger's bill (forward + spot +
-transport); the baseline is the same home under ordinary rules billed at spot; perfect foresight is one
-plan over the whole period with the true series.</p>
+transport); the baseline is the same home under ordinary rules billed at spot; perfect foresight plans
+with the true series (one plan, or overlapping week-long windows beyond eight days: then a reference, not a
+strict bound); cost_adjusted values the stores left at the end against the baseline's.</p>
 <h2>KPIs</h2><table>{rows}</table>
 <h2>Checks</h2><table>{checks}</table>
 <h2>Bill (agent, EUR)</h2><table>{bill}</table>
