@@ -5,11 +5,12 @@ Runs a scenario with ``hems simulate --fast``'s code (:func:`hil.fast.run.run_fa
     {"scenario", "sim_days", "wall_s", "sim_days_per_wall_s", "plans", "plan_ms_median", "peak_rss_mb"}
 
 ``wall_s`` covers the whole run: the simulated period with the agent, then the baseline and the
-perfect-foresight reference; ``cpu_s`` (added) is the process's CPU time over the same, which a
-machine shared with other work does not inflate. ``plans`` and ``plan_ms_median`` are the
-agent's plans (one solve plus its bid-curve probes each). ``--profile`` runs under cProfile
-and adds ``profile_s``: the time spent (own time) by part — the solver, SQLite, the agent's
-Python, the simulated world, the event loop — so the report can say where the time goes.
+perfect-foresight reference. Added: ``cpu_s``, the process's CPU time over the same (which a
+machine shared with other work does not inflate), and ``plans_s``, the wall time of all plans.
+``plans`` and ``plan_ms_median`` are the agent's plans (one solve plus its bid-curve probes
+each). ``--profile`` runs under cProfile and adds ``profile_s``: the own time by part — the
+solver, SQLite, the agent's Python, the simulated world, the event loop — so the report can say
+where the time goes.
 
 The default scenario is the shipped year (``hil/scenarios/year_de_2015.yaml``) where it exists,
 otherwise the summer week.
@@ -95,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         "plan_ms_median": round(statistics.median(stats.plan_ms), 2) if stats.plan_ms else 0.0,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
         "cpu_s": round(cpu_s, 2),
+        "plans_s": round(sum(stats.plan_ms) / 1000.0, 2),
     }
     if profiler is not None:
         out["profile_s"] = profile_parts(pstats.Stats(profiler))
-        out["plan_ms_total_s"] = round(sum(stats.plan_ms) / 1000.0, 2)
     if not args.json:
         print(f"kpis: {json.dumps(result.kpis.to_json())}", file=sys.stderr)
     print(json.dumps(out))
