@@ -3,15 +3,15 @@
 What must agree does: the same baseline and perfect-foresight reference (one tariff, one plant
 data set), comfort and tank violations within 0.5 °C·h, an exact energy balance, no transaction
 lost. Over six hours the agent's cost does not agree within 2 % (−0.80 real-protocol, −0.89
-virtual time, against a baseline of −0.61); over the shipped weeks it does (summer 15.87 and 15.91,
-baseline 15.95; winter 54.95 and 54.50, baseline 56.50), when the machine is not so loaded that the real-protocol run starves (at a load
-of 9 on two cores it paid 13.21 by leaving the tank 55 °C·h cold and the car 13 kWh short). The
-runs meet the agent differently: at 2400× each plan costs the real-protocol agent simulated
-minutes (a fifth to a tenth as many plans), its readings lag by up to a publish period, and which
-of the retailer's first tenders it receives depends on wall-clock timing. Spacing the
-virtual-time plans four to eight minutes apart moves its six-hour cost by less than 0.03, so the
-plan rate is not the whole of the short-period difference; the last assertion pins that the
-plan rates do differ.
+virtual time, against a baseline of −0.61); over the shipped weeks it does (summer 15.87 and
+15.93, baseline 15.95; winter 54.95 and 54.50, baseline 56.50), when the machine is not so loaded
+that the real-protocol run starves (at a load of 9 on two cores it paid 13.21 for the summer week
+by leaving the tank 55 °C·h cold and the car 13 kWh short). The runs meet the agent differently:
+at 2400× each plan costs the real-protocol agent simulated minutes (a fifth to a tenth as many
+plans), its readings lag by up to a publish period, and which of the retailer's first tenders it
+receives depends on wall-clock timing. Spacing the virtual-time plans four to eight minutes apart
+moves its six-hour cost by less than 0.03, so the plan rate is not the whole of the short-period
+difference; the last assertion pins that the plan rates do differ.
 """
 
 from __future__ import annotations
