@@ -280,7 +280,7 @@ def _capabilities(d: FastDevice) -> Capabilities:
         return Capabilities(pv_inverter=_Pv(d))
     if role == "ev_charger":
         return Capabilities(ev_charger=_Ev(d))
-    if role == "thermostat":
+    if role in ("thermostat", "heat_pump"):
         return Capabilities(thermostat=_Thermostat(d))
     if role == "water_heater":
         return Capabilities(water_heater=_WaterHeater(d))

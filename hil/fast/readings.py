@@ -13,7 +13,7 @@ from typing import Any, Literal
 from drivers.base import ThermostatMode
 from hil.rig import Rig
 
-Role = Literal["meter", "pv_inverter", "battery", "thermostat", "water_heater", "ev_charger"]
+Role = Literal["meter", "pv_inverter", "battery", "ev_charger", "heat_pump", "thermostat", "water_heater"]
 
 
 def _last(rig: Rig, device: str) -> float:
@@ -104,6 +104,7 @@ READERS: dict[Role, Callable[[Rig], Callable[[], dict[str, tuple[Any, str]]]]] =
     "pv_inverter": _pv,
     "battery": _battery,
     "thermostat": _thermostat,
+    "heat_pump": _thermostat,  # a heat pump is driven through its thermostat's setpoint
     "water_heater": _water_heater,
     "ev_charger": _ev,
 }

@@ -40,13 +40,14 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from agent.clock import Clock
+from agent.config import Config
 from agent.market import codec
 from drivers.assembly import device_limits
 from hil.emulators.mqtt_base import as_payload
 from hil.emulators.weather import ForecastErrors
 from hil.fast.bus import Bus
 from hil.fast.clock import VirtualClock
-from hil.fast.devices import FastDevice
+from hil.fast.devices import FastDevice, FaultState
 from hil.fast.readings import Role
 from hil.fast.retailer import FastRetailer
 from hil.retailer import BadTender, HomeTenderState, RetailerSettings
@@ -158,7 +159,7 @@ class FastWorld:
         )
         return path
 
-    def make_devices(self, config: Any, clock: Clock) -> dict[str, FastDevice]:
+    def make_devices(self, config: Config, clock: Clock) -> dict[str, FastDevice]:
         """One capability-level device per configured device, by role, with its configured limits."""
         for name, dev in config.devices.items():
             role: Role = dev.role
@@ -171,7 +172,7 @@ class FastWorld:
         for fault in self.scenario.faults:
             self._tasks.append(asyncio.create_task(self._fault(fault), name=f"fault-{fault.kind}"))
 
-    def _set(self, names: tuple[str, ...], state: Any) -> None:
+    def _set(self, names: tuple[str, ...], state: FaultState | None) -> None:
         for name in names:
             if name in self.devices:
                 self.devices[name].fault = state
