@@ -218,8 +218,9 @@ class Rig:
             pv_limit_kw=self.controls.pv_limit_kw(),
         )
 
-    def advance(self) -> list[PlantStep]:
-        """Integrate the plant up to the clock's now; refresh the Modbus images."""
+    def advance(self, *, images: bool = True) -> list[PlantStep]:
+        """Integrate the plant up to the clock's now; refresh the Modbus images (unless nothing
+        reads them: the virtual-time simulation's devices read the plant)."""
         until = self.clock.now()
         if until < self.plant.now:
             if not self._held_back:
@@ -235,7 +236,8 @@ class Rig:
             steps.append(step)
             for listener in self.on_step:
                 listener(step, inputs)
-        self._refresh_images()
+        if images:
+            self._refresh_images()
         return steps
 
     def _refresh_images(self) -> None:

@@ -1,83 +1,142 @@
-"""``hems simulate``: the closed loop — the HIL rig, the retailer simulator and the real agent on
-loopback, on an accelerated clock — and its KPIs.
+"""``hems simulate``: the real agent against the simulated home and retailer, and its KPIs.
 
-Prints the KPIs as a table, or exactly the KPI object with ``--json``; ``--report DIR`` writes an
-HTML report with plots. Exit codes: 0 the run completed and its checks held (every device in
-limits, no transaction lost, the period settled); 1 a check failed or the run broke; 2 bad
-scenario or options.
+Two modes. ``--real-protocol``: the HIL rig, the retailer simulator and the agent on loopback
+sockets (Modbus, MQTT through a broker), on a clock running ``speed`` times real time — for
+protocol and fault work. ``--fast``: the same agent code on a virtual clock in one process, the
+devices at the capability level and the retailer's messages on an in-process bus — deterministic
+(the same scenario and ``--seed`` give the same KPIs, byte for byte) and as fast as the agent's
+own computation allows. Without either, runs longer than two days are fast, shorter ones real.
+
+Several scenarios (``--scenario A.yaml B.yaml``) run in parallel processes (``--jobs``) and print
+one table (``--json``: a list, one object per scenario with its name and mode). One scenario
+prints its KPIs as a table, or exactly the KPI object with ``--json``; ``--report DIR`` writes an
+HTML report with plots (one sub-directory per scenario in a batch). Wall time goes to stderr,
+never into the KPIs. Exit codes: 0 every run completed and its checks held (every device in
+limits, no transaction lost); 1 a check failed or a run broke; 2 bad scenario or options.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+FAST_ABOVE_DAYS = 2.0
+MAX_DAYS = {"fast": 366.0, "real": 28.0}
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "simulate", help="run the agent against the simulated home; print KPIs", description=__doc__
     )
-    p.add_argument("--scenario", required=True, metavar="FILE", help="scenario YAML (hil/scenarios/*.yaml)")
+    p.add_argument(
+        "--scenario", required=True, nargs="+", metavar="FILE", help="scenario YAML file(s) (hil/scenarios/)"
+    )
     p.add_argument("--days", type=float, default=None, help="simulated days (default: the scenario's)")
-    p.add_argument("--json", action="store_true", help="print exactly the KPI JSON object")
+    p.add_argument("--json", action="store_true", help="print exactly the KPI JSON (a list for a batch)")
     p.add_argument("--report", metavar="DIR", default=None, help="write an HTML report with plots here")
-    p.add_argument("--speed", type=float, default=None, help="simulated seconds per real second")
+    p.add_argument("--speed", type=float, default=None, help="real-protocol mode: simulated s per real s")
     p.add_argument("--keep", metavar="DIR", default=None, help="keep the run's files (config, ledger) here")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--fast", action="store_true", help="virtual time, in process (default above 2 days)")
+    mode.add_argument(
+        "--real-protocol", action="store_true", help="the rig on loopback sockets, accelerated wall clock"
+    )
+    p.add_argument("--seed", type=int, default=None, help="the run's seed (default: the scenario's)")
+    p.add_argument("--jobs", type=int, default=None, help="parallel runs for a batch (default: the cores)")
     p.add_argument(
         "--broker",
-        choices=("auto", "mosquitto", "embedded"),
+        choices=("auto", "mosquitto"),
         default="auto",
-        help="MQTT broker (auto: mosquitto if installed)",
+        help="real-protocol mode: MQTT broker (auto: mosquitto if installed)",
     )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import dataclasses
-
     from hil.errors import HilError
-    from hil.sim.loop import run_simulation
-    from hil.sim.scenario import ScenarioError, load_scenario
+    from hil.sim.batch import run_jobs
+    from hil.sim.scenario import ScenarioError
 
     try:
-        scenario = load_scenario(Path(args.scenario))
-        if args.days is not None:
-            if not 0 < args.days <= 28:
-                raise ScenarioError("--days", "must be > 0 and <= 28")
-            scenario = scenario.with_days(args.days)
-        if args.speed is not None:
-            if not 1 <= args.speed <= 20_000:
-                raise ScenarioError("--speed", "must be 1..20000")
-            scenario = dataclasses.replace(scenario, speed=args.speed)
+        jobs = [_job(args, Path(path)) for path in args.scenario]
+        if args.jobs is not None and args.jobs < 1:
+            raise ScenarioError("--jobs", "must be >= 1")
     except ScenarioError as e:
         print(f"hems simulate: {e}", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="hems-sim-") as tmp:
-        directory = Path(args.keep) if args.keep else Path(tmp)
-        try:
-            result = asyncio.run(run_simulation(scenario, directory, broker=args.broker))
-        except HilError as e:
-            print(f"hems simulate: {e}", file=sys.stderr)
-            return 1
-    if args.report:
-        from hil.report import write_report
+    workers = args.jobs or min(len(jobs), os.cpu_count() or 1)
+    try:
+        outcomes = run_jobs(jobs, workers)
+    except HilError as e:
+        print(f"hems simulate: {e}", file=sys.stderr)
+        return 1
+    for o in outcomes:
+        if o.error is not None:
+            print(f"hems simulate: {o.name}: {o.error}", file=sys.stderr)
+            continue
+        days = o.days
+        print(f"{o.name}: {o.mode}, wall time {o.wall_s:.1f} s ({o.wall_s / days:.2f} s per simulated day)",
+              file=sys.stderr)  # fmt: skip
+        for name, verdict in o.checks.items():
+            print(f"{o.name}: check {name}: {verdict}", file=sys.stderr)
+        if o.report is not None:
+            print(f"report: {o.report}", file=sys.stderr)
+    _print(outcomes, as_json=args.json, batch=len(jobs) > 1)
+    return 0 if all(o.ok for o in outcomes) else 1
 
-        index = write_report(result, Path(args.report))
-        print(f"report: {index}", file=sys.stderr)
-    kpis = result.kpis.to_json()
-    if args.json:
-        print(json.dumps(kpis, indent=2))
-    else:
-        width = max(len(k) for k in kpis)
-        for k, v in kpis.items():
-            print(f"{k:<{width}}  {v}")
-    per_day = result.wall_s / scenario.days
-    print(f"wall time {result.wall_s:.1f} s ({per_day:.1f} s per simulated day)", file=sys.stderr)
-    for name, verdict in result.checks.items():
-        print(f"check {name}: {verdict}", file=sys.stderr)
-    return 0 if result.ok else 1
+
+def _job(args: argparse.Namespace, path: Path) -> Any:
+    import dataclasses
+
+    from hil.sim.batch import Job, Mode
+    from hil.sim.scenario import ScenarioError, load_scenario
+
+    scenario = load_scenario(path)
+    days = scenario.days if args.days is None else args.days
+    mode: Mode = "fast" if days > FAST_ABOVE_DAYS else "real"
+    if args.fast or args.real_protocol:
+        mode = "fast" if args.fast else "real"
+    if not 0 < days <= MAX_DAYS[mode]:
+        raise ScenarioError("--days", f"must be > 0 and <= {MAX_DAYS[mode]:g} in {mode} mode")
+    scenario = scenario.with_days(days)
+    if args.speed is not None:
+        if not 1 <= args.speed <= 20_000:
+            raise ScenarioError("--speed", "must be 1..20000")
+        scenario = dataclasses.replace(scenario, speed=args.speed)
+    if args.seed is not None:
+        if args.seed < 0:
+            raise ScenarioError("--seed", "must be >= 0")
+        scenario = dataclasses.replace(scenario, seed=args.seed)
+    batch = len(args.scenario) > 1
+    keep = _place(args.keep, path, batch)
+    report = _place(args.report, path, batch)
+    return Job(scenario, mode, keep=keep, report=report, broker=args.broker)
+
+
+def _place(option: str | None, scenario: Path, batch: bool) -> Path | None:
+    """The directory an option names: per scenario (a sub-directory by its file name) in a batch."""
+    if option is None:
+        return None
+    return Path(option) / scenario.stem if batch else Path(option)
+
+
+def _print(outcomes: list[Any], *, as_json: bool, batch: bool) -> None:
+    rows = [o for o in outcomes if o.kpis is not None]
+    if as_json:
+        if batch:
+            print(json.dumps([{"scenario": o.name, "mode": o.mode, **o.kpis} for o in rows], indent=2))
+        elif rows:
+            print(json.dumps(rows[0].kpis, indent=2))
+        return
+    if not rows:
+        return
+    keys = list(rows[0].kpis)
+    width = max(len(k) for k in keys)
+    cols = [max(12, len(o.name)) for o in rows]
+    print(f"{'':<{width}}  " + "  ".join(f"{o.name:>{c}}" for o, c in zip(rows, cols, strict=True)))
+    for k in keys:
+        print(f"{k:<{width}}  " + "  ".join(f"{o.kpis[k]!s:>{c}}" for o, c in zip(rows, cols, strict=True)))

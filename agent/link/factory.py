@@ -26,9 +26,18 @@ def link_client_id(config: Config) -> str:
 
 
 def build_link(
-    config: Config, ledger: Ledger, clock: Clock, *, heartbeat_s: float = HEARTBEAT_S
+    config: Config,
+    ledger: Ledger,
+    clock: Clock,
+    *,
+    heartbeat_s: float = HEARTBEAT_S,
+    client: MqttClient | None = None,
 ) -> RetailerLink:
-    """The link, not yet started; opens (creates) ``link.sqlite3`` in the state directory."""
+    """The link, not yet started; opens (creates) ``link.sqlite3`` in the state directory.
+
+    ``client``: a connection made by the caller (a simulation's in-process bus) instead of one
+    to the configured broker.
+    """
     settings = LinkSettings.from_config(config, heartbeat_s=heartbeat_s)
     assert config.retailer is not None
     broker = config.mqtt_brokers.get(config.retailer.broker)
@@ -41,6 +50,7 @@ def build_link(
         )
     except (DriverConfigError, ValueError) as e:
         raise LinkConfigError(f"retailer.broker: {e}") from e
-    client = MqttClient(broker_settings, name="retailer link", session_expiry_s=settings.session_expiry_s)
+    if client is None:
+        client = MqttClient(broker_settings, name="retailer link", session_expiry_s=settings.session_expiry_s)
     outbox = Outbox.open(config.state_dir)
     return RetailerLink(settings=settings, client=client, outbox=outbox, ledger=ledger, clock=clock)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from agent.clock import Clock
@@ -20,6 +20,7 @@ from agent.dispatch import Dispatcher, DispatchSettings
 from agent.forecast import Forecaster, build_forecaster
 from agent.ledger import Ledger
 from agent.link import RetailerLink, build_link
+from agent.optimizer import Planner
 from agent.optimizer.worker import PlannerProcess
 from agent.planning import devices_from_config, planned_devices, planner_shape
 from agent.runtime.cycle import DEFAULT_CYCLE_S, ControlCycle
@@ -57,7 +58,7 @@ class RunningAgent:
     ctx: DeviceContext
     link: RetailerLink | None
     forecaster: Forecaster
-    planner: PlannerProcess
+    planner: Planner | PlannerProcess
     dispatcher: Dispatcher
     settler: Settler
     cycle: ControlCycle
@@ -76,28 +77,45 @@ def _mqtt_clients(config: Config, links: LinkPool) -> dict[str, MqttClient]:
 
 
 async def build(
-    config: Config, clock: Clock, *, ctx: DeviceContext | None = None, cycle_s: float = DEFAULT_CYCLE_S
+    config: Config,
+    clock: Clock,
+    *,
+    ctx: DeviceContext | None = None,
+    cycle_s: float = DEFAULT_CYCLE_S,
+    devices: Mapping[str, Device] | None = None,
+    mqtt_clients: Mapping[str, MqttClient] | None = None,
+    link_client: MqttClient | None = None,
+    planner: Planner | PlannerProcess | None = None,
 ) -> RunningAgent:
-    """Every part, built and started but for the supervised tasks (see :func:`serve`)."""
+    """Every part, built and started but for the supervised tasks (see :func:`serve`).
+
+    A simulation on virtual time hands in what the field would provide: ``devices`` at the
+    capability level (instead of the configured drivers), ``mqtt_clients`` and ``link_client``
+    on its in-process bus (instead of connections to the configured brokers) and a ``planner``
+    in this process (instead of the planner's child process). Everything else is built as here.
+    """
     config.state_dir.mkdir(parents=True, exist_ok=True)
     ledger = await asyncio.to_thread(
         Ledger.open, config.state_dir, config.zone, home_party=config.party_id, clock=clock
     )
     ctx = ctx or DeviceContext(clock)
-    add_brokers(config, ctx)
-    prepare_drivers(config, ctx)
-    devices = build_devices(config, ctx)
-    clients = _mqtt_clients(config, ctx.links)
+    if devices is None:
+        add_brokers(config, ctx)
+        prepare_drivers(config, ctx)
+        devices = build_devices(config, ctx)
+    devices = dict(devices)
+    clients = dict(mqtt_clients) if mqtt_clients is not None else _mqtt_clients(config, ctx.links)
     for client in clients.values():
         await client.start()
     await start_all(devices)
-    link = build_link(config, ledger, clock) if config.retailer is not None else None
+    link = build_link(config, ledger, clock, client=link_client) if config.retailer is not None else None
     if link is not None:
         await link.start()
     forecaster = build_forecaster(config, clock, mqtt_clients=clients)
     await forecaster.start()
     planner_devices = devices_from_config(config)
-    planner = PlannerProcess(planner_devices, *planner_shape(config))
+    if planner is None:
+        planner = PlannerProcess(planner_devices, *planner_shape(config))
     dispatcher = Dispatcher(config, devices, clock, DispatchSettings(cycle_s=cycle_s))
     settler = Settler(
         ledger,
@@ -172,8 +190,9 @@ async def shutdown(agent: RunningAgent) -> None:
         await agent.energy.save(agent.clock.monotonic_s())  # bounded: 10 s
     await stop_all(list(agent.devices.values()))
     await agent.forecaster.stop()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(agent.planner.close(), 10.0)
+    if isinstance(agent.planner, PlannerProcess):
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(agent.planner.close(), 10.0)
     if agent.link is not None:
         with contextlib.suppress(Exception):
             await agent.link.stop()

@@ -83,6 +83,9 @@ class Poller:
             honour_cancellation()
             started_s = self._clock.monotonic_s()
             failure = await _refresh(name, device, REFRESH_TIMEOUT_S)
+            # Python 3.11's wait_for may swallow a stop that lands as the refresh completes; the
+            # loop's top is a whole period away.
+            honour_cancellation()
             if failure is None:
                 self.failures.pop(name, None)
             else:

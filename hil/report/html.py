@@ -30,6 +30,12 @@ def _labels(bins: list[dict[str, Any]]) -> list[str]:
     return [datetime.fromisoformat(b["start"]).strftime("%a %H:%M") for b in bins]
 
 
+def _mode(result: SimResult) -> str:
+    if result.world.get("broker") == "in-process bus":
+        return "virtual time (in process)"
+    return f"{result.scenario.speed:g}× real time on loopback sockets"
+
+
 def write_report(result: SimResult, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     bins: list[dict[str, Any]] = result.world["bins"]
@@ -105,6 +111,11 @@ def write_report(result: SimResult, directory: Path) -> Path:
     checks = "\n".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in result.checks.items())
     bill = "\n".join(f"<tr><th>{escape(k)}</th><td>{v:.4f}</td></tr>" for k, v in result.bill.items())
     faults = "".join(f"<li>{escape(f)}</li>" for f in result.world.get("fault_log", [])) or "<li>none</li>"
+    daily = "\n".join(
+        f"<tr><th>{escape(d['day'][:16])}</th><td>{d['agent']:.4f}</td><td>{d['baseline']:.4f}</td>"
+        f"<td>{d['perfect_foresight']:.4f}</td></tr>"
+        for d in result.daily_costs
+    )
     sc = result.scenario
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hems simulation: {escape(sc.name)}</title>
@@ -112,13 +123,16 @@ def write_report(result: SimResult, directory: Path) -> Path:
 table{{border-collapse:collapse}}th,td{{padding:2px 10px;border-bottom:1px solid #ddd;text-align:left}}
 h2{{font-size:1.05em;margin:1.2em 0 .2em}}</style></head><body>
 <h1>hems closed loop: {escape(sc.name)}</h1>
-<p>{escape(sc.start.isoformat())}, {sc.days:g} day(s) at {sc.speed:g}× real time, {result.wall_s:.1f} s wall;
+<p>{escape(sc.start.isoformat())}, {sc.days:g} day(s), {escape(_mode(result))}, {result.wall_s:.1f} s wall;
 broker: {escape(str(result.world.get("broker")))}. The agent's cost is its ledger's bill (forward + spot +
-transport); the baseline is the same home under ordinary rules billed at spot; perfect foresight is one
-plan over the whole period with the true series.</p>
+transport); the baseline is the same home under ordinary rules billed at spot; perfect foresight plans
+with the true series (one plan, or overlapping week-long windows beyond eight days: then a reference, not a
+strict bound); cost_adjusted values the stores left at the end against the baseline's.</p>
 <h2>KPIs</h2><table>{rows}</table>
 <h2>Checks</h2><table>{checks}</table>
 <h2>Bill (agent, EUR)</h2><table>{bill}</table>
+<h2>Cost per day (EUR, 24 h from the start)</h2>
+<table><tr><th>day</th><th>agent</th><th>baseline</th><th>perfect foresight</th></tr>{daily}</table>
 <h2>Faults injected</h2><ul>{faults}</ul>
 {"".join(charts)}
 </body></html>
@@ -126,7 +140,8 @@ plan over the whole period with the true series.</p>
     index = directory / "index.html"
     index.write_text(page, encoding="utf-8")
     data = {"kpis": kpis, "checks": result.checks, "bill": result.bill, "prices": prices, "bins": bins,
-            "baseline_bins": base_bins, "foresight_grid_kw": result.foresight_grid_kw}  # fmt: skip
+            "baseline_bins": base_bins, "foresight_grid_kw": result.foresight_grid_kw,
+            "daily_costs": result.daily_costs}  # fmt: skip
     (directory / "kpis.json").write_text(json.dumps(kpis, indent=2), encoding="utf-8")
     (directory / "series.json").write_text(json.dumps(data), encoding="utf-8")
     return index

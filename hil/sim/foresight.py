@@ -6,6 +6,13 @@ EV session of the period, and the spot price of every interval (buy and sell at 
 cheapest tariff the retailer offers: its forward ladders straddle spot), plus the DSO's network
 charge per imported and exported kWh. Its cost is the plan's grid energy billed that way (energy
 at spot plus the network charge on each flow), comparable with the baseline's bill.
+
+Periods longer than :data:`WINDOW_DAYS` are solved in overlapping windows
+(:func:`run_foresight_windows`): each window plans ``WINDOW_DAYS`` plus :data:`OVERLAP_DAYS` of
+look-ahead and bills only its first ``WINDOW_DAYS``; every window starts from the home's initial
+state of the scenario (the stores are not carried from one window to the next). That makes it a
+reference, not a strict bound: a window may start with more in the battery or the tank than the
+agent had at that moment, and none sees past its look-ahead.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ from hil.sim.tariff import Tariff
 
 # Beyond any real flow: the spot market takes whatever the home meters.
 UNLIMITED_KW = 1000.0
+WINDOW_DAYS = 7.0
+OVERLAP_DAYS = 1.0
 
 
 @dataclass(frozen=True)
@@ -38,10 +47,39 @@ class ForesightResult:
     solve_s: float
 
 
-def run_foresight(
+def run_foresight_windows(
     config: Config, params: HomeParams, start: datetime, days: float, tariff: Tariff, *, step_s: float = 900.0
 ) -> ForesightResult:
+    """:func:`run_foresight` over the period, in overlapping windows where it is long (see above)."""
+    if days <= WINDOW_DAYS + OVERLAP_DAYS:
+        return run_foresight(config, params, start, days, tariff, step_s=step_s)
+    cost, grid_kw, solve_s = 0.0, [], 0.0
+    done = 0.0
+    while done < days - 1e-9:
+        billed = min(WINDOW_DAYS, days - done)
+        planned = min(billed + OVERLAP_DAYS, days - done)
+        part = run_foresight(
+            config, params, start + timedelta(days=done), planned, tariff, step_s=step_s, bill_days=billed
+        )
+        cost, solve_s = cost + part.cost, solve_s + part.solve_s
+        grid_kw += part.grid_kw
+        done += billed
+    return ForesightResult(cost, grid_kw, solve_s)
+
+
+def run_foresight(
+    config: Config,
+    params: HomeParams,
+    start: datetime,
+    days: float,
+    tariff: Tariff,
+    *,
+    step_s: float = 900.0,
+    bill_days: float | None = None,
+) -> ForesightResult:
+    """One plan over ``days``; billed (and its grid series returned) over the first ``bill_days``."""
     n = round(days * 86400.0 / step_s)
+    n_bill = n if bill_days is None else round(bill_days * 86400.0 / step_s)
     dt_h = step_s / 3600.0
     plant = build_plant(params, start, days=int(days) + 2)
     starts = [start + timedelta(seconds=i * step_s) for i in range(n)]
@@ -110,6 +148,6 @@ def run_foresight(
     # the charge out made the bound look some 14 EUR a week lower than any home could pay.
     cost = sum(
         tariff.metered_cost(t, imp * dt_h, exp * dt_h)
-        for t, imp, exp in zip(starts, import_kw, export_kw, strict=True)
+        for t, imp, exp in zip(starts[:n_bill], import_kw[:n_bill], export_kw[:n_bill], strict=True)
     )
-    return ForesightResult(float(cost), grid_kw.tolist(), plan.solver.solve_ms / 1000.0)
+    return ForesightResult(float(cost), grid_kw[:n_bill].tolist(), plan.solver.solve_ms / 1000.0)

@@ -4,6 +4,20 @@ Money is in the site currency over the simulated period; energies in kWh; comfor
 violations in °C·h: the time integral of how far the temperature lay outside its band
 (``∫ max(0, lo − T, T − hi) dt``), so 0.5 °C·h is half a degree for an hour or a degree for half
 an hour.
+
+For an honest comparison (a run may not win by emptying its stores):
+
+* ``cost_adjusted``: the cost minus the value of the energy the agent's run leaves in its stores
+  at the end beyond what the baseline leaves (battery and car: kWh; tank: its heat above the
+  baseline's, ``litres × 4.186 kJ/(kg·K) × ΔT``, as the resistive element makes one kWh of heat
+  from one kWh), valued at the period's mean import price (mean spot price plus the network
+  charge on imports): what the energy would cost to buy back on an average interval;
+* ``captured_saving``: (baseline − cost_adjusted) / (baseline − perfect foresight), the share of
+  the saving the perfect-foresight reference finds that the agent made (0 when the reference
+  finds none);
+* ``peak_import_kw``: the highest mean import over one metering interval (what a demand charge
+  bills); ``import_kwh`` / ``export_kwh``: the meter's totals; ``self_consumption``: the share
+  of the PV energy not exported, ``max(0, 1 − export / PV)`` (1 without PV).
 """
 
 from __future__ import annotations
@@ -25,7 +39,41 @@ KPI_KEYS = (
     "faults_injected",
     "plans",
     "plan_failures",
+    "cost_adjusted",
+    "captured_saving",
+    "peak_import_kw",
+    "import_kwh",
+    "export_kwh",
+    "self_consumption",
 )
+
+WATER_KWH_PER_L_K = 4.186 / 3600.0  # heat capacity of water: 4.186 kJ/(kg·K), one kg per litre
+
+
+def stored_kwh(battery_kwh: float, ev_kwh: float, tank_l: float, tank_c: float) -> float:
+    """Energy held in the stores, kWh (the tank's heat counted from 0 °C: only differences matter)."""
+    return battery_kwh + ev_kwh + tank_l * WATER_KWH_PER_L_K * tank_c
+
+
+def cost_adjusted(cost: float, stored_kwh: float, baseline_stored_kwh: float, price_per_kwh: float) -> float:
+    """The cost less the value of what the run stored beyond the baseline (see the module doc)."""
+    return cost - (stored_kwh - baseline_stored_kwh) * price_per_kwh
+
+
+def captured_saving(baseline: float, adjusted: float, foresight: float) -> float:
+    """(baseline − adjusted) / (baseline − foresight); 0 when the reference saves nothing."""
+    room = baseline - foresight
+    return (baseline - adjusted) / room if room > 1e-9 else 0.0
+
+
+def self_consumption(pv_kwh: float, export_kwh: float) -> float:
+    """Share of the PV energy used on site, ``max(0, 1 − export / PV)``; 1 without PV."""
+    return max(0.0, 1.0 - export_kwh / pv_kwh) if pv_kwh > 1e-9 else 1.0
+
+
+def peak_import_kw(import_kwh_per_bin: list[float], bin_s: float) -> float:
+    """The highest mean import power over one bin (metering interval), kW."""
+    return max(import_kwh_per_bin, default=0.0) * 3600.0 / bin_s
 
 
 def outside_band(value: float, lo: float, hi: float) -> float:
@@ -75,6 +123,12 @@ class Kpis:
     faults_injected: int
     plans: int
     plan_failures: int
+    cost_adjusted: float = 0.0
+    captured_saving: float = 0.0
+    peak_import_kw: float = 0.0
+    import_kwh: float = 0.0
+    export_kwh: float = 0.0
+    self_consumption: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -27,7 +27,8 @@ from agent.runtime.telemetry import Poller
 from hil.errors import HilError
 from hil.sim.baseline import run_baseline
 from hil.sim.clock import HeldClock
-from hil.sim.foresight import run_foresight
+from hil.sim.compare import comparison, mean_import_price_per_kwh, per_day
+from hil.sim.foresight import run_foresight_windows
 from hil.sim.kpi import Kpis
 from hil.sim.scenario import Scenario
 from hil.sim.tariff import scenario_tariff
@@ -59,6 +60,7 @@ class SimResult:
     bill: dict[str, float]
     wall_s: float
     agent_counters: dict[str, Any] = field(default_factory=dict)
+    daily_costs: list[dict[str, Any]] = field(default_factory=list)  # per 24 h: agent, baseline, reference
 
     @property
     def ok(self) -> bool:
@@ -133,7 +135,7 @@ async def run_simulation(scenario: Scenario, directory: Path, *, broker: str = "
             proc.join(10.0)
         if proc.is_alive():
             proc.kill()
-    return await asyncio.to_thread(_assemble, scenario, config_path, world, counters, end, wall0=wall0)
+    return await asyncio.to_thread(assemble_result, scenario, config_path, world, counters, end, wall0=wall0)
 
 
 async def _jump(clock: HeldClock, start: datetime, at_s: float, seconds: float) -> None:
@@ -141,7 +143,7 @@ async def _jump(clock: HeldClock, start: datetime, at_s: float, seconds: float) 
     clock.jump(seconds)
 
 
-def _assemble(
+def assemble_result(
     scenario: Scenario,
     config_path: str,
     world: dict[str, Any],
@@ -151,16 +153,24 @@ def _assemble(
     wall0: float,
 ) -> SimResult:
     config = load_config(Path(config_path))
+    tariff = scenario_tariff(scenario)
+    bin_s = config.metering_interval.nominal.total_seconds()
+    baseline = run_baseline(scenario.home, scenario.start, scenario.days, tariff, bin_s=bin_s)
+    baseline_bins = [b.to_json() for b in baseline.recorder.bins]
+    foresight = run_foresight_windows(
+        config, scenario.home, scenario.start, scenario.days, tariff, step_s=bin_s
+    )
     ledger = Ledger.open(config.state_dir, config.zone, home_party=config.party_id)
     try:
         bill = ledger.bill(config.party_id, scenario.start, end)
         ledger_tx = {t.id: t for t in ledger.transactions(party=config.party_id)}
+        daily = per_day(
+            scenario.start, scenario.days,
+            agent=lambda a, b: float(ledger.bill(config.party_id, a, b).total),
+            baseline_bins=baseline_bins, foresight_grid_kw=foresight.grid_kw, tariff=tariff, bin_s=bin_s,
+        )  # fmt: skip
     finally:
         ledger.close()
-    tariff = scenario_tariff(scenario)
-    bin_s = config.metering_interval.nominal.total_seconds()
-    baseline = run_baseline(scenario.home, scenario.start, scenario.days, tariff, bin_s=bin_s)
-    foresight = run_foresight(config, scenario.home, scenario.start, scenario.days, tariff, step_s=bin_s)
     retailer = world.get("retailer", {})
     checks: dict[str, str] = {}
     limits = world["limit_violations"]
@@ -198,6 +208,16 @@ def _assemble(
         faults_injected=int(world["faults_injected"]),
         plans=int(counters["plans"]),
         plan_failures=int(counters["plan_failures"]),
+        **comparison(
+            cost=float(bill.total),
+            baseline_cost=baseline.cost,
+            foresight_cost=foresight.cost,
+            bins=world["bins"],
+            baseline_bins=baseline_bins,
+            params=scenario.home,
+            price_per_kwh=mean_import_price_per_kwh(tariff, scenario.start, scenario.days, bin_s),
+            bin_s=bin_s,
+        ),
     )
     step = timedelta(seconds=bin_s)
     n = int(scenario.days * 86400 // bin_s)
@@ -207,7 +227,7 @@ def _assemble(
         kpis=kpis,
         checks=checks,
         world=world,
-        baseline_bins=[b.to_json() for b in baseline.recorder.bins],
+        baseline_bins=baseline_bins,
         foresight_grid_kw=foresight.grid_kw,
         prices=prices,
         bill={
@@ -218,4 +238,5 @@ def _assemble(
         },
         wall_s=time.perf_counter() - wall0,
         agent_counters=counters,
+        daily_costs=daily,
     )

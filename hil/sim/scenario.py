@@ -78,6 +78,7 @@ class Scenario:
     faults: tuple[Fault, ...] = ()
     path: Path | None = None
     spec: ScenarioSpec | None = None  # the scenario as the agent reads it (devices, data, tariff)
+    seed: int = 2015  # the weather forecast's errors (and any other randomness of the run)
 
     def with_days(self, days: float) -> Scenario:
         return dataclasses.replace(self, days=days)
@@ -131,12 +132,18 @@ def _fault(doc: Any, i: int) -> Fault:
     return Fault(at_s, kind, device, duration, tender, seconds)
 
 
-SIMULATE_KEYS = {"preset", "speed", "cycle_s", "agent", "pricing", "faults"}
+SIMULATE_KEYS = {"preset", "speed", "cycle_s", "agent", "pricing", "faults", "seed"}
 MAX_DAYS = 366.0
 
 
 def parse_scenario(doc: Any, *, path: Path | None = None) -> Scenario:
     return from_spec(parse_spec(doc, path=path))
+
+
+def _seed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ScenarioError("simulate.seed", f"must be a whole number >= 0, got {value!r}")
+    return value
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -162,6 +169,7 @@ def from_spec(spec: ScenarioSpec) -> Scenario:
         faults=tuple(sorted(faults, key=lambda f: f.at_s)),
         path=spec.path,
         spec=spec,
+        seed=_seed(d.get("seed", 2015)),
     )
 
 

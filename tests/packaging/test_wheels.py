@@ -95,7 +95,7 @@ def test_the_hil_extra_brings_the_rig_and_the_rig_needs_the_agent(wheels: dict[s
     assert ("Provides-Extra", "hil") in agent_meta
     assert ("Requires-Dist", 'hems-hil==0.1.0; extra == "hil"') in agent_meta
     rig_requires = [v for k, v in _metadata(wheels["hems_hil"]) if k == "Requires-Dist"]
-    assert rig_requires == ["hems==0.1.0"]
+    assert rig_requires == ["hems==0.1.0", "looptime<0.10,>=0.9"]
 
 
 # Runs in an isolated python without site processing: the unpacked agent wheel and the third-party

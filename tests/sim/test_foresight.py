@@ -13,7 +13,7 @@ from agent.config import load_config
 from hil.rig import Rig
 from hil.rig_settings import RigSettings
 from hil.sim.baseline import run_baseline
-from hil.sim.foresight import run_foresight
+from hil.sim.foresight import run_foresight, run_foresight_windows
 from hil.sim.scenario import parse_scenario
 from hil.sim.tariff import scenario_tariff
 
@@ -42,3 +42,19 @@ def test_foresight_bills_the_network_charge_and_stays_below_the_baseline(
     assert imported_kwh > 1.0
     baseline = run_baseline(sc.home, sc.start, 1.0, tariff, bin_s=900.0).cost
     assert result.cost < baseline
+
+
+def test_a_long_period_is_solved_in_windows_that_cover_it_exactly(tmp_path: Path) -> None:
+    sc = parse_scenario({"home": {"preset": "summer"}, "start": "2026-06-15T00:00:00+02:00", "days": 10})
+    rig = Rig(sc.home, clock=ManualClock(sc.start), settings=RigSettings(broker_host="127.0.0.1"), days=12)
+    config = load_config(rig.write_config(tmp_path / "hems.yaml", state_dir=tmp_path / "state"))
+    tariff = scenario_tariff(sc)
+    windowed = run_foresight_windows(config, sc.home, sc.start, 10.0, tariff, step_s=900.0)
+    assert len(windowed.grid_kw) == 10 * 96
+    # The first window is the eight-day plan, billed over its first seven days.
+    eight = run_foresight(config, sc.home, sc.start, 8.0, tariff, step_s=900.0)
+    assert np.allclose(windowed.grid_kw[: 7 * 96], eight.grid_kw[: 7 * 96], atol=1e-6)
+    # Up to eight days it is the one plan.
+    assert run_foresight_windows(config, sc.home, sc.start, 8.0, tariff, step_s=900.0).cost == pytest.approx(
+        eight.cost
+    )

@@ -1,0 +1,2 @@
+"""Virtual-time simulation: the real agent and the simulated home in one process on a discrete-event
+loop (``hems simulate --fast``). See :mod:`hil.fast.run`."""

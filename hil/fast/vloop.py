@@ -1,0 +1,67 @@
+"""The discrete-event event loop: asyncio whose time is virtual and jumps to the next timer.
+
+Built on ``looptime`` (a maintained asyncio time-compaction loop): when no callback is ready and
+no I/O is pending, the loop's ``time()`` jumps to the next scheduled timer instead of sleeping,
+so ``asyncio.sleep``, ``asyncio.timeout`` and every ``call_later`` run on simulated seconds and a
+cycle costs only its computation.
+
+Two things keep a run deterministic and the wall clock out of it:
+
+* the default executor runs its work inline (:class:`InlineExecutor`): ``asyncio.to_thread``
+  (the ledger's SQLite calls, the planner's solve) completes before the loop looks at its timers
+  again, so no thread races the virtual clock (looptime would otherwise step time in real
+  seconds while a thread works);
+* looptime's "no-op cycles" (meant for test suites that create timers lazily) are cut to one:
+  the loop only asks to sleep when nothing is ready, which in this process means every task waits
+  on a timer or on a message that a timer will bring.
+
+Nothing in the simulation does real I/O; a run that waits on none (every task blocked with no
+timer) ends with looptime's ``IdleTimeoutError`` after ``IDLE_TIMEOUT_S`` virtual seconds rather
+than hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import looptime
+
+T = TypeVar("T")
+
+# Virtual seconds a loop with no timer and nothing ready may idle before every task is failed.
+IDLE_TIMEOUT_S = 1.0
+# Idle cycles before a jump: looptime's default (42) is for tests that schedule timers late; here
+# a select with a timeout only ever comes when nothing at all is ready.
+NOOP_CYCLES = 1
+
+
+class InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs each submitted call at once, in the caller's thread, and hands back a done future.
+
+    A thread pool by type only (asyncio accepts nothing else as the default executor); it never
+    starts a thread.
+    """
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
+        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as e:  # handed to the awaiting coroutine, as a thread pool would
+            fut.set_exception(e)
+        return fut
+
+
+def new_virtual_loop() -> asyncio.AbstractEventLoop:
+    """A fresh event loop on virtual time starting at 0.0, with the inline default executor."""
+    loop = looptime.new_event_loop(start=0.0, noop_cycles=NOOP_CYCLES, idle_timeout=IDLE_TIMEOUT_S)
+    loop.set_default_executor(InlineExecutor())
+    return loop
+
+
+def run_virtual(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a virtual-time loop."""
+    with asyncio.Runner(loop_factory=new_virtual_loop) as runner:
+        return runner.run(main)

@@ -1,0 +1,99 @@
+"""The comparison KPIs of a run (:mod:`hil.sim.kpi` defines them): stores at the end, flows, peaks,
+and the cost per day of the agent, the baseline and the perfect-foresight reference.
+
+Both the agent's run and the baseline are measured from their recorders' bins (JSON form), so the
+two sides are read by the same code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from hil.plant.params import HomeParams
+from hil.sim import kpi
+from hil.sim.tariff import Tariff
+
+
+def _stored(bin_: dict[str, Any], p: HomeParams) -> float:
+    def value(key: str) -> float:
+        v = float(bin_.get(key, 0.0))
+        return 0.0 if math.isnan(v) else v  # a store the home lacks records NaN
+
+    return kpi.stored_kwh(
+        value("battery_soc") * p.battery_kwh, value("ev_soc") * p.ev_battery_kwh, p.tank_l, value("tank_c")
+    )
+
+
+def mean_import_price_per_kwh(tariff: Tariff, start: datetime, days: float, bin_s: float) -> float:
+    n = max(1, int(days * 86400 // bin_s))
+    step = timedelta(seconds=bin_s)
+    mean_spot = sum(tariff.spot_per_kwh(start + i * step) for i in range(n)) / n
+    return mean_spot + tariff.import_adder_per_kwh
+
+
+def comparison(
+    *,
+    cost: float,
+    baseline_cost: float,
+    foresight_cost: float,
+    bins: Sequence[dict[str, Any]],
+    baseline_bins: Sequence[dict[str, Any]],
+    params: HomeParams,
+    price_per_kwh: float,
+    bin_s: float,
+) -> dict[str, float]:
+    """The KPIs beyond the bill, from the run's and the baseline's bins."""
+    stored = _stored(bins[-1], params) if bins else 0.0
+    base_stored = _stored(baseline_bins[-1], params) if baseline_bins else 0.0
+    adjusted = kpi.cost_adjusted(cost, stored, base_stored, price_per_kwh)
+    imports = [float(b["import_kwh"]) for b in bins]
+    export_kwh = sum(float(b["export_kwh"]) for b in bins)
+    pv_kwh = sum(float(b["energy_kwh"].get("pv", 0.0)) for b in bins)
+    return {
+        "cost_adjusted": adjusted,
+        "captured_saving": kpi.captured_saving(baseline_cost, adjusted, foresight_cost),
+        "peak_import_kw": kpi.peak_import_kw(imports, bin_s),
+        "import_kwh": sum(imports),
+        "export_kwh": export_kwh,
+        "self_consumption": kpi.self_consumption(pv_kwh, export_kwh),
+    }
+
+
+def per_day(
+    start: datetime,
+    days: float,
+    *,
+    agent: Callable[[datetime, datetime], float],
+    baseline_bins: Sequence[dict[str, Any]],
+    foresight_grid_kw: Sequence[float],
+    tariff: Tariff,
+    bin_s: float,
+) -> list[dict[str, Any]]:
+    """Cost of each 24 h from the start: the agent's bill, the baseline's and the reference's."""
+    out = []
+    per_day_bins = round(86400 / bin_s)
+    h = bin_s / 3600.0
+    for d in range(int(days + 0.999999)):
+        lo, hi = d * per_day_bins, min((d + 1) * per_day_bins, int(days * 86400 // bin_s))
+        day0 = start + timedelta(days=d)
+        base = sum(
+            tariff.metered_cost(datetime.fromisoformat(b["start"]), b["import_kwh"], b["export_kwh"])
+            for b in baseline_bins[lo:hi]
+        )
+        ref = sum(
+            tariff.metered_cost(start + timedelta(seconds=i * bin_s), max(kw, 0.0) * h, max(-kw, 0.0) * h)
+            for i, kw in enumerate(foresight_grid_kw[lo:hi], start=lo)
+        )
+        end = min(day0 + timedelta(days=1), start + timedelta(days=days))
+        out.append(
+            {
+                "day": day0.isoformat(),
+                "agent": round(agent(day0, end), 4),
+                "baseline": round(base, 4),
+                "perfect_foresight": round(ref, 4),
+            }
+        )
+    return out

@@ -1,0 +1,71 @@
+"""The virtual-time loop: timers jump, executor work runs inline, the wall clock is never slept on."""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import threading
+from typing import Any
+
+import pytest
+
+from hil.fast.vloop import run_virtual
+
+
+def test_a_day_of_minute_sleeps_passes_on_virtual_time() -> None:
+    async def main() -> tuple[float, int]:
+        loop = asyncio.get_running_loop()
+        t0, n = loop.time(), 0
+        for _ in range(1440):
+            await asyncio.sleep(60.0)
+            n += 1
+        return loop.time() - t0, n
+
+    elapsed_s, sleeps = run_virtual(main())
+    assert sleeps == 1440
+    assert elapsed_s == pytest.approx(86400.0)
+
+
+def test_to_thread_runs_inline_so_time_stands_still_meanwhile() -> None:
+    seen: list[str] = []
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        await asyncio.to_thread(lambda: seen.append(threading.current_thread().name))
+        return loop.time() - t0
+
+    assert run_virtual(main()) == 0.0
+    assert seen == [threading.main_thread().name]
+
+
+def test_timeouts_fire_on_virtual_seconds() -> None:
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(3600.0):
+                await asyncio.Event().wait()
+        return loop.time() - t0
+
+    assert run_virtual(main()) == pytest.approx(3600.0)
+
+
+def test_the_selector_is_only_ever_polled(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loop never blocks on the wall clock: every select it makes has a zero timeout.
+    timeouts: list[Any] = []
+    original = selectors.EpollSelector.select
+
+    def spy(self: selectors.EpollSelector, timeout: float | None = None) -> Any:
+        timeouts.append(timeout)
+        return original(self, timeout)
+
+    monkeypatch.setattr(selectors.EpollSelector, "select", spy)
+
+    async def main() -> None:
+        for _ in range(100):
+            await asyncio.sleep(900.0)
+
+    run_virtual(main())
+    assert len(timeouts) >= 100
+    assert set(timeouts) == {0}
