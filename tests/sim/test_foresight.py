@@ -45,7 +45,14 @@ def test_foresight_bills_the_network_charge_and_stays_below_the_baseline(
 
 
 def test_a_long_period_is_solved_in_windows_that_cover_it_exactly(tmp_path: Path) -> None:
-    sc = parse_scenario({"home": {"preset": "summer"}, "start": "2026-06-15T00:00:00+02:00", "days": 10})
+    sc = parse_scenario(
+        {
+            **PRESET_SCENARIO,
+            "simulate": {"preset": "summer"},
+            "start": "2026-06-15T00:00:00+02:00",
+            "days": 10,
+        }
+    )
     rig = Rig(sc.home, clock=ManualClock(sc.start), settings=RigSettings(broker_host="127.0.0.1"), days=12)
     config = load_config(rig.write_config(tmp_path / "hems.yaml", state_dir=tmp_path / "state"))
     tariff = scenario_tariff(sc)
