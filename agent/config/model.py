@@ -22,6 +22,7 @@ from agent.config.sections import (
     Site,
     Web,
     forecast_broker_refs,
+    tariff_without_link,
 )
 from agent.config.types import Identifier, StepDuration
 from agent.market.intervals import Duration
@@ -45,7 +46,7 @@ def _state_dir(value: Path, info: ValidationInfo) -> Path:
 class Config(Strict):
     """Build it with :func:`agent.config.load_config`, which reports every problem with its line."""
 
-    checks: ClassVar[tuple[Check, ...]] = (forecast_broker_refs,)
+    checks: ClassVar[tuple[Check, ...]] = (forecast_broker_refs, tariff_without_link)
 
     site: Site
     metering_interval: StepDuration = Duration.PT15M

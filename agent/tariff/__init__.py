@@ -1,0 +1,19 @@
+"""The household's contract as a counterparty: its prices per interval, and the tenders they become."""
+
+from agent.tariff.calendar import TariffCalendar
+from agent.tariff.counterparty import TariffCounterparty
+from agent.tariff.errors import TariffError
+from agent.tariff.household import HouseholdPrice, household_prices
+from agent.tariff.sources import FixedPriceSource, MarketPrice, MarketPriceSource, PriceState
+
+__all__ = [
+    "FixedPriceSource",
+    "HouseholdPrice",
+    "MarketPrice",
+    "MarketPriceSource",
+    "PriceState",
+    "TariffCalendar",
+    "TariffCounterparty",
+    "TariffError",
+    "household_prices",
+]

@@ -1,0 +1,104 @@
+"""The household price formula over market prices: what the home pays to import and is paid to export.
+
+For an interval in time-of-use period ``p`` with market price ``m``::
+
+    import = (m · market_multiplier + Σ energy_per_kwh[part](p) + Σ network_per_kwh[part](p)) · vat_multiplier
+    export = feed-in price (fixed) | share · m (market_share) | 0 (none)
+
+The import price is kept by component (``market``, each energy and network part, ``vat``) so a
+bill can show it line by line; the parts always add up to the import price exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from agent.config.tariff import FixedExport, MarketShareExport, PeriodRate, TariffSource
+from agent.market.intervals import Interval
+from agent.tariff.calendar import TariffCalendar
+from agent.tariff.errors import TariffError
+from agent.tariff.sources import MarketPrice, PriceState
+
+_STATE_RANK: dict[PriceState, int] = {"firm": 0, "indicative": 1, "estimated": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdPrice:
+    interval: Interval
+    period: str
+    market_per_kwh: Decimal
+    # Import price by component, VAT as its own line; the values sum to import_per_kwh.
+    import_parts: Mapping[str, Decimal]
+    import_per_kwh: Decimal
+    export_per_kwh: Decimal
+    currency: str
+    state: PriceState
+
+
+def rate_in(rate: PeriodRate, period: str) -> Decimal:
+    return rate[period] if isinstance(rate, Mapping) else rate
+
+
+def market_price_of(interval: Interval, prices: Sequence[MarketPrice]) -> tuple[Decimal, PriceState]:
+    """The market price over ``interval``: the one price covering it, or the mean of those inside it.
+
+    The least firm state of the prices used is the state of the result.
+    """
+    covering: list[MarketPrice] = []
+    inside: list[MarketPrice] = []
+    for p in prices:
+        span = p.interval(interval.tz)
+        if span.contains_interval(interval):
+            covering.append(p)
+        elif interval.contains_interval(span):
+            inside.append(p)
+    if covering:
+        chosen = [min(covering, key=lambda p: p.interval(interval.tz).span)]
+    else:
+        chosen = inside
+        covered_s = sum(p.interval(interval.tz).span.total_seconds() for p in inside)
+        if covered_s < interval.span.total_seconds():
+            raise TariffError(
+                f"no market price for all of {interval.start.isoformat()} {interval.duration.value}"
+            )
+    mean = sum((p.price_per_kwh for p in chosen), Decimal(0)) / len(chosen)
+    state = max((p.state for p in chosen), key=_STATE_RANK.__getitem__)
+    return mean, state
+
+
+def household_prices(
+    tariff: TariffSource,
+    calendar: TariffCalendar,
+    intervals: Sequence[Interval],
+    market: Sequence[MarketPrice],
+    currency: str,
+) -> list[HouseholdPrice]:
+    """One import and one export price per interval, in order."""
+    out = []
+    for interval in intervals:
+        m, state = market_price_of(interval, market)
+        period = calendar.period_of(interval)
+        parts: dict[str, Decimal] = {"market": m * tariff.market_multiplier}
+        for section in (tariff.energy_per_kwh, tariff.network_per_kwh):
+            for name, rate in section.items():
+                parts[name] = parts.get(name, Decimal(0)) + rate_in(rate, period)
+        before_vat = sum(parts.values(), Decimal(0))
+        total = before_vat * tariff.vat_multiplier
+        parts["vat"] = total - before_vat
+        if tariff.state == "indicative" and state == "firm":
+            state = "indicative"
+        out.append(
+            HouseholdPrice(interval, period, m, parts, total, _export_price(tariff, m), currency, state)
+        )
+    return out
+
+
+def _export_price(tariff: TariffSource, market_per_kwh: Decimal) -> Decimal:
+    rule = tariff.export
+    if isinstance(rule, FixedExport):
+        return rule.price_per_kwh
+    if isinstance(rule, MarketShareExport):
+        return rule.share * market_per_kwh
+    return Decimal(0)
