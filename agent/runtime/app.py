@@ -32,6 +32,7 @@ from agent.runtime.supervisor import Supervisor
 from agent.runtime.telemetry import Poller, start_all
 from agent.runtime.transact_phase import TransactPhase
 from agent.systemd import Notifier, Watchdog
+from agent.tariff import TariffCounterparty
 from agent.trading import TradingRules
 from drivers.assembly import add_brokers, build_devices
 from drivers.base import Device, DeviceContext, LinkPool, stop_all
@@ -94,6 +95,8 @@ async def build(
     link = build_link(config, ledger, clock) if config.retailer is not None else None
     if link is not None:
         await link.start()
+    # market.source: tariff — the contract is the counterparty; the config allows no retailer link then.
+    tariff = TariffCounterparty(config) if config.market.tariff is not None else None
     forecaster = build_forecaster(config, clock, mqtt_clients=clients)
     await forecaster.start()
     planner_devices = devices_from_config(config)
@@ -120,6 +123,7 @@ async def build(
         forecaster=forecaster,
         ledger=ledger,
         link=link,
+        tariff=tariff,
     )
     transact = TransactPhase(link, TradingRules.from_config(config)) if link is not None else None
     supervisor = Supervisor(clock)
