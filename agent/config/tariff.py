@@ -97,20 +97,20 @@ class TouPeriod(Strict):
 
 
 class FixedExport(Strict):
-    rule: Literal["fixed"]
+    type: Literal["fixed"]
     price_per_kwh: PricePerKwh
 
 
 class MarketShareExport(Strict):
-    rule: Literal["market_share"]
+    type: Literal["market_share"]
     share: Annotated[Decimal, Field(ge=Decimal(0), le=Decimal(2))]
 
 
 class NoExport(Strict):
-    rule: Literal["none"]
+    type: Literal["none"]
 
 
-ExportRule = Annotated[FixedExport | MarketShareExport | NoExport, Field(discriminator="rule")]
+ExportRule = Annotated[FixedExport | MarketShareExport | NoExport, Field(discriminator="type")]
 
 
 class DemandCharge(Strict):
@@ -213,7 +213,7 @@ class TariffSource(Strict):
     energy_per_kwh: PriceParts = Field(default_factory=dict)
     network_per_kwh: PriceParts = Field(default_factory=dict)
     vat_multiplier: Multiplier = Decimal(1)
-    export: ExportRule = NoExport(rule="none")
+    export: ExportRule = NoExport(type="none")
     fixed_per_day: Annotated[dict[Identifier, Money], Field(max_length=20)] = Field(default_factory=dict)
     fixed_per_month: Annotated[dict[Identifier, Money], Field(max_length=20)] = Field(default_factory=dict)
     demand: DemandCharge | None = None
