@@ -26,7 +26,7 @@ def _problems(body: str) -> list[tuple[int | None, str, str]]:
 
 
 def test_defaults_to_the_retailer_link() -> None:
-    config = parse_config(HEAD.split("market:")[0], env={})
+    config = parse_config(HEAD.split("market:", maxsplit=1)[0], env={})
     assert config.market.source == RetailerSource(type="retailer")
     assert config.market.tariff is None
     assert config.market.counterparty_id == "retailer"
