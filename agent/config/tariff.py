@@ -16,7 +16,9 @@
   period; ``market_multiplier`` scales the market price first; ``vat_multiplier`` scales the sum;
 * ``export``: ``none``, ``fixed`` (a feed-in price) or ``market_share`` (a share of the market price);
 * ``fixed_per_day`` / ``fixed_per_month``: named standing charges; ``demand``: a charge per kW of
-  the month's highest metered average in the named periods, where the contract has one.
+  the month's highest metered average in the named periods, where the contract has one;
+* ``tiers``: blocks of the month's import (``up_to_kwh``, the last open-ended), each adding its
+  ``adder_per_kwh`` before VAT to the kWh inside it.
 """
 
 from __future__ import annotations
@@ -119,6 +121,31 @@ class DemandCharge(Strict):
     periods: Annotated[list[Identifier], Field(min_length=1)] | None = None
 
 
+class Tier(Strict):
+    """A block of the month's import: every kWh in it gets ``adder_per_kwh`` (before VAT)."""
+
+    # None: no upper end (the last tier).
+    up_to_kwh: Annotated[Decimal, Field(gt=Decimal(0), le=Decimal(1_000_000))] | None = None
+    adder_per_kwh: PricePerKwh
+
+
+def _tiers_ordered(v: Mapping[str, Any]) -> Finding | None:
+    tiers = v["tiers"]
+    last = Decimal(0)
+    for i, tier in enumerate(tiers):
+        bound = _get(tier, "up_to_kwh")
+        if bound is None:
+            if i != len(tiers) - 1:
+                return f"tiers.{i}.up_to_kwh", "only the last tier may be open-ended"
+            return None
+        if Decimal(str(bound)) <= last:
+            return f"tiers.{i}.up_to_kwh", f"must be above the previous tier's {last} kWh"
+        last = Decimal(str(bound))
+    if tiers:
+        return f"tiers.{len(tiers) - 1}.up_to_kwh", "the last tier must be open-ended (no up_to_kwh)"
+    return None
+
+
 class FixedMarketPrice(Strict):
     """A market price that does not move: what a time-of-use or flat contract stands on."""
 
@@ -196,6 +223,7 @@ class TariffSource(Strict):
         _holidays_defined,
         _rates_cover_periods,
         _demand_periods,
+        _tiers_ordered,
     )
     type: Literal["tariff"]
     name: Annotated[str, Field(min_length=1, max_length=120)] = "household tariff"
@@ -217,6 +245,8 @@ class TariffSource(Strict):
     fixed_per_day: Annotated[dict[Identifier, Money], Field(max_length=20)] = Field(default_factory=dict)
     fixed_per_month: Annotated[dict[Identifier, Money], Field(max_length=20)] = Field(default_factory=dict)
     demand: DemandCharge | None = None
+    # Monthly import blocks (a baseline allowance and above it, say); none: no tiers.
+    tiers: Annotated[list[Tier], Field(max_length=10)] = Field(default_factory=list)
 
 
 class RetailerSource(Strict):

@@ -2,8 +2,9 @@
 
 Money comes from the meter's counter deltas (``Delivery``), never from power samples:
 
-* each import component (``market``, every energy and network part, ``vat``): Σ import kWh × its
-  price in the interval's period;
+* each import component (``market``, every energy and network part): Σ import kWh × its price in
+  the interval's period; ``tier``: each kWh × the adder of the monthly block it falls in (split
+  exactly where a delivery crosses a block); ``vat``: the sum of those × (vat_multiplier − 1);
 * ``export``: −Σ export kWh × the export price;
 * each ``fixed_per_day`` charge × the local days the deliveries touch, each ``fixed_per_month``
   charge × the local months;
@@ -24,7 +25,10 @@ from decimal import Decimal
 from agent.config.tariff import TariffSource
 from agent.market.records import Delivery, interval_hours
 from agent.tariff.errors import TariffError
-from agent.tariff.household import HouseholdPrice
+from agent.tariff.household import HouseholdPrice, tier_split
+
+# Import components the bill works out itself: tiers by the month's running total, VAT over all.
+_RECOMPUTED = frozenset({"tier", "vat"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,19 +50,26 @@ def bill_lines(
     months: set[tuple[int, int]] = set()
     peak_kw: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     demand_periods = None if tariff.demand is None else tariff.demand.periods
-    for d in deliveries:
+    month_kwh: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for d in sorted(deliveries, key=lambda d: d.interval.start_utc):
         price = _price_for(d, prices)
+        local = d.interval.start
+        month = (local.year, local.month)
         for component, per_kwh in price.import_parts.items():
-            energy[component] += d.import_kwh * per_kwh
+            if component not in _RECOMPUTED:
+                energy[component] += d.import_kwh * per_kwh
+        if tariff.tiers:
+            for kwh, adder in tier_split(tariff, month_kwh[month], d.import_kwh):
+                energy["tier"] += kwh * adder
+        month_kwh[month] += d.import_kwh
         imported += d.import_kwh
         exported += d.export_kwh
         export_amount -= d.export_kwh * price.export_per_kwh
-        local = d.interval.start
         days.add(local.date())
-        month = (local.year, local.month)
         months.add(month)
         if tariff.demand is not None and (demand_periods is None or price.period in demand_periods):
             peak_kw[month] = max(peak_kw[month], d.import_kwh / interval_hours(d.interval))
+    energy["vat"] = sum(energy.values(), Decimal(0)) * (tariff.vat_multiplier - 1)
     lines = [BillLine(c, imported, "kWh", amount) for c, amount in energy.items()]
     if exported:
         lines.append(BillLine("export", exported, "kWh", export_amount))

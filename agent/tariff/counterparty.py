@@ -56,14 +56,21 @@ class TariffCounterparty:
     def calendar(self) -> TariffCalendar:
         return self._calendar
 
-    async def prices(self, intervals: Sequence[Interval]) -> list[HouseholdPrice]:
+    async def prices(
+        self, intervals: Sequence[Interval], *, month_import_kwh: Decimal = Decimal(0)
+    ) -> list[HouseholdPrice]:
+        """``month_import_kwh``: the month's import so far, which picks the tier of a tiered rate."""
         if not intervals:
             return []
         market = await self.source.prices(intervals[0].start_utc, intervals[-1].end_utc)
-        return household_prices(self._tariff, self._calendar, intervals, market, self._currency)
+        return household_prices(
+            self._tariff, self._calendar, intervals, market, self._currency, month_import_kwh=month_import_kwh
+        )
 
-    async def quote(self, intervals: Sequence[Interval]) -> PricedTenders:
-        prices = await self.prices(intervals)
+    async def quote(
+        self, intervals: Sequence[Interval], *, month_import_kwh: Decimal = Decimal(0)
+    ) -> PricedTenders:
+        prices = await self.prices(intervals, month_import_kwh=month_import_kwh)
         return PricedTenders(prices, [t for p in prices for t in self.tenders_for(p)])
 
     def tenders_for(self, price: HouseholdPrice) -> tuple[Tender, Tender]:

@@ -74,9 +74,16 @@ def household_prices(
     intervals: Sequence[Interval],
     market: Sequence[MarketPrice],
     currency: str,
+    *,
+    month_import_kwh: Decimal = Decimal(0),
 ) -> list[HouseholdPrice]:
-    """One import and one export price per interval, in order."""
+    """One import and one export price per interval, in order.
+
+    A tiered contract prices every interval in the tier that ``month_import_kwh`` (the month's
+    import so far) falls in: the price of the next kWh. The bill splits tiers exactly.
+    """
     out = []
+    tier = tier_adder(tariff, month_import_kwh) if tariff.tiers else None
     for interval in intervals:
         m, state = market_price_of(interval, market)
         period = calendar.period_of(interval)
@@ -84,6 +91,8 @@ def household_prices(
         for section in (tariff.energy_per_kwh, tariff.network_per_kwh):
             for name, rate in section.items():
                 parts[name] = parts.get(name, Decimal(0)) + rate_in(rate, period)
+        if tier is not None:
+            parts["tier"] = tier
         before_vat = sum(parts.values(), Decimal(0))
         total = before_vat * tariff.vat_multiplier
         parts["vat"] = total - before_vat
@@ -93,6 +102,29 @@ def household_prices(
             HouseholdPrice(interval, period, m, parts, total, _export_price(tariff, m), currency, state)
         )
     return out
+
+
+def tier_adder(tariff: TariffSource, month_import_kwh: Decimal) -> Decimal:
+    """The adder of the tier the next kWh falls in, after ``month_import_kwh`` this month."""
+    for tier in tariff.tiers:
+        if tier.up_to_kwh is None or month_import_kwh < tier.up_to_kwh:
+            return tier.adder_per_kwh
+    return tariff.tiers[-1].adder_per_kwh
+
+
+def tier_split(tariff: TariffSource, before_kwh: Decimal, kwh: Decimal) -> list[tuple[Decimal, Decimal]]:
+    """(kWh, adder) pieces of ``kwh`` imported after ``before_kwh`` this month, tier by tier."""
+    pieces = []
+    low = Decimal(0)
+    for tier in tariff.tiers:
+        high = tier.up_to_kwh
+        start = max(before_kwh, low)
+        end = before_kwh + kwh if high is None else min(before_kwh + kwh, high)
+        if end > start:
+            pieces.append((end - start, tier.adder_per_kwh))
+        if high is not None:
+            low = high
+    return pieces
 
 
 def _export_price(tariff: TariffSource, market_per_kwh: Decimal) -> Decimal:
