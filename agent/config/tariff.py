@@ -266,3 +266,42 @@ def _get(obj: Any, name: str) -> Any:
     if isinstance(obj, Mapping):
         return obj.get(name)
     return getattr(obj, name, None)
+
+
+def tariff_price_caps(v: Mapping[str, Any]) -> Finding | None:
+    """Every import and export price of the contract lies within market.price_min/max_per_kwh.
+
+    The planner refuses tenders priced outside the caps as garbage; a contract priced outside them
+    would leave the home planning on the default price without a word.
+    """
+    market = v.get("market")
+    source = getattr(market, "source", None)
+    if not isinstance(source, TariffSource):
+        return None  # a raw mapping (other errors first) or the retailer link
+    low, high = market.price_min_per_kwh, market.price_max_per_kwh  # type: ignore[union-attr]
+    m = source.market.price_per_kwh * source.market_multiplier
+    adders = [t.adder_per_kwh for t in source.tiers] or [Decimal(0)]
+    for period in sorted({p.name for p in source.periods}):
+        parts = [r if not isinstance(r, Mapping) else r[period] for r in _rates(source)]
+        for adder in adders:
+            price = (m + sum(parts, Decimal(0)) + adder) * source.vat_multiplier
+            if not low <= price <= high:
+                return (
+                    "market.source",
+                    f"import price {price.normalize()} in period {period!r} lies outside "
+                    f"market.price_min_per_kwh..price_max_per_kwh [{low}, {high}]; widen the caps",
+                )
+    rule = source.export
+    export = rule.price_per_kwh if isinstance(rule, FixedExport) else Decimal(0)
+    if isinstance(rule, MarketShareExport):
+        export = rule.share * source.market.price_per_kwh
+    if not low <= export <= high:
+        return (
+            "market.source.export",
+            f"export price {export.normalize()} lies outside the caps [{low}, {high}]",
+        )
+    return None
+
+
+def _rates(source: TariffSource) -> list[PeriodRate]:
+    return [*source.energy_per_kwh.values(), *source.network_per_kwh.values()]

@@ -133,3 +133,17 @@ def test_tariff_and_retailer_link_exclude_each_other() -> None:
         "retailer",
         "market.source is a tariff: remove the retailer section (or set market.source: retailer)",
     ) in problems
+
+
+def test_a_price_outside_the_market_caps_is_named() -> None:
+    # Bug guarded: the planner drops tenders outside the caps, so such a contract was planned at
+    # the default price without a word.
+    body = "    energy_per_kwh: {energy: 4.0}\n    network_per_kwh: {grid: 0.5}\n    vat_multiplier: 1.2\n"
+    assert _problems(body) == [
+        (
+            5,
+            "market.source",
+            "import price 5.4 in period 'all_day' lies outside "
+            "market.price_min_per_kwh..price_max_per_kwh [-1.00, 5.00]; widen the caps",
+        )
+    ]

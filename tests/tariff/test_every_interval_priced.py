@@ -23,7 +23,8 @@ DAY_KINDS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "weekday", "weeken
 
 clock_times = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.sampled_from((0, 15, 30, 45)))
 month_days = st.builds(lambda m, d: f"{m:02d}-{d:02d}", st.integers(1, 12), st.integers(1, 28))
-prices = st.decimals(min_value=Decimal("-0.5"), max_value=Decimal("2"), places=4)
+# Three parts of at most these, times VAT up to 1.3, stay within the default caps [-1, 5].
+prices = st.decimals(min_value=Decimal("-0.25"), max_value=Decimal("1.2"), places=4)
 
 
 @st.composite
