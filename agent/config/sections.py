@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from agent.config.base import Check, Finding, Strict
-from agent.config.tariff import SOURCE_SHORTHAND, MarketSource, RetailerSource, TariffSource
+from agent.config.tariff import MarketSource, RetailerSource, TariffSource, source_shorthand
 from agent.config.types import (
     Celsius,
     Currency,
@@ -88,7 +88,7 @@ class Market(Strict):
     # The gap the planner expects between buying and selling at spot (agent/planning/prices.py).
     spot_spread_per_kwh: Annotated[float, Field(ge=0.0, le=1.0)] = DEFAULT_SPOT_SPREAD_PER_KWH
     # Where prices come from: the retailer link (today's default) or the household's contract.
-    source: Annotated[MarketSource, BeforeValidator(SOURCE_SHORTHAND)] = RetailerSource(type="retailer")
+    source: Annotated[MarketSource, BeforeValidator(source_shorthand)] = RetailerSource(type="retailer")
 
     @property
     def tariff(self) -> TariffSource | None:

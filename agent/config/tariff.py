@@ -253,13 +253,12 @@ class RetailerSource(Strict):
     type: Literal["retailer"]
 
 
-def _source_shorthand(value: Any) -> Any:
+def source_shorthand(value: Any) -> Any:
     # `source: retailer` reads better than `source: {type: retailer}`.
     return {"type": value} if isinstance(value, str) else value
 
 
 MarketSource = Annotated[RetailerSource | TariffSource, Field(discriminator="type")]
-SOURCE_SHORTHAND = _source_shorthand
 
 
 def _get(obj: Any, name: str) -> Any:
