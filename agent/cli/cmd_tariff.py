@@ -1,9 +1,11 @@
-"""``hems tariff --config FILE [--hours N] [--json] [--start ISO]``: the contract's prices ahead.
+"""``hems tariff --config FILE [--hours N] [--json] [--start ISO] [--bill]``: the contract's prices.
 
 Prints, per plan interval of the next N hours, the import and export prices of the household's
 contract (``market.source: {type: tariff}``), their period, source and state (firm, indicative,
-estimated), and the standing tenders they become. Exit codes: 0 printed; 1 the prices could not
-be made; 2 a bad config, a config without a tariff source, or a bad option.
+estimated), and the standing tenders they become. With ``--bill``, bills the meter readings
+stored in the ledger over those hours by the contract, line by component. Exit codes: 0 printed;
+1 the prices or the bill could not be made (no ledger); 2 a bad config, a config without a tariff
+source, or a bad option.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from typing import Any
 
 from agent.clock import RealClock
 from agent.config import Config, ConfigError, load_config
+from agent.ledger import Ledger, LedgerError
 from agent.market.intervals import containing, intervals_between
 from agent.market.records import Tender
-from agent.tariff import HouseholdPrice, TariffCounterparty, TariffError
+from agent.market.settlement import DEFAULT_READING_TOLERANCE
+from agent.tariff import HouseholdPrice, TariffCounterparty, TariffError, bill_lines
+from agent.tariff.metered import metered
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 MAX_HOURS = 24 * 31
@@ -37,6 +42,12 @@ def register(sub: Any) -> None:
     p.add_argument("--hours", type=int, default=48, help="hours ahead to show (default 48)")
     p.add_argument("--json", action="store_true", help="prices, components and tenders as JSON")
     p.add_argument("--start", help="ISO 8601 instant with offset to start from (default: now)")
+    p.add_argument(
+        "--bill",
+        action="store_true",
+        help="bill the metered energy stored in the ledger over these hours, by component "
+        "(start a tiered rate's bill at the start of its billing month)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -62,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
         first.start_utc, start + timedelta(hours=args.hours), config.planner.step, config.zone
     )
     counterparty = TariffCounterparty(config)
+    if args.bill:
+        return _bill(
+            config, counterparty, intervals[0].start_utc, start + timedelta(hours=args.hours), args.json
+        )
     try:
         quoted = asyncio.run(counterparty.quote(intervals))
     except TariffError as e:
@@ -150,3 +165,51 @@ def _table(config: Config, cp: TariffCounterparty, prices: list[HouseholdPrice])
             f"{p.import_per_kwh:9.4f} {p.export_per_kwh:9.4f}" + (f"  {holiday}" if holiday else "")
         )
     return "\n".join(lines)
+
+
+def _bill(config: Config, cp: TariffCounterparty, start: datetime, end: datetime, as_json: bool) -> int:
+    tariff = config.market.tariff
+    assert tariff is not None
+    metering = intervals_between(start, end, config.metering_interval, config.zone)
+    try:
+        with Ledger.open(config.state_dir, create=False) as ledger:
+            readings = ledger.readings(
+                config.meter_name,
+                metering[0].start_utc - DEFAULT_READING_TOLERANCE,
+                metering[-1].end_utc + DEFAULT_READING_TOLERANCE,
+            )
+        plan_step = intervals_between(start, metering[-1].end_utc, config.planner.step, config.zone)
+        prices = asyncio.run(cp.prices(plan_step))
+        found = metered(readings, metering, config.party_id)
+        lines = bill_lines(tariff, prices, found.deliveries)
+    except (LedgerError, TariffError) as e:
+        print(f"hems tariff: {e}", file=sys.stderr)
+        return EXIT_RUNTIME
+    total = sum((line.amount for line in lines), Decimal(0))
+    unmetered = [iv.start.isoformat() for iv in found.unmetered]
+    if as_json:
+        doc = {
+            "tariff": cp.name,
+            "currency": config.site.currency,
+            "lines": [
+                {
+                    "component": x.component,
+                    "quantity": _money(x.quantity),
+                    "unit": x.unit,
+                    "amount": _money(x.amount),
+                }
+                for x in lines
+            ],
+            "total": _money(total),
+            "unmetered": unmetered,
+        }
+        json.dump(doc, sys.stdout, indent=1)
+        print()
+        return EXIT_OK
+    print(f"{cp.name}: bill from {metering[0].start.isoformat()} to {metering[-1].end.isoformat()}")
+    for x in lines:
+        print(f"  {x.component:20} {x.quantity:>12.3f} {x.unit:5} {x.amount:>12.2f} {config.site.currency}")
+    print(f"  {'total':20} {'':>12} {'':5} {total:>12.2f} {config.site.currency}")
+    if unmetered:
+        print(f"  not billed: {len(unmetered)} interval(s) without meter readings, first {unmetered[0]}")
+    return EXIT_OK
