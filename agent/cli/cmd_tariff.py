@@ -152,10 +152,17 @@ def _as_json(
     }
 
 
+def _source_text(config: Config) -> str:
+    tariff = config.market.tariff
+    assert tariff is not None
+    return f"{tariff.market.type} at {_money(tariff.market.price_per_kwh)} {config.site.currency}/kWh"
+
+
 def _table(config: Config, cp: TariffCounterparty, prices: list[HouseholdPrice]) -> str:
     cur = config.site.currency
     lines = [
         f"{cp.name} (party {cp.party}; prices in {cur}/kWh; sell tender = import, buy tender = export)",
+        f"market price source: {_source_text(config)}; tenders are quotes (actionable: false)",
         f"{'start':25} {'dur':5} {'period':18} {'state':10} {'import':>9} {'export':>9}",
     ]
     for p in prices:

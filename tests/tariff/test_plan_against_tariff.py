@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import yaml
 
-from agent.clock import ManualClock
+from agent.clock import ManualClock, ScaledClock
 from agent.config import load_config
 from agent.planning import MeasuredState
 from agent.runtime import app
@@ -71,3 +71,51 @@ def test_plan_phase_plans_against_tariff_tenders(tmp_path: Path) -> None:
     peak = slice(3, 8)
     assert np.all(battery_kw[peak] < -0.1)
     assert np.all(grid_kw[peak] < grid_kw[0] - 0.1)
+
+
+def _peak_planned(agent: app.RunningAgent) -> bool:
+    record = agent.cycle.planning.current
+    return record is not None and record.first.start.hour >= 16
+
+
+async def _serve(tmp_path: Path) -> tuple[object, object, int, float]:
+    doc = yaml.safe_load((ROOT / "configs" / "examples" / "us_tou.yaml").read_text())
+    doc["state_dir"] = str(tmp_path / "state")
+    doc["devices"]["battery"] = {
+        "role": "battery",
+        "capacity_kwh": 10,
+        "charge_max_kw": 5,
+        "discharge_max_kw": 5,
+        "driver": {"type": "simulated"},
+    }
+    (tmp_path / "hems.yaml").write_text(yaml.safe_dump(doc))
+    config = load_config(tmp_path / "hems.yaml", env={})
+    # 15:50 on the summer Wednesday, time running 60 times fast: the 16:00 peak starts 10 s in.
+    clock = ScaledClock(datetime(2026, 7, 15, 15, 50, tzinfo=LA), speed=60.0)
+    agent = await app.build(config, clock, cycle_s=10.0)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(app.serve(agent, stop))
+    try:
+        async with asyncio.timeout(PLAN_TIMEOUT_S):
+            # A plan made once the peak has begun (the new metering interval calls for one).
+            while not _peak_planned(agent):  # noqa: ASYNC110 (the plan phase signals no event)
+                await asyncio.sleep(0.2)
+        record = agent.cycle.planning.current
+        assert record is not None
+        return (
+            agent.link,
+            agent.cycle.planning.last_error,
+            agent.cycle.planning.plans,
+            float(record.built.inputs.grid.buy_price_per_kwh[0, -1]),
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, 60.0)
+
+
+def test_running_agent_replans_into_the_peak_price(tmp_path: Path) -> None:
+    link, error, plans, first_price = asyncio.run(_serve(tmp_path))
+    assert link is None
+    assert error is None
+    assert plans >= 2  # the first plan at 15:50, another once the peak began
+    assert first_price == 0.50  # summer peak, by hand: 0.20 + 0.30
