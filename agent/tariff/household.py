@@ -11,9 +11,12 @@ bill can show it line by line; the parts always add up to the import price exact
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from agent.config.tariff import FixedExport, MarketShareExport, PeriodRate, TariffSource
 from agent.market.intervals import Interval
@@ -41,31 +44,48 @@ def rate_in(rate: PeriodRate, period: str) -> Decimal:
     return rate[period] if isinstance(rate, Mapping) else rate
 
 
-def market_price_of(interval: Interval, prices: Sequence[MarketPrice]) -> tuple[Decimal, PriceState]:
-    """The market price over ``interval``: the one price covering it, or the mean of those inside it.
+class MarketIndex:
+    """Market prices by start, so each interval finds its prices by bisection, not by a scan."""
 
-    The least firm state of the prices used is the state of the result.
-    """
-    covering: list[MarketPrice] = []
-    inside: list[MarketPrice] = []
-    for p in prices:
-        span = p.interval(interval.tz)
-        if span.contains_interval(interval):
-            covering.append(p)
-        elif interval.contains_interval(span):
-            inside.append(p)
-    if covering:
-        chosen = [min(covering, key=lambda p: p.interval(interval.tz).span)]
-    else:
-        chosen = inside
-        covered_s = sum(p.interval(interval.tz).span.total_seconds() for p in inside)
-        if covered_s < interval.span.total_seconds():
-            raise TariffError(
-                f"no market price for all of {interval.start.isoformat()} {interval.duration.value}"
-            )
-    mean = sum((p.price_per_kwh for p in chosen), Decimal(0)) / len(chosen)
-    state = max((p.state for p in chosen), key=_STATE_RANK.__getitem__)
-    return mean, state
+    def __init__(self, prices: Sequence[MarketPrice], zone: ZoneInfo) -> None:
+        spans = sorted(((p.interval(zone), p) for p in prices), key=lambda sp: sp[0].start_utc)
+        self._spans = spans
+        self._starts = [span.start_utc for span, _ in spans]
+        self._longest = max((span.span for span, _ in spans), default=timedelta(0))
+
+    def price_of(self, interval: Interval) -> tuple[Decimal, PriceState]:
+        """The market price over ``interval``: the shortest price covering it, else the mean of the
+        prices inside it, which must cover all of it. The least firm state used is the result's."""
+        lo = bisect_right(self._starts, interval.start_utc)
+        chosen = self._covering(interval, lo)
+        if not chosen:
+            hi = bisect_left(self._starts, interval.end_utc)
+            inside = [
+                (span, p)
+                for span, p in self._spans[lo - 1 if lo else 0 : hi]
+                if interval.contains_interval(span)
+            ]
+            covered_s = sum(span.span.total_seconds() for span, _ in inside)
+            if covered_s < interval.span.total_seconds():
+                raise TariffError(
+                    f"no market price for all of {interval.start.isoformat()} {interval.duration.value}"
+                )
+            chosen = [p for _, p in inside]
+        mean = sum((p.price_per_kwh for p in chosen), Decimal(0)) / len(chosen)
+        state = max((p.state for p in chosen), key=_STATE_RANK.__getitem__)
+        return mean, state
+
+    def _covering(self, interval: Interval, lo: int) -> list[MarketPrice]:
+        # Walking back from the last start at or before the interval's: the first price that
+        # covers it is the shortest (intervals nest); none starting before end - longest can.
+        earliest = interval.end_utc - self._longest
+        for i in range(lo - 1, -1, -1):
+            span, price = self._spans[i]
+            if span.start_utc < earliest:
+                break
+            if span.contains_interval(interval):
+                return [price]
+        return []
 
 
 def household_prices(
@@ -83,9 +103,11 @@ def household_prices(
     import so far) falls in: the price of the next kWh. The bill splits tiers exactly.
     """
     out = []
+    index = MarketIndex(market, intervals[0].tz) if intervals else None
     tier = tier_adder(tariff, month_import_kwh) if tariff.tiers else None
     for interval in intervals:
-        m, state = market_price_of(interval, market)
+        assert index is not None
+        m, state = index.price_of(interval)
         period = calendar.period_of(interval)
         parts: dict[str, Decimal] = {"market": m * tariff.market_multiplier}
         for section in (tariff.energy_per_kwh, tariff.network_per_kwh):
