@@ -43,8 +43,11 @@ class TariffCalendar:
         self._tariff = tariff
         self._zone = zone
         cal = tariff.holidays
+        # Names in English whatever the gateway's locale, so output and logs do not change with it.
         self._holidays: Container[date] = (
-            holidays.country_holidays(cal.country, subdiv=cal.subdivision) if cal is not None else frozenset()
+            holidays.country_holidays(cal.country, subdiv=cal.subdivision, language="en_US")
+            if cal is not None
+            else frozenset()
         )
 
     def holiday_name(self, day: date) -> str | None:

@@ -147,3 +147,8 @@ def test_a_price_outside_the_market_caps_is_named() -> None:
             "market.price_min_per_kwh..price_max_per_kwh [-1.00, 5.00]; widen the caps",
         )
     ]
+
+
+def test_demand_charge_names_an_unknown_period() -> None:
+    body = "    demand: {per_kw: 10, periods: [peak]}\n"
+    assert _problems(body) == [(7, "market.source.demand.periods", "unknown period 'peak'; periods: all_day")]

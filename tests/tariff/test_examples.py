@@ -42,3 +42,23 @@ def test_three_period_winter_weekday_with_vat(capsys: pytest.CaptureFixture[str]
         ("winter_peak", "0.449225", "0.0")
     ] * 4  # four quarter hours
     assert doc["intervals"][0]["import_parts"]["vat"] == "0.071725"  # 0.3775 x 0.19
+
+
+def test_three_period_christmas_day_has_no_peak(capsys: pytest.CaptureFixture[str]) -> None:
+    # Friday 2026-12-25 is a public holiday in Berlin: 17:00-18:00 is winter shoulder, not peak.
+    # (0.1450 + 0.0205 + 0.0910 + 0.0300) x 1.19 = 0.2865 x 1.19 = 0.340935
+    args = [
+        "tariff",
+        "--config",
+        str(EXAMPLES[1]),
+        "--json",
+        "--start",
+        "2026-12-25T17:00:00+01:00",
+        "--hours",
+        "1",
+    ]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {(i["period"], i["import_per_kwh"], i["holiday"]) for i in doc["intervals"]} == {
+        ("winter_shoulder", "0.340935", "Christmas Day")
+    }
