@@ -50,6 +50,10 @@ class TariffCalendar:
             else frozenset()
         )
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return self._zone
+
     def holiday_name(self, day: date) -> str | None:
         if isinstance(self._holidays, holidays.HolidayBase):
             return self._holidays.get(day)
