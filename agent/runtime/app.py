@@ -67,6 +67,8 @@ class RunningAgent:
     settings: SettingsStore
     energy: EnergyCounters
     first_cycle: asyncio.Event = field(default_factory=asyncio.Event)
+    # The household's contract where market.source is a tariff (its tenders, for the plan and page).
+    tariff: TariffCounterparty | None = None
 
 
 def _mqtt_clients(config: Config, links: LinkPool) -> dict[str, MqttClient]:
@@ -160,6 +162,7 @@ async def build(
         supervisor,
         settings,
         energy,
+        tariff=tariff,
     )
 
 
