@@ -36,6 +36,7 @@ COMMANDS: tuple[str, ...] = (
     "cmd_plan",
     "cmd_simulate",
     "cmd_hil",
+    "cmd_tariff",
 )
 
 

@@ -22,7 +22,9 @@ from agent.config.sections import (
     Site,
     Web,
     forecast_broker_refs,
+    tariff_without_link,
 )
+from agent.config.tariff import tariff_price_caps
 from agent.config.types import Identifier, StepDuration
 from agent.market.intervals import Duration
 
@@ -45,7 +47,7 @@ def _state_dir(value: Path, info: ValidationInfo) -> Path:
 class Config(Strict):
     """Build it with :func:`agent.config.load_config`, which reports every problem with its line."""
 
-    checks: ClassVar[tuple[Check, ...]] = (forecast_broker_refs,)
+    checks: ClassVar[tuple[Check, ...]] = (forecast_broker_refs, tariff_without_link, tariff_price_caps)
 
     site: Site
     metering_interval: StepDuration = Duration.PT15M

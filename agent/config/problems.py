@@ -53,7 +53,8 @@ def _locate(err: ErrorDetails, data: Any) -> tuple[KeyPath, tuple[Any, ...]]:
     loc: tuple[Any, ...] = tuple(err["loc"])
     ctx = err.get("ctx") or {}
     if err["type"] == FIELD_ERROR:
-        loc += tuple(str(ctx["field"]).split("."))
+        # A check may point into a list ("periods.1"): a number is the item's index.
+        loc += tuple(int(p) if p.isdigit() else p for p in str(ctx["field"]).split("."))
     path: list[Key] = []
     cur: Any = data
     tag_used = False

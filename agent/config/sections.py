@@ -9,9 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from agent.config.base import Check, Finding, Strict
+from agent.config.tariff import MarketSource, RetailerSource, TariffSource, source_shorthand
 from agent.config.types import (
     Celsius,
     Currency,
@@ -88,6 +89,18 @@ class Market(Strict):
     max_tender_kw: PositiveKw = 10.0
     # The gap the planner expects between buying and selling at spot (agent/planning/prices.py).
     spot_spread_per_kwh: Annotated[float, Field(ge=0.0, le=1.0)] = DEFAULT_SPOT_SPREAD_PER_KWH
+    # Where prices come from: the retailer link (today's default) or the household's contract.
+    source: Annotated[MarketSource, BeforeValidator(source_shorthand)] = RetailerSource(type="retailer")
+
+    @property
+    def tariff(self) -> TariffSource | None:
+        return self.source if isinstance(self.source, TariffSource) else None
+
+    @property
+    def counterparty_id(self) -> str:
+        """The party whose energy tenders the planner prices from: the retailer or the tariff."""
+        tariff = self.tariff
+        return tariff.party_id if tariff is not None else self.retailer_party_id
 
 
 class Tls(Strict):
@@ -249,6 +262,19 @@ class Forecast(Strict):
     pv: PvForecast = PvForecast()
     outdoor_temperature: OutdoorForecast = OutdoorForecast()
     hot_water: HotWaterForecast = HotWaterForecast()
+
+
+def tariff_without_link(v: Mapping[str, Any]) -> Finding | None:
+    """A home trades with one counterparty: a retailer link and a tariff source exclude each other."""
+    market = v.get("market")
+    source = _get(market, "source") if market is not None else None
+    kind = source if isinstance(source, str) else _get(source, "type")
+    if kind == "tariff" and v.get("retailer") is not None:
+        return (
+            "retailer",
+            "market.source is a tariff: remove the retailer section (or set market.source: retailer)",
+        )
+    return None
 
 
 def forecast_broker_refs(v: Mapping[str, Any]) -> Finding | None:

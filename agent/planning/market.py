@@ -36,7 +36,7 @@ class MarketRules:
         m = config.market
         return cls(
             home_party=config.party_id,
-            retailer_party=m.retailer_party_id,
+            retailer_party=m.counterparty_id,
             currency=config.site.currency,
             price_min_per_kwh=m.price_min_per_kwh,
             price_max_per_kwh=m.price_max_per_kwh,

@@ -33,6 +33,7 @@ from agent.runtime.supervisor import Supervisor
 from agent.runtime.telemetry import Poller, start_all
 from agent.runtime.transact_phase import TransactPhase
 from agent.systemd import Notifier, Watchdog
+from agent.tariff import TariffCounterparty
 from agent.trading import TradingRules
 from drivers.assembly import add_brokers, build_devices
 from drivers.base import Device, DeviceContext, LinkPool, stop_all
@@ -67,6 +68,8 @@ class RunningAgent:
     settings: SettingsStore
     energy: EnergyCounters
     first_cycle: asyncio.Event = field(default_factory=asyncio.Event)
+    # The household's contract where market.source is a tariff (its tenders, for the plan and page).
+    tariff: TariffCounterparty | None = None
 
 
 def _mqtt_clients(config: Config, links: LinkPool) -> dict[str, MqttClient]:
@@ -111,6 +114,8 @@ async def build(
     link = build_link(config, ledger, clock, client=link_client) if config.retailer is not None else None
     if link is not None:
         await link.start()
+    # market.source: tariff — the contract is the counterparty; the config allows no retailer link then.
+    tariff = TariffCounterparty(config) if config.market.tariff is not None else None
     forecaster = build_forecaster(config, clock, mqtt_clients=clients)
     await forecaster.start()
     planner_devices = devices_from_config(config)
@@ -138,6 +143,7 @@ async def build(
         forecaster=forecaster,
         ledger=ledger,
         link=link,
+        tariff=tariff,
     )
     transact = TransactPhase(link, TradingRules.from_config(config)) if link is not None else None
     supervisor = Supervisor(clock)
@@ -174,6 +180,7 @@ async def build(
         supervisor,
         settings,
         energy,
+        tariff=tariff,
     )
 
 

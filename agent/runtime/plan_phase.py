@@ -28,6 +28,7 @@ from agent.market.records import SpotPrice, Tender
 from agent.optimizer import Devices, Plan, Planner
 from agent.optimizer.worker import PlannerProcess
 from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon
+from agent.tariff import TariffCounterparty
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class PlanPhase:
         forecaster: Forecaster,
         ledger: Ledger,
         link: RetailerLink | None,
+        tariff: TariffCounterparty | None = None,
         bid_intervals: int = BID_INTERVALS,
     ) -> None:
         self._config = config
@@ -88,6 +90,8 @@ class PlanPhase:
         self._forecaster = forecaster
         self._ledger = ledger
         self._link = link
+        # Where market.source is a tariff, its standing tenders stand in for the retailer's book.
+        self._tariff = tariff
         self._bid_intervals = bid_intervals
         self.current: PlanRecord | None = None
         self.version = 0  # bumps with every good plan (the transact phase follows it)
@@ -201,6 +205,8 @@ class PlanPhase:
                 tenders.append(offer.tender)
                 open_kw[offer.tender.id] = offer.available_kw
             spot = list(book.spot)
+        if self._tariff is not None:
+            tenders.extend((await self._tariff.quote(intervals)).tenders)
         forecasts = self._forecaster.forecast(now, list(intervals))
         built = build_inputs(
             config,
