@@ -60,21 +60,15 @@ async def test_an_input_error_comes_back_typed_and_the_child_stays(worker: Plann
 
 
 async def test_the_event_loop_runs_while_the_child_solves(worker: PlannerProcess) -> None:
-    in_thread = Planner(synthetic.devices(), T_N, DT_H)
-
-    async def thread_plan(inputs: PlanInputs) -> Plan:
-        return await in_thread.plan_async(inputs, bid_intervals=3, bid_from=1)
-
     async def process_plan(inputs: PlanInputs) -> Plan:
         return await worker.plan_async(inputs, bid_intervals=3, bid_from=1)
 
-    thread = await measure(thread_plan, 3)
     process = await measure(process_plan, 3)
-    # In a thread each solve holds the GIL throughout, so the loop's longest stall is a whole
-    # solve (a plan is seven); with the child solving, the loop keeps ticking in between.
+    # With the child solving, the loop keeps ticking through every plan: its longest stall is
+    # well under one plan. (How much shorter than a solver thread's stall is a benchmark's
+    # question, bench.planner_process, not a test's: on a loaded machine both are noise.)
     assert process.ticks > 10
-    assert process.stall_ms_max < process.plan_ms_median
-    assert process.stall_ms_max < thread.stall_ms_max / 2
+    assert process.stall_ms_max < process.plan_ms_median / 2
 
 
 async def test_a_cancelled_plan_kills_the_child_and_the_next_gets_a_fresh_one(worker: PlannerProcess) -> None:
