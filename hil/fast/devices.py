@@ -36,9 +36,10 @@ from drivers.base import (
     ThermostatMode,
     ValueStore,
 )
-from drivers.errors import DeviceUnavailable, DriverConfigError, ProtocolError, StaleValue
+from drivers.errors import DeviceUnavailable, DriverConfigError, ProtocolError
 from hil.fast.readings import READERS, Role
 from hil.rig import Rig
+from hil.store_facets import StoreFacet, StoreMeter
 
 FaultState = Literal["gone", "garbage", "silent"]
 # Three missed polls of a one-minute cycle: one late round is not yet stale, a dead device is soon.
@@ -107,29 +108,7 @@ class FastDevice(DeviceIdentity):
         emulator.handle(topic, payload.encode("utf-8"))
 
 
-class _Facet:
-    def __init__(self, device: FastDevice) -> None:
-        self._d = device
-
-    def _number(self, name: str) -> Reading[float]:
-        return self._d.store.number(name)
-
-    def _flag(self, name: str) -> Reading[bool]:
-        r = self._d.store.get(name)
-        if not isinstance(r.value, bool):
-            raise StaleValue(f"{name} not read yet", device=self._d.name)
-        return Reading(r.value, r.unit, r.source, r.at, r.mono_s)
-
-
-class _Meter(_Facet):
-    def import_kwh(self) -> Reading[float]:
-        return self._number("import_kwh")
-
-    def export_kwh(self) -> Reading[float]:
-        return self._number("export_kwh")
-
-    def power_w(self) -> Reading[float]:
-        return self._number("power_w")
+_Facet = StoreFacet[FastDevice]
 
 
 class _Pv(_Facet):
@@ -284,4 +263,4 @@ def _capabilities(d: FastDevice) -> Capabilities:
         return Capabilities(thermostat=_Thermostat(d))
     if role == "water_heater":
         return Capabilities(water_heater=_WaterHeater(d))
-    return Capabilities(energy_meter=_Meter(d))
+    return Capabilities(energy_meter=StoreMeter(d))

@@ -21,8 +21,9 @@ from drivers.base import (
     ThermostatMode,
     ValueStore,
 )
-from drivers.errors import DriverConfigError, StaleValue
+from drivers.errors import DriverConfigError
 from hil.simulated.home import Role, SimulatedHome
+from hil.store_facets import StoreFacet, StoreMeter
 
 STALE_AFTER_S = 120.0
 _VALUES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -66,7 +67,7 @@ class SimulatedDevice(DeviceIdentity):
             return Capabilities(thermostat=_Thermostat(self))
         if role == "water_heater":
             return Capabilities(water_heater=_WaterHeater(self))
-        return Capabilities(energy_meter=_Meter(self))
+        return Capabilities(energy_meter=StoreMeter(self))
 
     # -- Device protocol ------------------------------------------------------------------------
 
@@ -135,29 +136,7 @@ class SimulatedDevice(DeviceIdentity):
         return DriverConfigError(f"{message}; nothing was changed", device=self._name, field=field)
 
 
-class _Facet:
-    def __init__(self, device: SimulatedDevice) -> None:
-        self._d = device
-
-    def _number(self, name: str) -> Reading[float]:
-        return self._d.store.number(name)
-
-    def _flag(self, name: str) -> Reading[bool]:
-        r = self._d.store.get(name)
-        if not isinstance(r.value, bool):
-            raise StaleValue(f"{name} not read yet", device=self._d.name)
-        return Reading(r.value, r.unit, r.source, r.at, r.mono_s)
-
-
-class _Meter(_Facet):
-    def import_kwh(self) -> Reading[float]:
-        return self._number("import_kwh")
-
-    def export_kwh(self) -> Reading[float]:
-        return self._number("export_kwh")
-
-    def power_w(self) -> Reading[float]:
-        return self._number("power_w")
+_Facet = StoreFacet[SimulatedDevice]
 
 
 class _Battery(_Facet):
