@@ -41,7 +41,6 @@ import yaml
 
 from agent.clock import Clock
 from agent.config import Config
-from agent.market import codec
 from drivers.assembly import device_limits
 from hil.emulators.mqtt_base import as_payload
 from hil.emulators.weather import ForecastErrors
@@ -50,13 +49,20 @@ from hil.fast.clock import VirtualClock
 from hil.fast.devices import FastDevice, FaultState
 from hil.fast.readings import Role
 from hil.fast.retailer import FastRetailer
-from hil.retailer import BadTender, HomeTenderState, RetailerSettings
+from hil.retailer import BadTender, RetailerSettings
 from hil.rig import Rig
 from hil.rig_settings import LOOPBACK, RigSettings
 from hil.sim.recorder import Recorder
 from hil.sim.scenario import Fault, Scenario, merge
 from hil.sim.tariff import scenario_tariff
-from hil.sim.world import BROKER_NAME, METERING, SITE_ID, TOPIC_PREFIX, installer_spread_per_kwh
+from hil.sim.world import (
+    BROKER_NAME,
+    METERING,
+    SITE_ID,
+    TOPIC_PREFIX,
+    installer_spread_per_kwh,
+    world_results,
+)
 
 _log = logging.getLogger("hil.fast")
 
@@ -213,30 +219,12 @@ class FastWorld:
     # -- results --------------------------------------------------------------------------------
 
     def results(self) -> dict[str, Any]:
-        rec = self.recorder
-        rec.finish()
-        book, r = self.retailer.book, self.retailer
-        return {
-            "bins": [b.to_json() for b in rec.bins],
-            "comfort_violation_c_h": rec.comfort_c_h,
-            "tank_violation_c_h": rec.tank_c_h,
-            "ev_shortfall_kwh": rec.ev_shortfall_kwh(),
-            "energy_balance_error_kwh": rec.energy_balance_error_kwh,
-            "limit_violations": rec.limit_violations,
-            "faults_injected": self.faults_injected,
-            "fault_log": self.fault_log,
-            "broker": "in-process bus",
-            "retailer": {
-                "transactions": [codec.encode_transaction(t) for t in book.transactions.values()],
-                "home_tenders": len(book.home_tenders),
-                "home_tenders_executed": sum(
-                    1 for s in book.home_state.values() if s is HomeTenderState.EXECUTED
-                ),
-                "errors_received": len(book.errors_received),
-                "errors_sent": len(book.errors_sent),
-                "deliveries": len(book.deliveries),
-                "sent": dict(r.sent),
-                "received": dict(r.received),
-                "bill": str(book.bill(self.scenario.start, self.end).total),
-            },
-        }
+        return world_results(
+            self.recorder,
+            self.retailer,
+            faults_injected=self.faults_injected,
+            fault_log=self.fault_log,
+            broker="in-process bus",
+            start=self.scenario.start,
+            end=self.end,
+        )

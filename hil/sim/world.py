@@ -20,14 +20,22 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from datetime import timedelta
+from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from agent.market import codec
 from agent.market.intervals import Duration
-from hil.retailer import BadTender, HomeTenderState, PricingRules, RetailerSettings, RetailerSim
+from hil.retailer import (
+    BadTender,
+    HomeTenderState,
+    PricingRules,
+    RetailerBook,
+    RetailerSettings,
+    RetailerSim,
+)
 from hil.rig import ModbusName, MqttName, Rig
 from hil.rig_settings import LOOPBACK, RigSettings
 from hil.sim.broker import make_broker
@@ -226,34 +234,62 @@ class World:
     # -- results --------------------------------------------------------------------------------
 
     def results(self) -> dict[str, Any]:
-        rec = self.recorder
-        assert rec is not None
-        rec.finish()
-        out: dict[str, Any] = {
-            "bins": [b.to_json() for b in rec.bins],
-            "comfort_violation_c_h": rec.comfort_c_h,
-            "tank_violation_c_h": rec.tank_c_h,
-            "ev_shortfall_kwh": rec.ev_shortfall_kwh(),
-            "energy_balance_error_kwh": rec.energy_balance_error_kwh,
-            "limit_violations": rec.limit_violations,
-            "faults_injected": self.faults_injected,
-            "fault_log": self.fault_log,
-            "broker": self.broker.kind,
+        assert self.recorder is not None
+        return world_results(
+            self.recorder,
+            self.retailer,
+            faults_injected=self.faults_injected,
+            fault_log=self.fault_log,
+            broker=self.broker.kind,
+            start=self.scenario.start,
+            end=self.end,
+        )
+
+
+class RetailerRecords(Protocol):
+    """What the results read of a retailer simulator (on MQTT or on the in-process bus)."""
+
+    book: RetailerBook
+    sent: Counter[str]
+    received: Counter[str]
+
+
+def world_results(
+    rec: Recorder,
+    retailer: RetailerRecords | None,
+    *,
+    faults_injected: int,
+    fault_log: list[str],
+    broker: str,
+    start: datetime,
+    end: datetime,
+) -> dict[str, Any]:
+    """What the plant did, the faults, and the retailer's records: the same document in both modes."""
+    rec.finish()
+    out: dict[str, Any] = {
+        "bins": [b.to_json() for b in rec.bins],
+        "comfort_violation_c_h": rec.comfort_c_h,
+        "tank_violation_c_h": rec.tank_c_h,
+        "ev_shortfall_kwh": rec.ev_shortfall_kwh(),
+        "energy_balance_error_kwh": rec.energy_balance_error_kwh,
+        "limit_violations": rec.limit_violations,
+        "faults_injected": faults_injected,
+        "fault_log": fault_log,
+        "broker": broker,
+    }
+    if retailer is not None:
+        book = retailer.book
+        out["retailer"] = {
+            "transactions": [codec.encode_transaction(t) for t in book.transactions.values()],
+            "home_tenders": len(book.home_tenders),
+            "home_tenders_executed": sum(
+                1 for s in book.home_state.values() if s is HomeTenderState.EXECUTED
+            ),
+            "errors_received": len(book.errors_received),
+            "errors_sent": len(book.errors_sent),
+            "deliveries": len(book.deliveries),
+            "sent": dict(retailer.sent),
+            "received": dict(retailer.received),
+            "bill": str(book.bill(start, end).total),
         }
-        r = self.retailer
-        if r is not None:
-            book = r.book
-            out["retailer"] = {
-                "transactions": [codec.encode_transaction(t) for t in book.transactions.values()],
-                "home_tenders": len(book.home_tenders),
-                "home_tenders_executed": sum(
-                    1 for s in book.home_state.values() if s is HomeTenderState.EXECUTED
-                ),
-                "errors_received": len(book.errors_received),
-                "errors_sent": len(book.errors_sent),
-                "deliveries": len(book.deliveries),
-                "sent": dict(r.sent),
-                "received": dict(r.received),
-                "bill": str(book.bill(self.scenario.start, self.end).total),
-            }
-        return out
+    return out
