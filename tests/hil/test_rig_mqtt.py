@@ -99,10 +99,16 @@ async def test_the_water_heater_switch_opens_itself_when_the_agent_goes_quiet(
     await tick(rig, clock)
     wh = agent_devices["water_heater"].capabilities.water_heater
     assert wh is not None
+    switch = rig.water_heater
     await wh.set_element_on(True)
+    # The write returns on the broker's acknowledgement; the switch hears it a little later, and the
+    # rig's clock must not move before it has (on a loaded machine it once moved first).
+    await eventually(lambda: switch.output is True and switch._flip_at_s is not None)
+    first_flip_s = switch._flip_at_s
     await tick(rig, clock, 540.0)  # 9 minutes of the rig's clock: still on
     assert rig.plant.last is not None and rig.plant.last.powers_kw["water_heater"] == rig.params.element_kw
     await wh.set_element_on(True)  # said again (the dispatcher re-asserts): the timer starts over
+    await eventually(lambda: switch._flip_at_s != first_flip_s)
     await tick(rig, clock, 540.0)
     assert rig.plant.last.powers_kw["water_heater"] == rig.params.element_kw
     await tick(rig, clock, 120.0)  # ten minutes after the last "on", nothing more heard
