@@ -103,8 +103,13 @@ async def test_dispatch_discharges_a_v2g_car_over_mqtt_then_stops_at_the_floor_a
         state["soc"] = 60.0
         await state["publish"]()
         await until(lambda: car.reading("vehicle_soc_pct").value == 60.0)
+        # The charger answers every command with its state (session, limits, then SoC last): the
+        # clock may jump only once that answer is in, or its SoC lands after the jump as fresh (a
+        # run under load once saw the safe rule take that SoC and charge at the minimum).
+        state["soc"] = 61.0
         await dispatcher.dispatch(discharge, capture(devices, clock))
         assert commands[-1] == b"-5.0"
+        await until(lambda: car.reading("vehicle_soc_pct").value == 61.0)
         clock.advance(61.0)
         await asyncio.sleep(0)
         report = await dispatcher.dispatch(discharge, capture(devices, clock))
