@@ -22,7 +22,9 @@ def hours(start: datetime, prices: list[float], minutes: int = 60) -> list[Awatt
     return [AwattarEntry(start + i * timedelta(minutes=minutes), minutes, p) for i, p in enumerate(prices)]
 
 
-def entry(start_ms: object, end_ms: int, price: object = 42.09, unit: object = "Eur/MWh") -> dict[str, object]:
+def entry(
+    start_ms: object, end_ms: int, price: object = 42.09, unit: object = "Eur/MWh"
+) -> dict[str, object]:
     return {"start_timestamp": start_ms, "end_timestamp": end_ms, "marketprice": price, "unit": unit}
 
 
