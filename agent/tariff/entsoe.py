@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from xml.etree.ElementTree import Element
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
 from agent.clock import Clock
@@ -70,7 +71,7 @@ def parse_reply(body: bytes, currency: str) -> list[MarketPrice]:
         root = SafeET.fromstring(body)
     except SafeET.ParseError as e:
         raise PriceFormatError(SERVICE, "document", f"not well-formed XML ({e})") from e
-    except Exception as e:  # defusedxml refuses entity tricks with its own exception classes
+    except DefusedXmlException as e:  # entity declarations, external references: never expanded
         raise PriceFormatError(SERVICE, "document", f"refused ({type(e).__name__})") from e
     kind = _local(root.tag)
     if kind == "Acknowledgement_MarketDocument":

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.market.intervals import Duration
 from agent.tariff.awattar import AwattarClient, parse_reply
@@ -122,3 +124,25 @@ async def test_an_error_page_and_a_slow_answer(server: AwattarServer, base_url: 
         await client(base_url, steps(), timeout_s=0.2).fetch(
             datetime(2026, 3, 29, tzinfo=UTC), datetime(2026, 3, 30, tzinfo=UTC)
         )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    minutes=st.sampled_from([15, 60]),
+    # Prices as the service writes them: two decimals of EUR/MWh, negative too.
+    cents=st.lists(st.integers(min_value=-50_000, max_value=400_000), min_size=1, max_size=100),
+    first_ms=st.integers(min_value=0, max_value=100_000).map(lambda k: 1_700_000_000_000 + k * 900_000),
+)
+def test_parsed_series_covers_the_period_once_per_interval(
+    minutes: int, cents: list[int], first_ms: int
+) -> None:
+    step_ms = minutes * 60_000
+    data = [
+        entry(first_ms + i * step_ms, first_ms + (i + 1) * step_ms, float(Decimal(c) / 100))
+        for i, c in enumerate(cents)
+    ]
+    data.reverse()  # the order on the wire does not matter
+    prices = parse_reply(json.dumps({"object": "list", "data": data}).encode())
+    first = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=first_ms)
+    assert [p.start for p in prices] == [first + i * timedelta(minutes=minutes) for i in range(len(cents))]
+    assert [p.price_per_kwh for p in prices] == [Decimal(c) / 100_000 for c in cents]
