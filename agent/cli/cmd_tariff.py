@@ -21,6 +21,7 @@ from typing import Any
 
 from agent.clock import RealClock
 from agent.config import Config, ConfigError, load_config
+from agent.config.tariff import EntsoeMarketPrice, FixedMarketPrice
 from agent.ledger import Ledger, LedgerError
 from agent.market.intervals import containing, intervals_between
 from agent.market.records import Tender
@@ -127,6 +128,7 @@ def _as_json(
                 "hours": p.interval.hours,
                 "period": p.period,
                 "holiday": cp.calendar.holiday_name(p.interval.start.date()),
+                "source": tariff.market.type,
                 "state": p.state,
                 "market_per_kwh": _money(p.market_per_kwh),
                 "import_per_kwh": _money(p.import_per_kwh),
@@ -155,7 +157,11 @@ def _as_json(
 def _source_text(config: Config) -> str:
     tariff = config.market.tariff
     assert tariff is not None
-    return f"{tariff.market.type} at {_money(tariff.market.price_per_kwh)} {config.site.currency}/kWh"
+    market = tariff.market
+    if isinstance(market, FixedMarketPrice):
+        return f"fixed at {_money(market.price_per_kwh)} {config.site.currency}/kWh"
+    where = market.zone if isinstance(market, EntsoeMarketPrice) else market.country.upper()
+    return f"{market.type} day-ahead prices ({where}); after the last published price: estimated"
 
 
 def _table(config: Config, cp: TariffCounterparty, prices: list[HouseholdPrice]) -> str:

@@ -24,7 +24,7 @@ from agent.config.sections import (
     forecast_broker_refs,
     tariff_without_link,
 )
-from agent.config.tariff import tariff_price_caps
+from agent.config.tariff import dynamic_source_currency, tariff_price_caps
 from agent.config.types import Identifier, StepDuration
 from agent.market.intervals import Duration
 
@@ -47,7 +47,12 @@ def _state_dir(value: Path, info: ValidationInfo) -> Path:
 class Config(Strict):
     """Build it with :func:`agent.config.load_config`, which reports every problem with its line."""
 
-    checks: ClassVar[tuple[Check, ...]] = (forecast_broker_refs, tariff_without_link, tariff_price_caps)
+    checks: ClassVar[tuple[Check, ...]] = (
+        forecast_broker_refs,
+        tariff_without_link,
+        tariff_price_caps,
+        dynamic_source_currency,
+    )
 
     site: Site
     metering_interval: StepDuration = Duration.PT15M

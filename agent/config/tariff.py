@@ -27,10 +27,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from agent.config.base import Check, Finding, Strict
-from agent.config.types import ClockTime, Identifier, PartyId, PricePerKwh, show_value
+from agent.config.types import ClockTime, Identifier, PartyId, PricePerKwh, Secret, show_value
 
 MonthDay = Annotated[
     str,
@@ -153,6 +153,64 @@ class FixedMarketPrice(Strict):
     price_per_kwh: PricePerKwh = Decimal(0)
 
 
+def _bidding_zone(value: str) -> str:
+    from agent.tariff.entsoe_zones import zone_code
+
+    zone_code(value)  # raises ValueError naming the known zones
+    return value
+
+
+HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+[^\s?#]*$", max_length=300)]
+
+
+class FetchedMarketPrice(Strict):
+    """How a day-ahead price service is asked: each attempt's timeout, retries, and how often
+    missing prices (tomorrow's, before they are published) are looked for again."""
+
+    timeout_s: Annotated[float, Field(gt=0.0, le=20.0)] = 8.0
+    retries: Annotated[int, Field(ge=0, le=5)] = 2
+    # The first wait before a retry; it doubles each time, up to 4 s.
+    backoff_s: Annotated[float, Field(ge=0.0, le=4.0)] = 1.0
+    refresh_s: Annotated[float, Field(ge=60.0, le=86_400.0)] = 900.0
+    # Intervals after the last published price are estimated from the same local time on up to
+    # this many earlier days.
+    estimate_days: Annotated[int, Field(ge=1, le=7)] = 3
+
+
+class EntsoeMarketPrice(FetchedMarketPrice):
+    """Day-ahead prices of a bidding zone from the ENTSO-E Transparency Platform (needs a token)."""
+
+    type: Literal["entsoe"]
+    # A zone name (DE-LU, NL, SE3, ...) or its 16-character EIC code.
+    zone: Annotated[str, AfterValidator(_bidding_zone)]
+    token: Secret
+    base_url: HttpUrl = "https://web-api.tp.entsoe.eu/api"
+
+
+class AwattarMarketPrice(FetchedMarketPrice):
+    """Day-ahead prices from aWATTar's public API (DE-LU or AT, in EUR; no token)."""
+
+    type: Literal["awattar"]
+    country: Literal["de", "at"] = "de"
+    # None: https://api.awattar.de or https://api.awattar.at by country.
+    base_url: HttpUrl | None = None
+
+
+def _fixed_by_default(value: Any) -> Any:
+    # `market: {price_per_kwh: 0.1}` has always meant a fixed price; the type names the others.
+    if isinstance(value, Mapping) and "type" not in value:
+        return {**value, "type": "fixed"}
+    return value
+
+
+MarketPriceConfig = Annotated[
+    FixedMarketPrice | EntsoeMarketPrice | AwattarMarketPrice,
+    BeforeValidator(_fixed_by_default),
+    Field(discriminator="type"),
+]
+DYNAMIC_CURRENCY = {"awattar": "EUR"}
+
+
 def _period_names(v: Mapping[str, Any]) -> set[str]:
     return {str(_get(p, "name")) for p in v["periods"]}
 
@@ -231,7 +289,8 @@ class TariffSource(Strict):
     party_id: PartyId = "tariff"
     # firm: the prices are the contract's; indicative: a forecast of them (a source that says so).
     state: Literal["firm", "indicative"] = "firm"
-    market: FixedMarketPrice = FixedMarketPrice()
+    # The market price the formula stands on: fixed, or a day-ahead price service.
+    market: MarketPriceConfig = FixedMarketPrice()
     market_multiplier: Multiplier = Decimal(1)
     periods: Annotated[list[TouPeriod], Field(min_length=1, max_length=50)] = Field(
         default_factory=lambda: [TouPeriod(name="all_day")]
@@ -278,7 +337,8 @@ def tariff_price_caps(v: Mapping[str, Any]) -> Finding | None:
     if not isinstance(source, TariffSource):
         return None  # a raw mapping (other errors first) or the retailer link
     low, high = market.price_min_per_kwh, market.price_max_per_kwh  # type: ignore[union-attr]
-    m = source.market.price_per_kwh * source.market_multiplier
+    # A dynamic market price is not known in advance: only the contract's own parts are checked.
+    m = fixed_market_price(source) * source.market_multiplier
     adders = [t.adder_per_kwh for t in source.tiers] or [Decimal(0)]
     for period in sorted({p.name for p in source.periods}):
         parts = [r if not isinstance(r, Mapping) else r[period] for r in _rates(source)]
@@ -293,11 +353,31 @@ def tariff_price_caps(v: Mapping[str, Any]) -> Finding | None:
     rule = source.export
     export = rule.price_per_kwh if isinstance(rule, FixedExport) else Decimal(0)
     if isinstance(rule, MarketShareExport):
-        export = rule.share * source.market.price_per_kwh
+        export = rule.share * fixed_market_price(source)
     if not low <= export <= high:
         return (
             "market.source.export",
             f"export price {export.normalize()} lies outside the caps [{low}, {high}]",
+        )
+    return None
+
+
+def fixed_market_price(source: TariffSource) -> Decimal:
+    return source.market.price_per_kwh if isinstance(source.market, FixedMarketPrice) else Decimal(0)
+
+
+def dynamic_source_currency(v: Mapping[str, Any]) -> Finding | None:
+    """A price service that quotes in one currency serves only a site that counts in it."""
+    market = v.get("market")
+    source = getattr(market, "source", None)
+    site = v.get("site")
+    if not isinstance(source, TariffSource) or site is None:
+        return None
+    wanted = DYNAMIC_CURRENCY.get(source.market.type)
+    if wanted is not None and site.currency != wanted:
+        return (
+            "market.source.market.type",
+            f"{source.market.type} quotes prices in {wanted}; site.currency is {site.currency}",
         )
     return None
 

@@ -115,7 +115,7 @@ async def build(
     if link is not None:
         await link.start()
     # market.source: tariff — the contract is the counterparty; the config allows no retailer link then.
-    tariff = TariffCounterparty(config) if config.market.tariff is not None else None
+    tariff = TariffCounterparty(config, clock=clock) if config.market.tariff is not None else None
     forecaster = build_forecaster(config, clock, mqtt_clients=clients)
     await forecaster.start()
     planner_devices = devices_from_config(config)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from agent.clock import Clock, RealClock
 from agent.config import Config
 from agent.config.tariff import TariffSource
 from agent.market.intervals import Interval
@@ -20,7 +21,8 @@ from agent.market.records import Product, Side, Tender
 from agent.tariff.calendar import TariffCalendar
 from agent.tariff.errors import TariffError
 from agent.tariff.household import HouseholdPrice, household_prices
-from agent.tariff.sources import FixedPriceSource, MarketPriceSource
+from agent.tariff.market_source import market_source
+from agent.tariff.sources import MarketPriceSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,9 @@ class PricedTenders:
 
 
 class TariffCounterparty:
-    def __init__(self, config: Config, source: MarketPriceSource | None = None) -> None:
+    def __init__(
+        self, config: Config, source: MarketPriceSource | None = None, *, clock: Clock | None = None
+    ) -> None:
         tariff = config.market.tariff
         if tariff is None:
             raise TariffError("market.source is not a tariff")
@@ -40,9 +44,8 @@ class TariffCounterparty:
         # A standing tender offers as much as the home may trade in one tender (market.max_tender_kw).
         self._quantity_kw = Decimal(str(config.market.max_tender_kw))
         self._calendar = TariffCalendar(tariff, config.zone)
-        self.source: MarketPriceSource = source or FixedPriceSource(
-            tariff.market.price_per_kwh, self._currency, config.zone, step=config.planner.step
-        )
+        # The clock paces a price service's retries and refreshes (the agent's clock in a simulation).
+        self.source: MarketPriceSource = source or market_source(config, clock or RealClock())
 
     @property
     def party(self) -> str:

@@ -1,0 +1,47 @@
+"""The market price source a tariff's ``market`` section names: fixed, ENTSO-E or aWATTar."""
+
+from __future__ import annotations
+
+from agent.clock import Clock
+from agent.config import Config
+from agent.config.tariff import AwattarMarketPrice, EntsoeMarketPrice, FixedMarketPrice
+from agent.tariff.awattar import AwattarClient
+from agent.tariff.dynamic import DynamicPriceSource, PriceService
+from agent.tariff.entsoe import EntsoeClient
+from agent.tariff.entsoe_zones import zone_code
+from agent.tariff.errors import TariffError
+from agent.tariff.http_fetch import RetryPolicy
+from agent.tariff.sources import FixedPriceSource, MarketPriceSource
+
+
+def market_source(config: Config, clock: Clock) -> MarketPriceSource:
+    tariff = config.market.tariff
+    if tariff is None:
+        raise TariffError("market.source is not a tariff")
+    market = tariff.market
+    currency = config.site.currency
+    if isinstance(market, FixedMarketPrice):
+        return FixedPriceSource(market.price_per_kwh, currency, config.zone, step=config.planner.step)
+    policy = RetryPolicy(market.timeout_s, market.retries, market.backoff_s)
+    service: PriceService
+    if isinstance(market, EntsoeMarketPrice):
+        service = EntsoeClient(
+            token=market.token.get_secret_value(),
+            zone_eic=zone_code(market.zone),
+            currency=currency,
+            policy=policy,
+            clock=clock,
+            base_url=market.base_url,
+        )
+    else:
+        assert isinstance(market, AwattarMarketPrice)
+        service = AwattarClient(country=market.country, policy=policy, clock=clock, base_url=market.base_url)
+    return DynamicPriceSource(
+        service,
+        state_dir=config.state_dir,
+        currency=currency,
+        zone=config.zone,
+        clock=clock,
+        refresh_s=market.refresh_s,
+        estimate_days=market.estimate_days,
+    )
