@@ -13,6 +13,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 from agent.config.base import Check, Strict, cross_field_error
 from agent.config.crossref import cross_check
 from agent.config.devices import Device, Meter
+from agent.config.openadr_caps import openadr_level_caps
 from agent.config.sections import (
     Forecast,
     Market,
@@ -47,7 +48,12 @@ def _state_dir(value: Path, info: ValidationInfo) -> Path:
 class Config(Strict):
     """Build it with :func:`agent.config.load_config`, which reports every problem with its line."""
 
-    checks: ClassVar[tuple[Check, ...]] = (forecast_broker_refs, tariff_without_link, tariff_price_caps)
+    checks: ClassVar[tuple[Check, ...]] = (
+        forecast_broker_refs,
+        tariff_without_link,
+        tariff_price_caps,
+        openadr_level_caps,
+    )
 
     site: Site
     metering_interval: StepDuration = Duration.PT15M

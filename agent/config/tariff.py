@@ -27,9 +27,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from agent.config.base import Check, Finding, Strict
+from agent.config.openadr import OpenAdrMarket
 from agent.config.types import ClockTime, Identifier, PartyId, PricePerKwh, show_value
 
 MonthDay = Annotated[
@@ -153,6 +154,19 @@ class FixedMarketPrice(Strict):
     price_per_kwh: PricePerKwh = Decimal(0)
 
 
+def _fixed_by_default(value: Any) -> Any:
+    # `market: {price_per_kwh: 0}` without a type stays the fixed price it always was.
+    if isinstance(value, Mapping) and "type" not in value:
+        return {**value, "type": "fixed"}
+    return value
+
+
+# Every market price source has `price_per_kwh`: the price when nothing else sets one.
+TariffMarket = Annotated[
+    FixedMarketPrice | OpenAdrMarket, BeforeValidator(_fixed_by_default), Field(discriminator="type")
+]
+
+
 def _period_names(v: Mapping[str, Any]) -> set[str]:
     return {str(_get(p, "name")) for p in v["periods"]}
 
@@ -231,7 +245,7 @@ class TariffSource(Strict):
     party_id: PartyId = "tariff"
     # firm: the prices are the contract's; indicative: a forecast of them (a source that says so).
     state: Literal["firm", "indicative"] = "firm"
-    market: FixedMarketPrice = FixedMarketPrice()
+    market: TariffMarket = FixedMarketPrice()
     market_multiplier: Multiplier = Decimal(1)
     periods: Annotated[list[TouPeriod], Field(min_length=1, max_length=50)] = Field(
         default_factory=lambda: [TouPeriod(name="all_day")]
