@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from openleadr import OpenADRClient, objects, utils
+with warnings.catch_warnings():
+    # signxml (under openleadr) warns at import that DSA is deprecated; no OpenADR profile uses DSA.
+    warnings.filterwarnings("ignore", message="DSA is deprecated")
+    from openleadr import OpenADRClient, objects, utils
 
 from agent.clock import Clock
 from agent.config.openadr import OpenAdrMarket
