@@ -200,7 +200,8 @@ def _source_text(config: Config, book: ProgramBook | None) -> str:
         heard = f"last heard {book.last_heard.isoformat()}, {len(book.events)} event(s)"
     else:
         heard = f"last heard {book.last_heard.isoformat()}, longer ago than hold_h: the base rate"
-    return f"OpenADR VTN {market.vtn_url} as VEN {market.ven_name!r}, {heard}; base rate {base}"
+    rate = f"{_money(market.price_per_kwh)} {config.site.currency}/kWh"
+    return f"OpenADR VTN {market.vtn_url} as VEN {market.ven_name!r}, {heard}; market base rate {rate}"
 
 
 def _table(
