@@ -105,7 +105,13 @@ def _ven_lookup(cert_dir: Path) -> Callable[[str], dict[str, Any]]:
     fingerprint = utils.certificate_fingerprint((cert_dir / "ven.crt").read_bytes())
 
     def lookup(ven_id: str) -> dict[str, Any]:
-        return {"ven_id": ven_id, "ven_name": ven_id.removeprefix("ven-"), "fingerprint": fingerprint}
+        name = ven_id.removeprefix("ven-")
+        return {
+            "ven_id": ven_id,
+            "ven_name": name,
+            "fingerprint": fingerprint,
+            "registration_id": f"reg-{name}",
+        }
 
     return lookup
 
