@@ -227,3 +227,38 @@ async def test_a_vtn_that_starts_late_is_registered_with_once_it_answers(tmp_pat
     finally:
         await home.stop()
         await vtn.stop()
+
+
+async def test_a_restarted_vtn_is_followed_again(tmp_path: Path) -> None:
+    vtn = VtnProcess(free_port(), poll_s=1.0)
+    await vtn.start()
+    home = Home(home_config(tmp_path, vtn.url))
+    home.start()
+    try:
+        await vtn.expect("registered", ven_name="home")
+        await vtn.stop()
+        await asyncio.sleep(2.0)  # polls fail meanwhile
+        again = VtnProcess(vtn.port, poll_s=1.0)
+        await again.start()
+        try:
+            start = next_hour()
+            await add_price_event(again, "after-restart", start, ["0.50"])
+            assert (await again.expect("opt", event_id="after-restart"))["opt_type"] == "optIn"
+            assert await home.hourly_import(start, 1) == [(Decimal("0.66"), "indicative")]
+        finally:
+            await again.stop()
+    finally:
+        await home.stop()
+
+
+async def test_opting_out_still_follows_the_prices(tmp_path: Path, vtn: VtnProcess) -> None:
+    home = Home(home_config(tmp_path, vtn.url, "opt_in: false"))
+    home.start()
+    try:
+        await vtn.expect("registered", ven_name="home")
+        start = next_hour()
+        await add_price_event(vtn, "cpp-3", start, ["0.42"])
+        assert (await vtn.expect("opt", event_id="cpp-3"))["opt_type"] == "optOut"
+        assert await home.hourly_import(start, 1) == [(Decimal("0.58"), "indicative")]
+    finally:
+        await home.stop()
