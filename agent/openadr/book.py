@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -28,8 +27,6 @@ from agent.openadr.errors import ProgramCacheError
 from agent.openadr.signals import PriceSpan, ProgramEvent
 from agent.runtime.state_file import StateFileError, read_json, write_json
 from agent.tariff.sources import MarketPrice
-
-log = logging.getLogger(__name__)
 
 CACHE_FILE = "openadr_program.json"
 _VERSION = 1

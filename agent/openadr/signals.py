@@ -72,7 +72,7 @@ def event_id_of(event: Mapping[str, Any]) -> str:
 
 
 def status_of(event: Mapping[str, Any]) -> str:
-    return str(_field(_field(event, "event_descriptor"), "event_status"))
+    return str(_field(event, "event_descriptor").get("event_status", ""))
 
 
 def read_event(event: Mapping[str, Any], simple_levels: Mapping[int, Decimal], currency: str) -> ProgramEvent:

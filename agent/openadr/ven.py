@@ -124,7 +124,7 @@ class OpenAdrVen:
             raise OpenAdrError(f"the VTN at {self._m.vtn_url} is unreachable or refused the registration")
         self.ven_id = client.ven_id
         self.registered = True
-        await self._book.save()
+        await self._save()
         log.info("OpenADR: registered with %s as VEN %s", self._m.vtn_url, client.ven_id)
         return client
 
@@ -153,7 +153,7 @@ class OpenAdrVen:
                 return
             if self._clock.monotonic_s() - saved_at >= SAVE_EVERY_S:
                 self._book.prune()
-                await self._book.save()
+                await self._save()
                 saved_at = self._clock.monotonic_s()
         log.warning("OpenADR: the VTN cancelled the registration; registering again")
 
@@ -200,11 +200,23 @@ class OpenAdrVen:
 
     async def on_event(self, event: Mapping[str, Any]) -> str:
         """openleadr's on_event / on_update_event: book the event's prices, answer optIn or optOut."""
-        event_id = event_id_of(event)
+        try:
+            event_id = event_id_of(event)
+        except SignalError as e:
+            log.warning("OpenADR: %s; opting out", e)
+            return "optOut"
         opt = self._decide(event_id, event)
         self._opted[event_id] = opt
-        await self._book.save()
+        await self._save()
         return opt
+
+    async def _save(self) -> None:
+        # A full or read-only disk must not change what the VEN answers the VTN (openleadr opts
+        # out of every event whose handler raised): the prices stay in memory, the save is retried.
+        try:
+            await self._book.save()
+        except OSError as e:
+            log.warning("OpenADR: the program could not be saved: %s", e)
 
     def _decide(self, event_id: str, event: Mapping[str, Any]) -> str:
         if status_of(event) in ENDED_STATUSES:
