@@ -32,6 +32,13 @@ async def wait_until(check: Callable[[], bool], timeout_s: float = 20.0) -> None
             await asyncio.sleep(0.05)
 
 
+def _saved_events(state_dir: Path) -> list[str]:
+    path = state_dir / CACHE_FILE
+    if not path.exists():
+        return ["(not saved yet)"]
+    return [e["event_id"] for e in json.loads(path.read_text())["events"]]
+
+
 class Home:
     """The home's VEN running as the agent runs it, with a meter reading to report."""
 
@@ -110,14 +117,13 @@ async def test_a_price_event_becomes_tenders_and_its_cancellation_the_base_rate(
         (Decimal("0.46"), "indicative"),
         (Decimal("0.30"), "firm"),
     ]
-    saved = json.loads((tmp_path / CACHE_FILE).read_text())
-    assert [e["event_id"] for e in saved["events"]] == ["cpp-1"]
+    # The handler saves after booking, in a thread: wait for the file, then read it.
+    await wait_until(lambda: _saved_events(tmp_path) == ["cpp-1"])
 
     await vtn.send(cmd="cancel_event", ven_id="ven-home", event_id="cpp-1")
     await wait_until(lambda: home.ven.book.events == [])
     assert await home.hourly_import(start - timedelta(hours=1), 5) == [(Decimal("0.30"), "firm")] * 5
-    saved = json.loads((tmp_path / CACHE_FILE).read_text())
-    assert saved["events"] == []
+    await wait_until(lambda: _saved_events(tmp_path) == [])
 
 
 async def test_simple_levels_map_to_prices_and_an_unpriced_level_is_opted_out(
