@@ -75,6 +75,15 @@ def run(args: argparse.Namespace) -> int:
     )
     book = _openadr_book(config)
     counterparty = TariffCounterparty(config, book)
+    if args.bill and book is not None:
+        # The VEN keeps the events ahead, not the prices of hours gone by: a bill from them would
+        # price past events at the base rate. The utility's bill is the reference there.
+        print(
+            f"hems tariff: {args.config}: --bill is not available under an OpenADR price program "
+            "(past event prices are not kept)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if args.bill:
         return _bill(
             config, counterparty, intervals[0].start_utc, start + timedelta(hours=args.hours), args.json

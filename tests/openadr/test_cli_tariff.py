@@ -93,3 +93,11 @@ def test_a_program_never_heard_is_the_base_rate_and_says_so(
     assert doc["openadr"]["held"] is False
     assert main(["tariff", "--config", str(path), "--start", next_hour().isoformat(), "--hours", "1"]) == 0
     assert "not heard yet" in capsys.readouterr().out
+
+
+def test_a_bill_under_a_program_is_refused_rather_than_priced_at_the_base_rate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write_config(tmp_path)
+    assert main(["tariff", "--config", str(path), "--bill", "--hours", "24"]) == 2
+    assert "--bill is not available under an OpenADR price program" in capsys.readouterr().err
