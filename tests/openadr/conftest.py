@@ -27,7 +27,7 @@ market:
       ven_name: home
       price_per_kwh: 0.14
       simple_levels: {{1: 0.40, 3: 1.20}}
-      request_timeout_s: 15
+      request_timeout_s: {timeout_s}
       report_min_period_s: 1
       {extra}
     network_per_kwh: {{delivery: 0.16}}
@@ -35,8 +35,8 @@ market:
 """
 
 
-def home_config(state_dir: Path, url: str, extra: str = "") -> Config:
-    return parse_config(HOME.format(state_dir=state_dir, url=url, extra=extra), env={})
+def home_config(state_dir: Path, url: str, extra: str = "", *, timeout_s: float = 15) -> Config:
+    return parse_config(HOME.format(state_dir=state_dir, url=url, extra=extra, timeout_s=timeout_s), env={})
 
 
 def next_hour(hours: int = 1) -> datetime:

@@ -22,7 +22,7 @@ URL = "http://127.0.0.1:8080/OpenADR2/Simple/2.0b"
 def _write_config(tmp_path: Path) -> Path:
     (tmp_path / "state").mkdir()
     path = tmp_path / "hems.yaml"
-    path.write_text(HOME.format(state_dir=tmp_path / "state", url=URL, extra=""))
+    path.write_text(HOME.format(state_dir=tmp_path / "state", url=URL, extra="", timeout_s=15))
     return path
 
 

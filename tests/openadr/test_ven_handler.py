@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.clock import ManualClock
-from agent.openadr import build_ven, openadr_market
+import pytest
+
+from agent.clock import ManualClock, RealClock
+from agent.openadr import OpenAdrError, build_ven, openadr_market
 from tests.openadr.conftest import home_config
 
 T0 = datetime(2026, 7, 16, 0, 0, tzinfo=UTC)
@@ -53,3 +56,29 @@ async def test_a_cancellation_answers_as_before_and_withdraws_the_prices(tmp_pat
     assert await ven.on_event(_event()) == "optIn"
     assert await ven.on_event(_event("cancelled")) == "optIn"
     assert ven.book.events == []
+
+
+async def test_a_vtn_that_never_answers_is_a_timeout_error_not_a_hang(tmp_path: Path) -> None:
+    # A server that accepts the connection and then says nothing (a hung VTN behind a proxy).
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    config = home_config(tmp_path, f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b", timeout_s=2)
+    market = openadr_market(config)
+    assert market is not None
+    ven = build_ven(config, market, RealClock())
+    try:
+        async with asyncio.timeout(10):
+            with pytest.raises(OpenAdrError, match="did not complete registration within 2 s"):
+                await ven.register()
+        assert accepted  # the VEN did reach it
+        assert not ven.registered
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
