@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from bisect import bisect_left
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -81,10 +82,10 @@ class ProgramBook:
                 del self._events[event.event_id]
 
     async def prices(self, start: datetime, end: datetime) -> list[MarketPrice]:
-        spans = [(e, s) for e in self.events for s in e.spans] if self.held() else []
+        index = _SpanIndex(self.events if self.held() else [])
         out = []
         for iv in intervals_between(start, end, self._step, self._zone):
-            price, touched = self._mean(iv.start_utc, iv.end_utc, spans)
+            price, touched = self._mean(iv.start_utc, iv.end_utc, index.overlapping(iv.start_utc, iv.end_utc))
             out.append(
                 MarketPrice(
                     iv.start_utc, self._step, price, self._currency, "indicative" if touched else "firm"
@@ -92,17 +93,14 @@ class ProgramBook:
             )
         return out
 
-    def _mean(
-        self, start: datetime, end: datetime, spans: list[tuple[ProgramEvent, PriceSpan]]
-    ) -> tuple[Decimal, bool]:
-        inside = [(e, s) for e, s in spans if s.start < end and s.end > start]
+    def _mean(self, start: datetime, end: datetime, inside: list[PriceSpan]) -> tuple[Decimal, bool]:
+        """``inside``: the spans overlapping ``[start, end)``, the winning event's first."""
         if not inside:
             return self._base, False
-        cuts = sorted({start, end, *(t for _, s in inside for t in (s.start, s.end) if start < t < end)})
+        cuts = sorted({start, end, *(t for s in inside for t in (s.start, s.end) if start < t < end)})
         total = Decimal(0)
         for a, b in itertools.pairwise(cuts):
-            # `events` is in rank order, so the first span covering [a, b) is the winning event's.
-            winner = next((s for _, s in inside if s.start <= a and s.end >= b), None)
+            winner = next((s for s in inside if s.start <= a and s.end >= b), None)
             price = winner.applied_to(self._base) if winner is not None else self._base
             total += price * ((b - a) // _US)
         return total / ((end - start) // _US), True
@@ -138,6 +136,28 @@ class ProgramBook:
             raise ProgramCacheError(f"{self._path.name}: {e}") from e
         self.last_heard = datetime.fromisoformat(heard) if heard else None
         self._events = {e.event_id: e for e in events}
+
+
+class _SpanIndex:
+    """Spans by start, so each interval finds the spans over it by bisection, not by a scan."""
+
+    def __init__(self, ranked: list[ProgramEvent]) -> None:
+        # (start, rank of its event, span): sorting by rank again recovers which event wins.
+        spans = sorted(((s.start, rank, s) for rank, e in enumerate(ranked) for s in e.spans), key=_by_start)
+        self._spans = spans
+        self._starts = [start for start, _, _ in spans]
+        self._longest = max((s.end - s.start for _, _, s in spans), default=timedelta(0))
+
+    def overlapping(self, start: datetime, end: datetime) -> list[PriceSpan]:
+        # No span starting before start - longest can reach start; none starting at end or later.
+        lo = bisect_left(self._starts, start - self._longest)
+        hi = bisect_left(self._starts, end)
+        found = [(rank, s) for _, rank, s in self._spans[lo:hi] if s.end > start]
+        return [s for _, s in sorted(found, key=lambda rs: rs[0])]
+
+
+def _by_start(item: tuple[datetime, int, PriceSpan]) -> tuple[datetime, int]:
+    return item[0], item[1]
 
 
 def _event_doc(event: ProgramEvent) -> dict[str, Any]:
