@@ -106,7 +106,10 @@ class OpenAdrVen:
     async def register(self) -> OpenADRClient:
         """One registration (query, register, reports, event sync, first poll), bounded in time."""
         await self.close()
-        client = self._new_client()
+        try:
+            client = self._new_client()
+        except (OSError, ValueError) as e:  # unreadable files, or not PEM
+            raise OpenAdrError(f"the VEN's certificate or key cannot be used: {e}") from e
         self._client = client
         try:
             await asyncio.wait_for(client.run(), self._m.request_timeout_s)

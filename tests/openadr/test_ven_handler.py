@@ -82,3 +82,16 @@ async def test_a_vtn_that_never_answers_is_a_timeout_error_not_a_hang(tmp_path: 
             writer.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_a_certificate_that_is_not_pem_is_a_typed_error(tmp_path: Path) -> None:
+    for name in ("ven.crt", "ven.key", "ca.crt"):
+        (tmp_path / name).write_text("not a certificate\n")
+    d = tmp_path
+    tls = f"tls: {{cert_file: {d / 'ven.crt'}, key_file: {d / 'ven.key'}, ca_file: {d / 'ca.crt'}}}"
+    config = home_config(tmp_path, "https://127.0.0.1:9/OpenADR2/Simple/2.0b", tls)
+    market = openadr_market(config)
+    assert market is not None
+    ven = build_ven(config, market, RealClock())
+    with pytest.raises(OpenAdrError, match="certificate or key cannot be used"):
+        await ven.register()
