@@ -37,6 +37,11 @@ from agent.openadr.signals import ENDED_STATUSES, event_id_of, read_event, statu
 from drivers.base import Reading
 
 log = logging.getLogger(__name__)
+# openleadr logs every event delivery and report sample at INFO (it sets that level itself), and
+# APScheduler, which runs its polls, every job run: the VEN logs the transitions itself, so
+# theirs are kept to warnings and a gateway's journal is not written every poll.
+logging.getLogger("openleadr").setLevel(logging.WARNING)
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 # First retry after a failed registration; doubled up to the config's retry_max_s.
 RETRY_MIN_S = 5.0
