@@ -21,12 +21,8 @@ import logging
 import warnings
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
-
-with warnings.catch_warnings():
-    # signxml (under openleadr) warns at import that DSA is deprecated; no OpenADR profile uses DSA.
-    warnings.filterwarnings("ignore", message="DSA is deprecated")
-    from openleadr import OpenADRClient, objects, utils
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from agent.clock import Clock
 from agent.config.openadr import OpenAdrMarket
@@ -36,12 +32,10 @@ from agent.openadr.errors import OpenAdrError, SignalError
 from agent.openadr.signals import ENDED_STATUSES, event_id_of, read_event, status_of
 from drivers.base import Reading
 
+if TYPE_CHECKING:
+    from openleadr import OpenADRClient
+
 log = logging.getLogger(__name__)
-# openleadr logs every event delivery and report sample at INFO (it sets that level itself), and
-# APScheduler, which runs its polls, every job run: the VEN logs the transitions itself, so
-# theirs are kept to warnings and a gateway's journal is not written every poll.
-logging.getLogger("openleadr").setLevel(logging.WARNING)
-logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 # First retry after a failed registration; doubled up to the config's retry_max_s.
 RETRY_MIN_S = 5.0
@@ -59,6 +53,22 @@ REPORT_SPECIFIER_ID = "hems-telemetry-usage"
 REPORT_R_ID = "grid_power"
 
 UsageReader = Callable[[], Reading[float]]
+
+
+def _openleadr() -> ModuleType:
+    """openleadr, imported when a VEN first registers: it takes about a second to import (lxml,
+    signxml, cryptography, APScheduler), which no other hems command should pay."""
+    with warnings.catch_warnings():
+        # signxml warns at import that DSA is deprecated; no OpenADR profile uses DSA.
+        warnings.filterwarnings("ignore", message="DSA is deprecated")
+        import openleadr as module
+    # openleadr logs every event delivery and report sample at INFO (it sets that level at
+    # import), APScheduler every poll it runs: the VEN logs the transitions itself, so theirs
+    # are kept to warnings and a gateway's journal is not written every poll.
+    logging.getLogger("openleadr").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    openleadr: ModuleType = module  # untyped: its names are reached through this module
+    return openleadr
 
 
 class OpenAdrVen:
@@ -168,7 +178,8 @@ class OpenAdrVen:
     def _new_client(self) -> OpenADRClient:
         tls = self._m.tls
         passphrase = tls.key_passphrase.get_secret_value() if tls and tls.key_passphrase else None
-        client = OpenADRClient(
+        openleadr = _openleadr()
+        client = openleadr.OpenADRClient(
             ven_name=self._m.ven_name,
             vtn_url=self._m.vtn_url,
             ven_id=self.ven_id,
@@ -181,7 +192,7 @@ class OpenAdrVen:
             show_fingerprint=False,  # openleadr would print it to stdout; it is logged below
         )
         if tls is not None:
-            fingerprint = utils.certificate_fingerprint(tls.cert_file.read_bytes())
+            fingerprint = openleadr.utils.certificate_fingerprint(tls.cert_file.read_bytes())
             log.info("OpenADR: this VEN's certificate fingerprint (the utility needs it): %s", fingerprint)
         client.add_handler("on_event", self.on_event)
         client.add_handler("on_update_event", self.on_event)
@@ -195,7 +206,7 @@ class OpenAdrVen:
                 report_specifier_id=REPORT_SPECIFIER_ID,
                 r_id=REPORT_R_ID,
                 report_duration=timedelta(hours=1),
-                sampling_rate=objects.SamplingRate(
+                sampling_rate=openleadr.objects.SamplingRate(
                     min_period=timedelta(seconds=self._m.report_min_period_s),
                     max_period=timedelta(hours=1),
                     on_change=False,

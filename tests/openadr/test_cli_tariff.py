@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -101,3 +103,15 @@ def test_a_bill_under_a_program_is_refused_rather_than_priced_at_the_base_rate(
     path = _write_config(tmp_path)
     assert main(["tariff", "--config", str(path), "--bill", "--hours", "24"]) == 2
     assert "--bill is not available under an OpenADR price program" in capsys.readouterr().err
+
+
+def test_the_cli_starts_without_importing_openleadr() -> None:
+    # Guards the CLI's start-up time: openleadr takes about a second to import on a gateway.
+    code = (
+        "import sys; from agent.cli.main import build_parser; build_parser(); "
+        "print('openleadr' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "False"
