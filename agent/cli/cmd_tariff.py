@@ -21,11 +21,13 @@ from typing import Any
 
 from agent.clock import RealClock
 from agent.config import Config, ConfigError, load_config
+from agent.config.openadr import OpenAdrMarket
 from agent.config.tariff import EntsoeMarketPrice, FixedMarketPrice
 from agent.ledger import Ledger, LedgerError
 from agent.market.intervals import containing, intervals_between
 from agent.market.records import Tender
 from agent.market.settlement import DEFAULT_READING_TOLERANCE
+from agent.openadr import ProgramBook, build_book, openadr_market
 from agent.tariff import HouseholdPrice, TariffCounterparty, TariffError, bill_lines
 from agent.tariff.metered import metered
 
@@ -73,7 +75,17 @@ def run(args: argparse.Namespace) -> int:
     intervals = intervals_between(
         first.start_utc, start + timedelta(hours=args.hours), config.planner.step, config.zone
     )
-    counterparty = TariffCounterparty(config)
+    book = _openadr_book(config)
+    counterparty = TariffCounterparty(config, book)
+    if args.bill and book is not None:
+        # The VEN keeps the events ahead, not the prices of hours gone by: a bill from them would
+        # price past events at the base rate. The utility's bill is the reference there.
+        print(
+            f"hems tariff: {args.config}: --bill is not available under an OpenADR price program "
+            "(past event prices are not kept)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     if args.bill:
         return _bill(
             config, counterparty, intervals[0].start_utc, start + timedelta(hours=args.hours), args.json
@@ -84,10 +96,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"hems tariff: {e}", file=sys.stderr)
         return EXIT_RUNTIME
     if args.json:
-        json.dump(_as_json(config, counterparty, quoted.prices, quoted.tenders), sys.stdout, indent=1)
+        doc = _as_json(config, counterparty, quoted.prices, quoted.tenders)
+        if book is not None:
+            doc["openadr"] = _openadr_json(config, book)
+        json.dump(doc, sys.stdout, indent=1)
         print()
     else:
-        print(_table(config, counterparty, quoted.prices))
+        print(_table(config, counterparty, quoted.prices, book))
     return EXIT_OK
 
 
@@ -154,21 +169,63 @@ def _as_json(
     }
 
 
-def _source_text(config: Config) -> str:
+def _openadr_book(config: Config) -> ProgramBook | None:
+    """The price program as the running agent last heard it (saved in the state directory): the
+    command never registers a second VEN with the utility's VTN."""
+    market = openadr_market(config)
+    return build_book(config, market, RealClock()) if market is not None else None
+
+
+def _openadr_json(config: Config, book: ProgramBook) -> dict[str, Any]:
+    market = openadr_market(config)
+    assert market is not None
+    return {
+        "vtn_url": market.vtn_url,
+        "ven_name": market.ven_name,
+        "base_per_kwh": _money(market.price_per_kwh),
+        "last_heard": book.last_heard.isoformat() if book.last_heard else None,
+        "held": book.held(),
+        "events": [
+            {
+                "event_id": e.event_id,
+                "modification_number": e.modification_number,
+                "priority": e.priority,
+                "market_context": e.market_context,
+                "start": e.spans[0].start.isoformat(),
+                "end": e.spans[-1].end.isoformat(),
+            }
+            for e in book.events
+        ],
+    }
+
+
+def _source_text(config: Config, book: ProgramBook | None) -> str:
     tariff = config.market.tariff
     assert tariff is not None
     market = tariff.market
-    if isinstance(market, FixedMarketPrice):
-        return f"fixed at {_money(market.price_per_kwh)} {config.site.currency}/kWh"
+    program = openadr_market(config)
+    if program is not None and book is not None:
+        if book.last_heard is None:
+            heard = "not heard yet (no saved program in the state directory): the base rate"
+        elif book.held():
+            heard = f"last heard {book.last_heard.isoformat()}, {len(book.events)} event(s)"
+        else:
+            heard = f"last heard {book.last_heard.isoformat()}, longer ago than hold_h: the base rate"
+        rate = f"{_money(program.price_per_kwh)} {config.site.currency}/kWh"
+        return f"OpenADR VTN {program.vtn_url} as VEN {program.ven_name!r}, {heard}; market base rate {rate}"
+    if isinstance(market, FixedMarketPrice | OpenAdrMarket):
+        return f"{market.type} at {_money(market.price_per_kwh)} {config.site.currency}/kWh"
     where = market.zone if isinstance(market, EntsoeMarketPrice) else market.country.upper()
     return f"{market.type} day-ahead prices ({where}); after the last published price: estimated"
 
 
-def _table(config: Config, cp: TariffCounterparty, prices: list[HouseholdPrice]) -> str:
+def _table(
+    config: Config, cp: TariffCounterparty, prices: list[HouseholdPrice], book: ProgramBook | None = None
+) -> str:
     cur = config.site.currency
     lines = [
         f"{cp.name} (party {cp.party}; prices in {cur}/kWh; sell tender = import, buy tender = export)",
-        f"market price source: {_source_text(config)}; tenders are quotes (actionable: false)",
+        f"market price source: {_source_text(config, book)}; tenders are quotes (actionable: false)",
         f"{'start':25} {'dur':5} {'period':18} {'state':10} {'import':>9} {'export':>9}",
     ]
     for p in prices:

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 from agent.config.base import Check, Strict, cross_field_error
 from agent.config.crossref import cross_check
 from agent.config.devices import Device, Meter
+from agent.config.openadr_caps import openadr_level_caps
 from agent.config.sections import (
     Forecast,
     Market,
@@ -52,6 +53,7 @@ class Config(Strict):
         tariff_without_link,
         tariff_price_caps,
         dynamic_source_currency,
+        openadr_level_caps,
     )
 
     site: Site

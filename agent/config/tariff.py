@@ -30,6 +30,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from agent.config.base import Check, Finding, Strict
+from agent.config.openadr import OpenAdrMarket
 from agent.config.types import ClockTime, Identifier, PartyId, PricePerKwh, Secret, show_value
 
 MonthDay = Annotated[
@@ -203,8 +204,10 @@ def _fixed_by_default(value: Any) -> Any:
     return value
 
 
+# Every market price source but the day-ahead services has `price_per_kwh`: its price when
+# nothing else sets one.
 MarketPriceConfig = Annotated[
-    FixedMarketPrice | EntsoeMarketPrice | AwattarMarketPrice,
+    FixedMarketPrice | EntsoeMarketPrice | AwattarMarketPrice | OpenAdrMarket,
     BeforeValidator(_fixed_by_default),
     Field(discriminator="type"),
 ]
@@ -363,7 +366,10 @@ def tariff_price_caps(v: Mapping[str, Any]) -> Finding | None:
 
 
 def fixed_market_price(source: TariffSource) -> Decimal:
-    return source.market.price_per_kwh if isinstance(source.market, FixedMarketPrice) else Decimal(0)
+    # A price program's base rate is known in advance (its events are checked by their own caps).
+    if isinstance(source.market, FixedMarketPrice | OpenAdrMarket):
+        return source.market.price_per_kwh
+    return Decimal(0)
 
 
 def dynamic_source_currency(v: Mapping[str, Any]) -> Finding | None:

@@ -20,6 +20,7 @@ from agent.dispatch import Dispatcher, DispatchSettings
 from agent.forecast import Forecaster, build_forecaster
 from agent.ledger import Ledger
 from agent.link import RetailerLink, build_link
+from agent.openadr import OpenAdrVen, build_ven, openadr_market
 from agent.optimizer import Planner
 from agent.optimizer.worker import PlannerProcess
 from agent.planning import devices_from_config, planned_devices, planner_shape
@@ -70,6 +71,8 @@ class RunningAgent:
     first_cycle: asyncio.Event = field(default_factory=asyncio.Event)
     # The household's contract where market.source is a tariff (its tenders, for the plan and page).
     tariff: TariffCounterparty | None = None
+    # The VEN of a utility's OpenADR price program, where the tariff stands on one.
+    openadr: OpenAdrVen | None = None
 
 
 def _mqtt_clients(config: Config, links: LinkPool) -> dict[str, MqttClient]:
@@ -115,7 +118,12 @@ async def build(
     if link is not None:
         await link.start()
     # market.source: tariff — the contract is the counterparty; the config allows no retailer link then.
-    tariff = TariffCounterparty(config, clock=clock) if config.market.tariff is not None else None
+    openadr = _openadr_ven(config, clock, devices)
+    tariff = (
+        TariffCounterparty(config, openadr.book if openadr is not None else None, clock=clock)
+        if config.market.tariff is not None
+        else None
+    )
     forecaster = build_forecaster(config, clock, mqtt_clients=clients)
     await forecaster.start()
     planner_devices = devices_from_config(config)
@@ -181,7 +189,19 @@ async def build(
         settings,
         energy,
         tariff=tariff,
+        openadr=openadr,
     )
+
+
+def _openadr_ven(config: Config, clock: Clock, devices: Mapping[str, Device]) -> OpenAdrVen | None:
+    """The program's VEN, reporting the meter's grid power when the VTN asks for it."""
+    market = openadr_market(config)
+    if market is None:
+        return None
+    meter = devices.get(config.meter_name)
+    energy_meter = meter.capabilities.energy_meter if meter is not None else None
+    usage = energy_meter.power_w if energy_meter is not None else None
+    return build_ven(config, market, clock, usage_w=usage)
 
 
 async def shutdown(agent: RunningAgent) -> None:
@@ -203,6 +223,10 @@ async def shutdown(agent: RunningAgent) -> None:
     if agent.link is not None:
         with contextlib.suppress(Exception):
             await agent.link.stop()
+    if agent.openadr is not None:
+        await agent.openadr.close()  # bounded, never raises
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(agent.openadr.book.save(), 10.0)
     await agent.ctx.links.close_all()
     await asyncio.to_thread(agent.ledger.close)
 
@@ -230,6 +254,8 @@ async def serve(
     agent.supervisor.add("cycle", agent.cycle.run)
     if watchdog.enabled:
         agent.supervisor.add("watchdog", watchdog.run)
+    if agent.openadr is not None:
+        agent.supervisor.add("openadr", agent.openadr.run)
     for name, task in (extra or {}).items():
         agent.supervisor.add(name, lambda task=task: task(agent))  # type: ignore[misc]
     agent.supervisor.start()

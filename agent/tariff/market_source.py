@@ -1,9 +1,11 @@
-"""The market price source a tariff's ``market`` section names: fixed, ENTSO-E or aWATTar."""
+"""The market price source a tariff's ``market`` section names: fixed, ENTSO-E or aWATTar (an
+OpenADR program's is its VEN's book, given by the caller)."""
 
 from __future__ import annotations
 
 from agent.clock import Clock
 from agent.config import Config
+from agent.config.openadr import OpenAdrMarket
 from agent.config.tariff import AwattarMarketPrice, EntsoeMarketPrice, FixedMarketPrice
 from agent.tariff.awattar import AwattarClient
 from agent.tariff.dynamic import DynamicPriceSource, PriceService
@@ -20,7 +22,8 @@ def market_source(config: Config, clock: Clock) -> MarketPriceSource:
         raise TariffError("market.source is not a tariff")
     market = tariff.market
     currency = config.site.currency
-    if isinstance(market, FixedMarketPrice):
+    # A price program's own source is its VEN's book; without one it stands on its base rate.
+    if isinstance(market, FixedMarketPrice | OpenAdrMarket):
         return FixedPriceSource(market.price_per_kwh, currency, config.zone, step=config.planner.step)
     policy = RetryPolicy(market.timeout_s, market.retries, market.backoff_s)
     service: PriceService

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench import tariff_prices
+
+EXAMPLES = Path(__file__).parents[2] / "configs" / "examples"
 
 
 def test_bench_covers_every_example_for_a_day_and_a_week() -> None:
     out = tariff_prices.run(repeats=1)
-    assert set(out["contracts"]) == {
+    assert set(out["contracts"]) == {p.stem for p in EXAMPLES.glob("*.yaml")}
+    assert set(out["contracts"]) >= {
         "at_dynamic_awattar",
         "de_dynamic_entsoe",
         "flat_feed_in",

@@ -10,6 +10,7 @@ import pytest
 from agent.cli.main import main
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "configs" / "examples").glob("*.yaml"))
+# By name: other example contracts sort in between.
 THREE_PERIOD = Path(__file__).parents[2] / "configs" / "examples" / "three_period.yaml"
 
 
