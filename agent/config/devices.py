@@ -16,8 +16,9 @@ from pydantic import Field
 
 from agent.config.base import Check, Finding, Strict, attr
 from agent.config.drivers import Driver
-from agent.config.thermal import Comfort, CopPoint, House
+from agent.config.thermal import Comfort, CoolingSeasonDays, CopPoint, House
 from agent.config.types import Celsius, ClockTime, Efficiency, Fraction, NonNegativeKw, PositiveKw
+from agent.season import Mode, ModeRule, ModeSetting
 
 ROLES = ("meter", "pv_inverter", "battery", "ev_charger", "heat_pump", "thermostat", "water_heater")
 # A relay can only switch; it cannot read a meter, an inverter or a battery's state of charge.
@@ -88,6 +89,34 @@ def _cop_curve_increasing(v: Mapping[str, Any]) -> Finding | None:
     temps = [float(attr(p, "outdoor_c")) for p in v["cop_curve"]]
     if any(b <= a for a, b in itertools.pairwise(temps)):
         return "cop_curve", f"outdoor_c must increase strictly (got {', '.join(f'{t:g}' for t in temps)})"
+    return None
+
+
+def _season_with_auto(v: Mapping[str, Any]) -> Finding | None:
+    if v["mode"] == "auto" and v["cooling_season"] is None:
+        return "cooling_season", "is required when mode is auto, e.g. {from: '05-15', to: '09-15'}"
+    if v["mode"] != "auto" and v["cooling_season"] is not None:
+        return "cooling_season", f"is only used with mode auto (mode is {v['mode']})"
+    return None
+
+
+def _cooling_comfort(v: Mapping[str, Any]) -> Finding | None:
+    cooling = v["cooling_comfort"]
+    if v["mode"] == "auto" and cooling is None:
+        return (
+            "cooling_comfort",
+            "is required when mode is auto: the band while cooling, e.g. {target_c: 24.5, band_c: 1}",
+        )
+    if v["mode"] == "heating" and cooling is not None:
+        return "cooling_comfort", "is only used with mode cooling or auto (mode is heating)"
+    if v["mode"] == "auto":
+        cool_c, heat_c = float(attr(cooling, "target_c")), float(attr(v["comfort"], "target_c"))
+        if cool_c < heat_c:
+            # the house would be cooled in summer below what it is heated to in winter
+            return (
+                "cooling_comfort",
+                f"target_c must be >= comfort.target_c {heat_c:g} (got {cool_c:g})",
+            )
     return None
 
 
@@ -171,13 +200,34 @@ class EvCharger(_Device):
 
 
 class _Thermal(_Device):
-    checks: ClassVar[tuple[Check, ...]] = (_one_cop, _cop_curve_increasing)
-    mode: Literal["heating", "cooling"] = "heating"
+    checks: ClassVar[tuple[Check, ...]] = (
+        _one_cop,
+        _cop_curve_increasing,
+        _season_with_auto,
+        _cooling_comfort,
+    )
+    # heating or cooling all year, or auto: cooling in cooling_season, heating outside it
+    # (agent/season.py has the rule; a plan uses the mode in force when its horizon starts)
+    mode: ModeSetting = "heating"
+    cooling_season: CoolingSeasonDays | None = None
     electric_max_kw: PositiveKw
     cop: Annotated[float, Field(gt=0.0, le=15.0)] | None = None
     cop_curve: Annotated[list[CopPoint], Field(min_length=2, max_length=50)] | None = None
     house: House
+    # the band while heating (and while cooling when no cooling_comfort is given)
     comfort: Comfort = Comfort()
+    # the band while cooling; required with mode auto
+    cooling_comfort: Comfort | None = None
+
+    def mode_rule(self) -> ModeRule:
+        season = None if self.cooling_season is None else self.cooling_season.season()
+        return ModeRule(self.mode, season)
+
+    def comfort_in(self, mode: Mode) -> Comfort:
+        """The comfort band that holds while the heat pump works in ``mode``."""
+        if mode == "cooling" and self.cooling_comfort is not None:
+            return self.cooling_comfort
+        return self.comfort
 
 
 class HeatPump(_Thermal):

@@ -13,6 +13,7 @@ from agent.dispatch.commands import Action, Command, Decision, Mode
 from agent.dispatch.cycle import Cycle, DeviceState, clip, guarded, mismatch, optional, owed_on, stale_reason
 from agent.dispatch.settings import DeviceSpec
 from agent.dispatch.target import DeviceTarget, ThermalTarget, WaterHeaterTarget
+from agent.season import Mode as HeatMode
 from drivers.base import Capabilities, ElementPower
 from drivers.gpio.relay import TimeProportioned
 
@@ -37,6 +38,13 @@ def _switch(
     return Decision(mode, reason, Command(Action.SWITCH_ON, duty >= 0.5), Command(Action.SWITCH_ON, on), hit)
 
 
+def thermal_mode(conf: cfg.HeatPump | cfg.Thermostat, target: DeviceTarget | None, cycle: Cycle) -> HeatMode:
+    """The plan's mode where the target gives one, else the mode in force now by the device's rule."""
+    if isinstance(target, ThermalTarget) and target.mode is not None:
+        return target.mode
+    return conf.mode_rule().mode_at(cycle.now, cycle.zone)
+
+
 def decide_thermal(
     spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: DeviceState, caps: Capabilities
 ) -> Decision:
@@ -50,7 +58,7 @@ def decide_thermal(
             if target.setpoint_c is None:
                 reason = "target gives no setpoint for a thermostat"
         reason = reason or stale_reason(snap, name, "thermostat.indoor_c")
-        band = conf.comfort
+        band = conf.comfort_in(thermal_mode(conf, target, cycle))
         if reason is None:
             assert isinstance(target, ThermalTarget)
             assert target.setpoint_c is not None

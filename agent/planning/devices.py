@@ -198,7 +198,8 @@ def _heat_pump(name: str, h: HeatPump | Thermostat) -> HeatPumpParams:
         max_kw=h.electric_max_kw,
         r_k_per_kw=h.house.r_k_per_kw,
         c_kwh_per_k=h.house.c_kwh_per_k,
-        mode=h.mode,
+        # auto: each plan's inputs carry the mode in force (planning/inputs.py)
+        mode="cooling" if h.mode == "cooling" else "heating",
         cop_ref=cop_ref,
         cop_ref_outdoor_c=ref_c,
         cop_slope_per_k=slope,

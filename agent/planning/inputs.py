@@ -19,9 +19,11 @@ back, and the fallback is reported in :attr:`BuiltInputs.fallbacks`:
 
 Other assumptions: the house gains ``house.internal_gain_kw`` plus ``house.solar_aperture_m2``
 times the irradiance forecast (none where it is not forecast); comfort band ``target_c +-
-band_c``; energy left in the battery at the horizon's end is worth the cheap hours' expected buy
-price plus import network charge, after a round trip's losses (what putting it back costs); a price
-missing altogether is :data:`DEFAULT_PRICE_PER_KWH`.
+band_c`` of the mode in force when the horizon starts (the heat pump's ``mode``: heating,
+cooling or auto by its cooling season; the whole horizon in one mode); energy left in the battery
+at the horizon's end is worth the cheap hours' expected buy price plus import network charge,
+after a round trip's losses (what putting it back costs); a price missing altogether is
+:data:`DEFAULT_PRICE_PER_KWH`.
 """
 
 from __future__ import annotations
@@ -205,7 +207,9 @@ def _house(ctx: _Ctx) -> HeatPumpInputs | None:
         return None
     cfg = ctx.config.devices[ctx.names["heat_pump"]]
     assert isinstance(cfg, HeatPump | Thermostat)
-    comfort = cfg.comfort
+    # one mode for the whole horizon: the one in force when it starts (agent/season.py)
+    mode = cfg.mode_rule().mode_at(ctx.ivs[0].start_utc, ctx.config.zone)
+    comfort = cfg.comfort_in(mode)
     indoor = measured("indoor_c", state.indoor_c)
     if indoor is None:
         indoor = comfort.target_c
@@ -220,6 +224,7 @@ def _house(ctx: _Ctx) -> HeatPumpInputs | None:
         band_hi_c=np.full(n, comfort.target_c + comfort.band_c),
         target_c=np.full(n, comfort.target_c),
         gain_kw=gain_kw,
+        mode=mode,
     )
 
 
