@@ -122,6 +122,9 @@ class ModeRule:
         return ("heating", "cooling") if self.setting == "auto" else (self.setting,)
 
 
+HEATING_ALL_YEAR = ModeRule("heating")
+
+
 def cooling_season(field: str, doc: object) -> CoolingSeason:
     """``{from: "MM-DD", to: "MM-DD"}`` from config or a scenario; errors name ``field``'s keys."""
     if not isinstance(doc, dict) or set(doc) != {"from", "to"}:

@@ -83,12 +83,34 @@ def _one_cop(v: Mapping[str, Any]) -> Finding | None:
     return None
 
 
-def _cop_curve_increasing(v: Mapping[str, Any]) -> Finding | None:
-    if v["cop_curve"] is None:
+def _increasing(key: str) -> Check:
+    def check(v: Mapping[str, Any]) -> Finding | None:
+        if v[key] is None:
+            return None
+        temps = [float(attr(p, "outdoor_c")) for p in v[key]]
+        if any(b <= a for a, b in itertools.pairwise(temps)):
+            return key, f"outdoor_c must increase strictly (got {', '.join(f'{t:g}' for t in temps)})"
         return None
-    temps = [float(attr(p, "outdoor_c")) for p in v["cop_curve"]]
-    if any(b <= a for a, b in itertools.pairwise(temps)):
-        return "cop_curve", f"outdoor_c must increase strictly (got {', '.join(f'{t:g}' for t in temps)})"
+
+    return check
+
+
+_cop_curve_increasing = _increasing("cop_curve")
+_cooling_cop_curve_increasing = _increasing("cooling_cop_curve")
+
+
+def _one_cooling_cop(v: Mapping[str, Any]) -> Finding | None:
+    given = v["cooling_cop"] is not None or v["cooling_cop_curve"] is not None
+    if v["mode"] != "auto":
+        if given:
+            return "cooling_cop", f"is only used with mode auto (with mode {v['mode']}, 'cop' is the mode's)"
+        return None
+    if (v["cooling_cop"] is None) == (v["cooling_cop_curve"] is None):
+        return (
+            "cooling_cop",
+            "with mode auto give exactly one of 'cooling_cop' (constant) or 'cooling_cop_curve' "
+            "(list of {outdoor_c, cop}): the COP while cooling",
+        )
     return None
 
 
@@ -205,6 +227,8 @@ class _Thermal(_Device):
         _cop_curve_increasing,
         _season_with_auto,
         _cooling_comfort,
+        _one_cooling_cop,
+        _cooling_cop_curve_increasing,
     )
     # heating or cooling all year, or auto: cooling in cooling_season, heating outside it
     # (agent/season.py has the rule; a plan uses the mode in force when its horizon starts)
@@ -213,6 +237,9 @@ class _Thermal(_Device):
     electric_max_kw: PositiveKw
     cop: Annotated[float, Field(gt=0.0, le=15.0)] | None = None
     cop_curve: Annotated[list[CopPoint], Field(min_length=2, max_length=50)] | None = None
+    # mode auto: the COP while cooling (cop / cop_curve is then the heating one)
+    cooling_cop: Annotated[float, Field(gt=0.0, le=15.0)] | None = None
+    cooling_cop_curve: Annotated[list[CopPoint], Field(min_length=2, max_length=50)] | None = None
     house: House
     # the band while heating (and while cooling when no cooling_comfort is given)
     comfort: Comfort = Comfort()

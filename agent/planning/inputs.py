@@ -49,7 +49,7 @@ from agent.optimizer import (
     PlanInputs,
     WaterHeaterInputs,
 )
-from agent.planning.devices import planned_devices
+from agent.planning.devices import cooling_cop_series, planned_devices
 from agent.planning.errors import PlanningInputError
 from agent.planning.ev_sessions import SessionBuilder, measured
 from agent.planning.ladders import Ladders, build_ladders
@@ -217,14 +217,18 @@ def _house(ctx: _Ctx) -> HeatPumpInputs | None:
     ghi = ctx.forecasts.ghi_w_per_m2
     sun_kw = np.zeros(n) if ghi is None else np.maximum(np.asarray(ghi, dtype=np.float64), 0.0) / 1000.0
     gain_kw = cfg.house.internal_gain_kw + cfg.house.solar_aperture_m2 * sun_kw
+    outdoor_c = np.asarray(ctx.forecasts.outdoor_c, dtype=np.float64)
+    # mode auto: the params' COP line is the heating one; cooling has its own
+    cop = cooling_cop_series(cfg, outdoor_c) if cfg.mode == "auto" and mode == "cooling" else None
     return HeatPumpInputs(
         indoor_c=indoor,
-        outdoor_c=np.asarray(ctx.forecasts.outdoor_c, dtype=np.float64),
+        outdoor_c=outdoor_c,
         band_lo_c=np.full(n, comfort.target_c - comfort.band_c),
         band_hi_c=np.full(n, comfort.target_c + comfort.band_c),
         target_c=np.full(n, comfort.target_c),
         gain_kw=gain_kw,
         mode=mode,
+        cop=cop,
     )
 
 

@@ -25,7 +25,10 @@ AUTO = (
     "    cooling_season: {from: '05-15', to: '09-15'}\n"
     "    comfort: {target_c: 21, band_c: 1}\n"
     "    cooling_comfort: {target_c: 24.5, band_c: 1}\n"
+    "    cooling_cop: 4.0\n"
 )
+
+BACKWARDS = "[{outdoor_c: 35, cop: 3}, {outdoor_c: 20, cop: 5}]"
 
 
 def problems(body: str) -> list[tuple[str, str]]:
@@ -71,6 +74,13 @@ def test_fixed_cooling_uses_comfort_unless_a_cooling_band_is_given() -> None:
         (AUTO.replace("'09-15'", "'05-15'"), "devices.dev.cooling_season.to", "must differ from 'from'"),
         (AUTO.replace("to: '09-15'", "until: '09-15'"), "devices.dev.cooling_season.until",
          "allowed keys: from, to"),
+        (AUTO.replace("    cooling_cop: 4.0\n", ""), "devices.dev.cooling_cop",
+         "exactly one of 'cooling_cop'"),
+        (AUTO + "    cooling_cop_curve: [{outdoor_c: 20, cop: 5}, {outdoor_c: 35, cop: 3}]\n",
+         "devices.dev.cooling_cop", "exactly one of 'cooling_cop'"),
+        (AUTO.replace("cooling_cop: 4.0", "cooling_cop_curve: " + BACKWARDS),
+         "devices.dev.cooling_cop_curve", "must increase strictly"),
+        ("    mode: cooling\n    cooling_cop: 4\n", "devices.dev.cooling_cop", "only used with mode auto"),
         (AUTO.replace("target_c: 24.5", "target_c: 40"), "devices.dev.cooling_comfort.target_c", "35"),
     ],
 )  # fmt: skip

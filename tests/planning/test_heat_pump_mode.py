@@ -26,6 +26,7 @@ AUTO = """
     house: {r_k_per_kw: 8, c_kwh_per_k: 5, internal_gain_kw: 0.3}
     comfort: {target_c: 21.0, band_c: 1.0}
     cooling_comfort: {target_c: 24.5, band_c: 1.0}
+    cooling_cop_curve: [{outdoor_c: 20, cop: 5.0}, {outdoor_c: 35, cop: 3.0}]
     driver: {type: simulated}
 """
 
@@ -49,6 +50,9 @@ def test_a_hot_july_day_is_planned_cooling_and_kept_under_the_cooling_band() -> 
     assert hp is not None
     assert hp.mode == "cooling"
     assert (hp.band_lo_c[0], hp.band_hi_c[0], hp.target_c[0]) == (23.5, 25.5, 24.5)
+    # the cooling curve's line (20 °C: 5.0, 35 °C: 3.0) at 33 °C: 5.0 - 2.0 x 13 / 15 = 3.2667
+    assert hp.cop is not None
+    assert np.allclose(hp.cop, 5.0 - 2.0 * 13.0 / 15.0)
     plan = Planner(devices_from_config(cfg), *planner_shape(cfg)).plan(built.inputs)
     indoor = np.asarray(plan.series["indoor_c"])
     assert float(np.sum(plan.series["heat_pump_kw"])) > 0.5  # it runs (kW x intervals)
@@ -64,6 +68,7 @@ def test_a_cold_january_day_is_planned_heating_in_the_heating_band() -> None:
     assert hp is not None
     assert hp.mode == "heating"
     assert (hp.band_lo_c[0], hp.band_hi_c[0], hp.target_c[0]) == (20.0, 22.0, 21.0)
+    assert hp.cop is None  # the configured cop (the heating one) in the planner's own line
     plan = Planner(devices_from_config(cfg), *planner_shape(cfg)).plan(built.inputs)
     indoor = np.asarray(plan.series["indoor_c"])
     # left alone: 0.4 + 19.7 x e^(-6/40) = 17.36 °C after 6 h
