@@ -134,7 +134,7 @@ class Thermostat(Protocol):
 
 
 @runtime_checkable
-class ModeSwitching(Protocol):
+class ModeSwitching(Thermostat, Protocol):
     """A thermostat that can be put in heating or cooling (its system mode): a heat pump that
     both heats and cools, changed over by the agent with the season."""
 
