@@ -60,16 +60,30 @@ def _cooling_cop(config: Config, outdoor_c: np.ndarray) -> np.ndarray:
     raise HilError("the agent's config has no heat pump to take the cooling COP from")
 
 
+def _days_to_changeover(params: HomeParams, start: datetime, days: float, step_s: float) -> float | None:
+    """Days (whole steps) from ``start`` to the first step in another mode, within ``days``."""
+    if params.mode != "auto":
+        return None
+    first = params.mode_at(start)
+    for k in range(1, round(days * 86400.0 / step_s)):
+        if params.mode_at(start + timedelta(seconds=k * step_s)) != first:
+            return k * step_s / 86400.0
+    return None
+
+
 def run_foresight_windows(
     config: Config, params: HomeParams, start: datetime, days: float, tariff: Tariff, *, step_s: float = 900.0
 ) -> ForesightResult:
-    """:func:`run_foresight` over the period, in overlapping windows where it is long (see above)."""
-    if days <= WINDOW_DAYS + OVERLAP_DAYS:
+    """:func:`run_foresight` over the period, in overlapping windows where it is long (see above);
+    a window also ends where the heat pump changes over, so each is billed in one mode."""
+    if days <= WINDOW_DAYS + OVERLAP_DAYS and _days_to_changeover(params, start, days, step_s) is None:
         return run_foresight(config, params, start, days, tariff, step_s=step_s)
     cost, grid_kw, solve_s = 0.0, [], 0.0
     done = 0.0
     while done < days - 1e-9:
         billed = min(WINDOW_DAYS, days - done)
+        change = _days_to_changeover(params, start + timedelta(days=done), billed, step_s)
+        billed = min(billed, change or billed)
         planned = min(billed + OVERLAP_DAYS, days - done)
         part = run_foresight(
             config, params, start + timedelta(days=done), planned, tariff, step_s=step_s, bill_days=billed

@@ -21,11 +21,12 @@ from hil.plant.own_control import OwnControl
 from hil.rig import Rig
 from hil.rig_settings import RigSettings, free_port
 from hil.sim.baseline import run_baseline
-from hil.sim.foresight import run_foresight
+from hil.sim.foresight import _days_to_changeover, run_foresight
 from hil.sim.scenario import load_scenario
 from hil.sim.tariff import scenario_tariff
 
 BERLIN = ZoneInfo("Europe/Berlin")
+Days = float | None
 YEAR = Path(__file__).parents[2] / "hil" / "scenarios" / "year_de_2015.yaml"
 # The winter home, made to change over as the year scenario does: cooling 15 May .. 15 September.
 AUTO = dataclasses.replace(
@@ -121,3 +122,19 @@ def _agent_config(home: HomeParams, tmp_path: Path) -> Config:
               settings=RigSettings(broker_host="127.0.0.1", broker_port=free_port()), days=1)  # fmt: skip
     path = rig.write_config(tmp_path / "hems.yaml", state_dir=tmp_path / "state")
     return load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "expected"),
+    [
+        (datetime(2015, 5, 13, tzinfo=BERLIN), 7.0, 2.0),  # 13 and 14 May heat, the 15th cools
+        (datetime(2015, 5, 14, 12, tzinfo=BERLIN), 7.0, 0.5),
+        (datetime(2015, 5, 13, tzinfo=BERLIN), 1.5, None),  # the changeover lies beyond the window
+        (datetime(2015, 7, 1, tzinfo=BERLIN), 7.0, None),
+    ],
+)
+def test_foresight_windows_end_at_the_changeover(
+    start: datetime, days: float, expected: float | None
+) -> None:
+    assert _days_to_changeover(AUTO, start, days, 900.0) == expected
+    assert _days_to_changeover(WINTER, start, days, 900.0) is None  # heating all year
