@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -82,11 +83,18 @@ class HomeParams:
     pv_energy_start_kwh: float = 8_000.0
 
     def mode_rule(self) -> ModeRule:
+        return self._rule
+
+    @cached_property
+    def _rule(self) -> ModeRule:
+        # asked every plant step (own control, the comfort KPI): built once
         return ModeRule(self.mode, self.cooling_season)
 
     def mode_at(self, when: datetime) -> Mode:
         """The heat pump's mode at ``when`` by the site's calendar."""
-        return self.mode_rule().mode_at(when, ZoneInfo(self.timezone))
+        if self.mode != "auto":
+            return self.mode
+        return self._rule.mode_at(when, ZoneInfo(self.timezone))
 
     def comfort(self, mode: Mode) -> tuple[float, float]:
         """(target, half-width of the band), °C, while the heat pump works in ``mode``."""
