@@ -44,9 +44,13 @@ def device_limits(device: cfg.Device) -> DeviceLimits:
         )
         return DeviceLimits(ev_current_a=(min(EV_MIN_CURRENT_A, max_a), max_a), ev_discharge_current_a=v2g_a)
     if isinstance(device, cfg.Thermostat | cfg.HeatPump):
-        band = device.comfort
+        # wide enough for every mode's band (mode auto: heating's and cooling's)
+        bands = [device.comfort_in(m) for m in device.mode_rule().modes()]
         return DeviceLimits(
-            setpoint_c=(band.target_c - 3 * band.band_c, band.target_c + 3 * band.band_c),
+            setpoint_c=(
+                min(b.target_c - 3 * b.band_c for b in bands),
+                max(b.target_c + 3 * b.band_c for b in bands),
+            ),
             element_max_w=device.electric_max_kw * 1000.0,
         )
     if isinstance(device, cfg.WaterHeater):

@@ -117,8 +117,8 @@ class Rig:
         self.thermostat = Z2mThermostat(
             host, port, s.thermostat_topic,
             indoor_c=lambda: house.indoor_c,
-            setpoint_c=p.comfort_target_c,
-            mode=p.mode,
+            setpoint_c=p.comfort_at(plant.now)[0],
+            mode=p.mode_at(plant.now),
             heating_active=lambda: self._last_power("heat_pump") > 0.0,
             publish_every_s=every,
         )  # fmt: skip
@@ -198,7 +198,11 @@ class Rig:
         plant, own = self.plant, self.own
         hp_kw = 0.0
         if self.mqtt:
-            if self.thermostat.system_mode != "off":
+            system_mode = self.thermostat.system_mode
+            if plant.heat_pump is not None and system_mode in ("heat", "cool"):
+                # the heat pump works in the mode its thermostat was put in
+                plant.heat_pump.mode = "cooling" if system_mode == "cool" else "heating"
+            if system_mode != "off":
                 hp_kw = own.heat_pump_kw(plant, self.thermostat.setpoint_c)
         else:
             hp_kw = own.heat_pump_kw(plant)

@@ -96,7 +96,7 @@ def _mqtt(broker: str, topic_map: str, base: str) -> dict[str, Any]:
 def agent_config(rig: Rig, *, state_dir: Path, broker_name: str, site_id: str) -> dict[str, Any]:
     p, s = rig.params, rig.settings
     host = s.host_for_clients
-    cop = HEATING_COP if p.mode == "heating" else COOLING_COP
+    cop = COOLING_COP if p.mode == "cooling" else HEATING_COP
     devices: dict[str, Any] = {
         "grid": {
             "role": "meter",
@@ -139,6 +139,14 @@ def agent_config(rig: Rig, *, state_dir: Path, broker_name: str, site_id: str) -
             "comfort": {"target_c": p.comfort_target_c, "band_c": p.comfort_band_c},
             "driver": _mqtt(broker_name, "zigbee2mqtt_thermostat", s.thermostat_topic),
         }
+        if p.mode == "auto":
+            assert p.cooling_season is not None  # HomeParams.mode_rule() demands it
+            target_c, band_c = p.comfort("cooling")
+            devices["thermostat"] |= {
+                "cooling_season": {"from": str(p.cooling_season.start), "to": str(p.cooling_season.end)},
+                "cooling_comfort": {"target_c": target_c, "band_c": band_c},
+                "cooling_cop_curve": [{"outdoor_c": t, "cop": c} for t, c in COOLING_COP.points],
+            }
         devices["ev"] = {
             "role": "ev_charger",
             "max_kw": p.ev_max_kw,

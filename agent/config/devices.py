@@ -16,8 +16,9 @@ from pydantic import Field
 
 from agent.config.base import Check, Finding, Strict, attr
 from agent.config.drivers import Driver
-from agent.config.thermal import Comfort, CopPoint, House
+from agent.config.thermal import Comfort, CoolingSeasonDays, CopPoint, House
 from agent.config.types import Celsius, ClockTime, Efficiency, Fraction, NonNegativeKw, PositiveKw
+from agent.season import Mode, ModeRule, ModeSetting
 
 ROLES = ("meter", "pv_inverter", "battery", "ev_charger", "heat_pump", "thermostat", "water_heater")
 # A relay can only switch; it cannot read a meter, an inverter or a battery's state of charge.
@@ -82,12 +83,62 @@ def _one_cop(v: Mapping[str, Any]) -> Finding | None:
     return None
 
 
-def _cop_curve_increasing(v: Mapping[str, Any]) -> Finding | None:
-    if v["cop_curve"] is None:
+def _increasing(key: str) -> Check:
+    def check(v: Mapping[str, Any]) -> Finding | None:
+        if v[key] is None:
+            return None
+        temps = [float(attr(p, "outdoor_c")) for p in v[key]]
+        if any(b <= a for a, b in itertools.pairwise(temps)):
+            return key, f"outdoor_c must increase strictly (got {', '.join(f'{t:g}' for t in temps)})"
         return None
-    temps = [float(attr(p, "outdoor_c")) for p in v["cop_curve"]]
-    if any(b <= a for a, b in itertools.pairwise(temps)):
-        return "cop_curve", f"outdoor_c must increase strictly (got {', '.join(f'{t:g}' for t in temps)})"
+
+    return check
+
+
+_cop_curve_increasing = _increasing("cop_curve")
+_cooling_cop_curve_increasing = _increasing("cooling_cop_curve")
+
+
+def _one_cooling_cop(v: Mapping[str, Any]) -> Finding | None:
+    given = v["cooling_cop"] is not None or v["cooling_cop_curve"] is not None
+    if v["mode"] != "auto":
+        if given:
+            return "cooling_cop", f"is only used with mode auto (with mode {v['mode']}, 'cop' is the mode's)"
+        return None
+    if (v["cooling_cop"] is None) == (v["cooling_cop_curve"] is None):
+        return (
+            "cooling_cop",
+            "with mode auto give exactly one of 'cooling_cop' (constant) or 'cooling_cop_curve' "
+            "(list of {outdoor_c, cop}): the COP while cooling",
+        )
+    return None
+
+
+def _season_with_auto(v: Mapping[str, Any]) -> Finding | None:
+    if v["mode"] == "auto" and v["cooling_season"] is None:
+        return "cooling_season", "is required when mode is auto, e.g. {from: '05-15', to: '09-15'}"
+    if v["mode"] != "auto" and v["cooling_season"] is not None:
+        return "cooling_season", f"is only used with mode auto (mode is {v['mode']})"
+    return None
+
+
+def _cooling_comfort(v: Mapping[str, Any]) -> Finding | None:
+    cooling = v["cooling_comfort"]
+    if v["mode"] == "auto" and cooling is None:
+        return (
+            "cooling_comfort",
+            "is required when mode is auto: the band while cooling, e.g. {target_c: 24.5, band_c: 1}",
+        )
+    if v["mode"] == "heating" and cooling is not None:
+        return "cooling_comfort", "is only used with mode cooling or auto (mode is heating)"
+    if v["mode"] == "auto":
+        cool_c, heat_c = float(attr(cooling, "target_c")), float(attr(v["comfort"], "target_c"))
+        if cool_c < heat_c:
+            # the house would be cooled in summer below what it is heated to in winter
+            return (
+                "cooling_comfort",
+                f"target_c must be >= comfort.target_c {heat_c:g} (got {cool_c:g})",
+            )
     return None
 
 
@@ -171,13 +222,39 @@ class EvCharger(_Device):
 
 
 class _Thermal(_Device):
-    checks: ClassVar[tuple[Check, ...]] = (_one_cop, _cop_curve_increasing)
-    mode: Literal["heating", "cooling"] = "heating"
+    checks: ClassVar[tuple[Check, ...]] = (
+        _one_cop,
+        _cop_curve_increasing,
+        _season_with_auto,
+        _cooling_comfort,
+        _one_cooling_cop,
+        _cooling_cop_curve_increasing,
+    )
+    # heating or cooling all year, or auto: cooling in cooling_season, heating outside it
+    # (agent/season.py has the rule; a plan uses the mode in force when its horizon starts)
+    mode: ModeSetting = "heating"
+    cooling_season: CoolingSeasonDays | None = None
     electric_max_kw: PositiveKw
     cop: Annotated[float, Field(gt=0.0, le=15.0)] | None = None
     cop_curve: Annotated[list[CopPoint], Field(min_length=2, max_length=50)] | None = None
+    # mode auto: the COP while cooling (cop / cop_curve is then the heating one)
+    cooling_cop: Annotated[float, Field(gt=0.0, le=15.0)] | None = None
+    cooling_cop_curve: Annotated[list[CopPoint], Field(min_length=2, max_length=50)] | None = None
     house: House
+    # the band while heating (and while cooling when no cooling_comfort is given)
     comfort: Comfort = Comfort()
+    # the band while cooling; required with mode auto
+    cooling_comfort: Comfort | None = None
+
+    def mode_rule(self) -> ModeRule:
+        season = None if self.cooling_season is None else self.cooling_season.season()
+        return ModeRule(self.mode, season)
+
+    def comfort_in(self, mode: Mode) -> Comfort:
+        """The comfort band that holds while the heat pump works in ``mode``."""
+        if mode == "cooling" and self.cooling_comfort is not None:
+            return self.cooling_comfort
+        return self.comfort
 
 
 class HeatPump(_Thermal):

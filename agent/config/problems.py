@@ -159,7 +159,7 @@ def _allowed_keys(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Field names of the model found at ``loc``."""
     model = _type_at(root, loc)
     if isinstance(model, type) and issubclass(model, BaseModel):
-        return sorted(model.model_fields)
+        return sorted(f.alias or name for name, f in model.model_fields.items())  # as written in YAML
     return []
 
 

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
-from agent.config.base import Strict
+from agent.config.base import Check, Finding, Strict
 from agent.config.types import Celsius
+from agent.season import CoolingSeason, MonthDay, SeasonError
+
+
+def _month_day(value: str) -> str:
+    try:
+        MonthDay.parse("day", value)
+    except SeasonError as e:
+        raise ValueError(e.message) from e
+    return value
+
+
+# A local calendar day "MM-DD", e.g. "05-15".
+MonthDayText = Annotated[str, AfterValidator(_month_day)]
 
 
 class House(Strict):
@@ -34,3 +47,20 @@ class Comfort(Strict):
 class CopPoint(Strict):
     outdoor_c: Celsius
     cop: Annotated[float, Field(gt=0.0, le=15.0)]
+
+
+def _season_not_empty(v: Any) -> Finding | None:
+    if v["from_"] == v["to"]:
+        return "to", f"must differ from 'from' {v['from_']} (the season would be empty)"
+    return None
+
+
+class CoolingSeasonDays(Strict):
+    """The heat pump cools from ``from`` (inclusive) to ``to`` (the first day back in heating)."""
+
+    checks: ClassVar[tuple[Check, ...]] = (_season_not_empty,)
+    from_: MonthDayText = Field(alias="from")
+    to: MonthDayText
+
+    def season(self) -> CoolingSeason:
+        return CoolingSeason(MonthDay.parse("from", self.from_), MonthDay.parse("to", self.to))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from drivers.base import ThermostatMode
+
 
 class Action(StrEnum):
     BATTERY_POWER_W = "battery_power_w"  # +charge / -discharge
@@ -29,12 +31,17 @@ class Command:
     # BATTERY_POWER_W only: (lo, hi) W, lo <= 0 <= hi, for an inverter that follows the home's
     # flows itself within it (drivers.base.WindowedBattery); others take ``value``.
     window_w: tuple[float, float] | None = None
+    # SETPOINT_C only: the system mode the setpoint is meant for, on a thermostat that can be put
+    # in heating or cooling (drivers.base.ModeSwitching); None leaves the mode alone.
+    thermostat_mode: ThermostatMode | None = None
 
     def __str__(self) -> str:
         v = self.value
         shown = "lift" if v is None else (str(v).lower() if isinstance(v, bool) else f"{v:.4g}")
         if self.window_w is not None:
             shown += f" within [{self.window_w[0]:.4g}, {self.window_w[1]:.4g}]"
+        if self.thermostat_mode is not None:
+            shown += f" ({self.thermostat_mode.value})"
         return f"{self.action.value}={shown}"
 
 

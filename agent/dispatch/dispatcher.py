@@ -33,7 +33,8 @@ from agent.dispatch.snapshot import Snapshot
 from agent.dispatch.target import DeviceTarget, DispatchTarget
 from agent.dispatch.thermal import NO_OUTPUT, decide_thermal, decide_water_heater
 from agent.dispatch.writer import send, unchanged
-from drivers.base import BidirectionalCharger, Capabilities, Device
+from agent.season import Mode as HeatMode
+from drivers.base import BidirectionalCharger, Capabilities, Device, ModeSwitching, ThermostatMode
 from drivers.errors import DriverError
 
 _log = logging.getLogger("agent.dispatch")
@@ -221,9 +222,16 @@ class Dispatcher:
             results = await asyncio.gather(*(self._stop_one(self._specs[n]) for n in names))
             return DispatchReport(self._clock.now(), "safe_stop", dict(zip(names, results, strict=True)))
 
+    def _stop_mode(self, spec: DeviceSpec) -> HeatMode:
+        """A thermal device's mode in force now by its rule (heating for other devices)."""
+        conf = spec.config
+        if isinstance(conf, cfg.HeatPump | cfg.Thermostat):
+            return conf.mode_rule().mode_at(self._clock.now(), self._config.zone)
+        return "heating"
+
     async def _stop_one(self, spec: DeviceSpec) -> DeviceDispatch:
         device = self._devices.get(spec.name)
-        cmd = None if device is None else _stop_command(spec, device.capabilities)
+        cmd = None if device is None else _stop_command(spec, device.capabilities, self._stop_mode(spec))
         base = DeviceDispatch(spec.name, spec.role, Mode.SAFE, "shutting down", cmd, cmd)
         if device is None or cmd is None:
             return _replace(base, skipped=NO_OUTPUT)
@@ -263,7 +271,7 @@ def _no_output() -> Decision:
     return Decision(Mode.SAFE, NO_OUTPUT, None, None)
 
 
-def _stop_command(spec: DeviceSpec, caps: Capabilities) -> Command | None:
+def _stop_command(spec: DeviceSpec, caps: Capabilities, heat_mode: HeatMode) -> Command | None:
     conf = spec.config
     if isinstance(conf, cfg.Battery) and caps.battery:
         return Command(Action.BATTERY_POWER_W, 0.0)
@@ -272,7 +280,11 @@ def _stop_command(spec: DeviceSpec, caps: Capabilities) -> Command | None:
         # agent runs; a paused charger could leave its owner without range in the morning.
         return Command(Action.EV_CURRENT_A, spec.ev_current_range_a[0])
     if isinstance(conf, cfg.HeatPump | cfg.Thermostat) and caps.thermostat:
-        return Command(Action.SETPOINT_C, conf.comfort.target_c)
+        # the comfort target of the season, in the season's mode where the thermostat can switch
+        system = None
+        if isinstance(caps.thermostat, ModeSwitching):
+            system = ThermostatMode.COOL if heat_mode == "cooling" else ThermostatMode.HEAT
+        return Command(Action.SETPOINT_C, conf.comfort_in(heat_mode).target_c, thermostat_mode=system)
     if isinstance(conf, cfg.WaterHeater) and caps.water_heater:
         return Command(Action.ELEMENT_ON, True)
     if caps.switch is not None and isinstance(conf, cfg.HeatPump | cfg.Thermostat | cfg.WaterHeater):

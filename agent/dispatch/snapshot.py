@@ -14,7 +14,7 @@ from typing import Any
 
 from agent.clock import Clock
 from agent.dispatch.errors import StaleTelemetry
-from drivers.base import Capabilities, Device, MeteredElement, Reading, VehicleSoc
+from drivers.base import Capabilities, Device, MeteredElement, ModeSwitching, Reading, VehicleSoc
 from drivers.errors import DriverError
 
 Value = float | bool | str
@@ -98,6 +98,8 @@ def _getters(caps: Capabilities) -> dict[str, Getter]:
             "thermostat.indoor_c": caps.thermostat.indoor_c,
             "thermostat.setpoint_c": caps.thermostat.setpoint_c,
         }
+        if isinstance(caps.thermostat, ModeSwitching):
+            g["thermostat.mode"] = caps.thermostat.mode
     if caps.water_heater is not None:
         wh = caps.water_heater
         g |= {"water_heater.tank_c": wh.tank_c, "water_heater.element_on": wh.element_on}

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from agent.config import devices as cfg
 from agent.config.model import Config
 from agent.dispatch.errors import TargetError
+from agent.season import Mode
 
 
 def _finite(name: str, value: float | None) -> None:
@@ -61,16 +62,23 @@ class EvTarget:
 
 @dataclass(frozen=True, slots=True)
 class ThermalTarget:
-    """A setpoint (thermostat) or an electric power (relay-switched heat pump), or both."""
+    """A setpoint (thermostat) or an electric power (relay-switched heat pump), or both.
+
+    ``mode``: heating or cooling, the mode the plan was made in (None: the mode in force now by
+    the device's rule); the thermostat is put in it and the setpoint held in its comfort band.
+    """
 
     setpoint_c: float | None = None
     electric_kw: float | None = None
+    mode: Mode | None = None
 
     def __post_init__(self) -> None:
         _finite("thermal.setpoint_c", self.setpoint_c)
         _non_negative("thermal.electric_kw", self.electric_kw)
         if self.setpoint_c is None and self.electric_kw is None:
             raise TargetError("thermal", "give setpoint_c or electric_kw")
+        if self.mode not in (None, "heating", "cooling"):
+            raise TargetError("thermal.mode", f"must be 'heating' or 'cooling' (got {self.mode!r})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +126,7 @@ def target_from_setpoints(
     config: Config,
     *,
     pv_forecast_kw: float | None = None,
+    heat_mode: Mode | None = None,
     label: str = "plan",
 ) -> DispatchTarget:
     """Map one interval of a plan (``Plan.setpoints(0)``) onto the configured devices.
@@ -125,6 +134,7 @@ def target_from_setpoints(
     The planner has one device of each kind, named by its series (``battery_kw``, ``ev_kw``,
     ``heat_pump_kw`` with ``indoor_c``, ``water_heater_kw``, ``pv_curtail_kw``). PV curtailment
     becomes a production cap of forecast - curtailment, so it needs ``pv_forecast_kw``.
+    ``heat_mode``: the mode the plan was made in (its heat pump inputs' ``mode``).
     """
     out: dict[str, DeviceTarget] = {}
     for name, dev in config.devices.items():
@@ -134,8 +144,11 @@ def target_from_setpoints(
             out[name] = EvTarget(power_kw=setpoints["ev_kw"])
         elif isinstance(dev, cfg.HeatPump | cfg.Thermostat) and "heat_pump_kw" in setpoints:
             electric_kw = max(0.0, setpoints["heat_pump_kw"])
+            mode = heat_mode or fixed_mode(dev)
             out[name] = ThermalTarget(
-                setpoint_c=_setpoint_c(dev, setpoints.get("indoor_c"), electric_kw), electric_kw=electric_kw
+                setpoint_c=_setpoint_c(dev, mode, setpoints.get("indoor_c"), electric_kw),
+                electric_kw=electric_kw,
+                mode=heat_mode,
             )
         elif isinstance(dev, cfg.WaterHeater) and "water_heater_kw" in setpoints:
             out[name] = WaterHeaterTarget(power_kw=max(0.0, setpoints["water_heater_kw"]))
@@ -152,8 +165,13 @@ def target_from_setpoints(
 _OFF_SHARE = 0.02
 
 
+def fixed_mode(dev: cfg.HeatPump | cfg.Thermostat) -> Mode:
+    """The mode a target without one means: the configured one (heating for auto, as before)."""
+    return "cooling" if dev.mode == "cooling" else "heating"
+
+
 def _setpoint_c(
-    dev: cfg.HeatPump | cfg.Thermostat, planned_c: float | None, electric_kw: float
+    dev: cfg.HeatPump | cfg.Thermostat, mode: Mode, planned_c: float | None, electric_kw: float
 ) -> float | None:
     """The thermostat's setpoint for one planned interval.
 
@@ -166,7 +184,7 @@ def _setpoint_c(
     """
     if planned_c is None or electric_kw >= _OFF_SHARE * dev.electric_max_kw:
         return planned_c
-    band = dev.comfort
-    if dev.mode == "cooling":
+    band = dev.comfort_in(mode)
+    if mode == "cooling":
         return max(planned_c, band.target_c + band.band_c)
     return min(planned_c, band.target_c - band.band_c)

@@ -13,7 +13,8 @@ from agent.dispatch.commands import Action, Command, Decision, Mode
 from agent.dispatch.cycle import Cycle, DeviceState, clip, guarded, mismatch, optional, owed_on, stale_reason
 from agent.dispatch.settings import DeviceSpec
 from agent.dispatch.target import DeviceTarget, ThermalTarget, WaterHeaterTarget
-from drivers.base import Capabilities, ElementPower
+from agent.season import Mode as HeatMode
+from drivers.base import Capabilities, ElementPower, ModeSwitching, ThermostatMode
 from drivers.gpio.relay import TimeProportioned
 
 NO_OUTPUT = "driver offers no output for this role (device not discovered yet?)"
@@ -37,6 +38,13 @@ def _switch(
     return Decision(mode, reason, Command(Action.SWITCH_ON, duty >= 0.5), Command(Action.SWITCH_ON, on), hit)
 
 
+def thermal_mode(conf: cfg.HeatPump | cfg.Thermostat, target: DeviceTarget | None, cycle: Cycle) -> HeatMode:
+    """The plan's mode where the target gives one, else the mode in force now by the device's rule."""
+    if isinstance(target, ThermalTarget) and target.mode is not None:
+        return target.mode
+    return conf.mode_rule().mode_at(cycle.now, cycle.zone)
+
+
 def decide_thermal(
     spec: DeviceSpec, target: DeviceTarget | None, cycle: Cycle, state: DeviceState, caps: Capabilities
 ) -> Decision:
@@ -50,7 +58,12 @@ def decide_thermal(
             if target.setpoint_c is None:
                 reason = "target gives no setpoint for a thermostat"
         reason = reason or stale_reason(snap, name, "thermostat.indoor_c")
-        band = conf.comfort
+        heat_mode = thermal_mode(conf, target, cycle)
+        band = conf.comfort_in(heat_mode)
+        # a heat pump that heats and cools is put in the mode the setpoint is meant for
+        system = None
+        if isinstance(caps.thermostat, ModeSwitching):
+            system = ThermostatMode.COOL if heat_mode == "cooling" else ThermostatMode.HEAT
         if reason is None:
             assert isinstance(target, ThermalTarget)
             assert target.setpoint_c is not None
@@ -65,7 +78,11 @@ def decide_thermal(
             value, more = clip(value, *spec.limits.setpoint_c, "setpoint_min", "setpoint_max")
             hit += more
         return Decision(
-            mode, reason, Command(Action.SETPOINT_C, wanted), Command(Action.SETPOINT_C, round(value, 2)), hit
+            mode,
+            reason,
+            Command(Action.SETPOINT_C, wanted, thermostat_mode=system),
+            Command(Action.SETPOINT_C, round(value, 2), thermostat_mode=system),
+            hit,
         )
     if caps.switch is not None:
         if reason is None:

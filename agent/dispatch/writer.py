@@ -13,7 +13,15 @@ from agent.dispatch.commands import Action, Command
 from agent.dispatch.errors import DispatchError
 from agent.dispatch.settings import DispatchSettings
 from agent.dispatch.snapshot import Snapshot
-from drivers.base import BidirectionalCharger, Capabilities, ElementPower, Reading, WindowedBattery
+from drivers.base import (
+    BidirectionalCharger,
+    Capabilities,
+    ElementPower,
+    ModeSwitching,
+    Reading,
+    ThermostatMode,
+    WindowedBattery,
+)
 from drivers.errors import DriverError
 from drivers.gpio.relay import TimeProportioned
 
@@ -51,6 +59,10 @@ async def send(cmd: Command, caps: Capabilities) -> float | bool | None:
             getter = ev.current_limit_a
         case Action.SETPOINT_C:
             th = _need(caps.thermostat, "thermostat")
+            wanted = cmd.thermostat_mode
+            # the mode first: a cooling setpoint given to a heating thermostat would heat
+            if wanted is not None and isinstance(th, ModeSwitching) and _current_mode(th) is not wanted:
+                await th.set_mode(wanted)
             await th.set_setpoint_c(float(v or 0.0))
             getter = th.setpoint_c
         case Action.ELEMENT_ON:
@@ -85,6 +97,14 @@ async def send(cmd: Command, caps: Capabilities) -> float | bool | None:
         return None  # the driver verified the write; a getter not refreshed yet is no failure
     value = reading.value
     return value if isinstance(value, bool | float | int) else None
+
+
+def _current_mode(th: Any) -> ThermostatMode | None:
+    try:
+        mode: ThermostatMode = th.mode().value
+    except DriverError:
+        return None  # unknown: written
+    return mode
 
 
 # Where a command can be compared with the device's own current value (skip if already there).
@@ -132,15 +152,25 @@ def unchanged(
         and last_age_s is not None
         and last_age_s < settings.reassert_s
     ):
-        if _close(cmd.value, last.value, band) and _same_window(cmd, last, band):
+        if (
+            _close(cmd.value, last.value, band)
+            and _same_window(cmd, last, band)
+            and cmd.thermostat_mode is last.thermostat_mode
+        ):
             return f"within deadband of last write ({last})"
         return None
+    if cmd.thermostat_mode is not None and not _mode_is(snapshot, device, cmd.thermostat_mode):
+        return None  # the mode must change (or is not known)
     quantity = _CURRENT.get(cmd.action)
     if quantity is not None and snapshot.fresh(device, quantity):
         current = snapshot.get(device, quantity).value
         if isinstance(current, bool | int | float) and _close(cmd.value, current, band):
             return f"device already at {current!r}"
     return None
+
+
+def _mode_is(snapshot: Snapshot, device: str, mode: ThermostatMode) -> bool:
+    return snapshot.fresh(device, "thermostat.mode") and snapshot.get(device, "thermostat.mode").value == mode
 
 
 def _same_window(cmd: Command, last: Command, band: float) -> bool:

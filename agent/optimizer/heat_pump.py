@@ -70,9 +70,20 @@ class HeatPumpInputs:
     band_hi_c: Vec
     target_c: Vec
     gain_kw: Vec
+    # The mode in force for this plan (a seasonal changeover); None: the params' mode. Only the
+    # sign of a dynamic coefficient changes, so one built problem serves both modes.
+    mode: Literal["heating", "cooling"] | None = None
+    # COP per interval where the caller has it (the other mode's own curve); None: the params' line.
+    cop: Vec | None = None
 
     def __post_init__(self) -> None:
         validate.finite("heat_pump.indoor_c", self.indoor_c)
+        if self.mode not in (None, "heating", "cooling"):
+            raise InputError("heat_pump.mode", f"must be 'heating' or 'cooling', got {self.mode!r}")
+        if self.cop is not None:
+            validate.freeze_vectors(self, "heat_pump", ("cop",))
+            if np.any(self.cop < COP_MIN) or np.any(self.cop > COP_MAX):
+                raise InputError("heat_pump.cop", f"must lie in [{COP_MIN:g}, {COP_MAX:g}]")
         validate.freeze_vectors(
             self, "heat_pump", ("outdoor_c", "band_lo_c", "band_hi_c", "target_c", "gain_kw")
         )
@@ -110,15 +121,23 @@ class HeatPumpTerm:
             raise InputError("heat_pump", "the model has a heat pump but the inputs give no house state")
         return inputs.heat_pump
 
+    def _cop(self, inp: HeatPumpInputs) -> Vec:
+        return self.p.cop(inp.outdoor_c) if inp.cop is None else inp.cop
+
+    def _sign(self, inp: HeatPumpInputs) -> float:
+        return self.sign if inp.mode is None else (1.0 if inp.mode == "heating" else -1.0)
+
     def fill(self, n: Numbers, inputs: PlanInputs) -> None:
         p, dt, inp, a = self.p, self.dt_h, self._inputs(inputs), self.a
         for name in ("outdoor_c", "band_lo_c", "band_hi_c", "target_c", "gain_kw"):
             validate.length(f"heat_pump.{name}", getattr(inp, name), self.horizon)
+        if inp.cop is not None:
+            validate.length("heat_pump.cop", inp.cop, self.horizon)
         n.bounds("hp_kw", 0.0, p.max_kw)
         n.bounds("hp_z", inp.band_lo_c, inp.band_hi_c)
         n.bounds("hp_cold", 0.0, np.inf)
         n.bounds("hp_hot", 0.0, np.inf)
-        n.dynamic("hp:dyn", "hp_kw", -(1 - a) * p.r_k_per_kw * self.sign * p.cop(inp.outdoor_c))
+        n.dynamic("hp:dyn", "hp_kw", -(1 - a) * p.r_k_per_kw * self._sign(inp) * self._cop(inp))
         rhs = (1 - a) * (inp.outdoor_c + p.r_k_per_kw * inp.gain_kw)
         rhs = rhs.copy()
         rhs[0] += a * inp.indoor_c
@@ -149,7 +168,7 @@ class HeatPumpTerm:
             out.append(f"heat pump power outside [0, {p.max_kw}] kW")
         prev = np.concatenate([[inp.indoor_c], t_in[:-1]])
         model = a * prev + (1 - a) * (
-            inp.outdoor_c + p.r_k_per_kw * (inp.gain_kw + self.sign * p.cop(inp.outdoor_c) * hp)
+            inp.outdoor_c + p.r_k_per_kw * (inp.gain_kw + self._sign(inp) * self._cop(inp) * hp)
         )
         # 1e-3 kW of heat-pump power moves the house by at most (1-a) R COP 1e-3 K in one step.
         tol_c = (1 - a) * p.r_k_per_kw * COP_MAX * tol_kw

@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from agent.config import Config
 from agent.config.devices import Battery, EvCharger, HeatPump, Meter, PvInverter, Thermostat, WaterHeater
@@ -53,6 +54,7 @@ from agent.optimizer import (
     InputError,
     WaterHeaterParams,
 )
+from agent.optimizer.heat_pump import COP_MAX, COP_MIN
 from agent.planning.charger import discharge_refusal, refusal_note
 from agent.planning.errors import PlanningInputError
 
@@ -186,6 +188,15 @@ def cop_line(cop: float | None, curve: Sequence[CopPoint] | None) -> tuple[float
     return float(cops.mean()), ref, slope
 
 
+def cooling_cop_series(
+    h: HeatPump | Thermostat, outdoor_c: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """The COP while cooling for a heat pump in mode auto (its ``cooling_cop``/``_curve``), as the
+    planner's line over ``outdoor_c``, clipped as the planner clips its own."""
+    cop_ref, ref_c, slope = cop_line(h.cooling_cop, h.cooling_cop_curve)
+    return np.clip(cop_ref + slope * (outdoor_c - ref_c), COP_MIN, COP_MAX)
+
+
 def _heat_pump(name: str, h: HeatPump | Thermostat) -> HeatPumpParams:
     cop_ref, ref_c, slope = cop_line(h.cop, h.cop_curve)
     if cop_ref < 1.0:
@@ -198,7 +209,8 @@ def _heat_pump(name: str, h: HeatPump | Thermostat) -> HeatPumpParams:
         max_kw=h.electric_max_kw,
         r_k_per_kw=h.house.r_k_per_kw,
         c_kwh_per_k=h.house.c_kwh_per_k,
-        mode=h.mode,
+        # auto: each plan's inputs carry the mode in force (planning/inputs.py)
+        mode="cooling" if h.mode == "cooling" else "heating",
         cop_ref=cop_ref,
         cop_ref_outdoor_c=ref_c,
         cop_slope_per_k=slope,

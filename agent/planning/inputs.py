@@ -19,9 +19,11 @@ back, and the fallback is reported in :attr:`BuiltInputs.fallbacks`:
 
 Other assumptions: the house gains ``house.internal_gain_kw`` plus ``house.solar_aperture_m2``
 times the irradiance forecast (none where it is not forecast); comfort band ``target_c +-
-band_c``; energy left in the battery at the horizon's end is worth the cheap hours' expected buy
-price plus import network charge, after a round trip's losses (what putting it back costs); a price
-missing altogether is :data:`DEFAULT_PRICE_PER_KWH`.
+band_c`` of the mode in force when the horizon starts (the heat pump's ``mode``: heating,
+cooling or auto by its cooling season; the whole horizon in one mode); energy left in the battery
+at the horizon's end is worth the cheap hours' expected buy price plus import network charge,
+after a round trip's losses (what putting it back costs); a price missing altogether is
+:data:`DEFAULT_PRICE_PER_KWH`.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from agent.optimizer import (
     PlanInputs,
     WaterHeaterInputs,
 )
-from agent.planning.devices import planned_devices
+from agent.planning.devices import cooling_cop_series, planned_devices
 from agent.planning.errors import PlanningInputError
 from agent.planning.ev_sessions import SessionBuilder, measured
 from agent.planning.ladders import Ladders, build_ladders
@@ -205,7 +207,9 @@ def _house(ctx: _Ctx) -> HeatPumpInputs | None:
         return None
     cfg = ctx.config.devices[ctx.names["heat_pump"]]
     assert isinstance(cfg, HeatPump | Thermostat)
-    comfort = cfg.comfort
+    # one mode for the whole horizon: the one in force when it starts (agent/season.py)
+    mode = cfg.mode_rule().mode_at(ctx.ivs[0].start_utc, ctx.config.zone)
+    comfort = cfg.comfort_in(mode)
     indoor = measured("indoor_c", state.indoor_c)
     if indoor is None:
         indoor = comfort.target_c
@@ -213,13 +217,18 @@ def _house(ctx: _Ctx) -> HeatPumpInputs | None:
     ghi = ctx.forecasts.ghi_w_per_m2
     sun_kw = np.zeros(n) if ghi is None else np.maximum(np.asarray(ghi, dtype=np.float64), 0.0) / 1000.0
     gain_kw = cfg.house.internal_gain_kw + cfg.house.solar_aperture_m2 * sun_kw
+    outdoor_c = np.asarray(ctx.forecasts.outdoor_c, dtype=np.float64)
+    # mode auto: the params' COP line is the heating one; cooling has its own
+    cop = cooling_cop_series(cfg, outdoor_c) if cfg.mode == "auto" and mode == "cooling" else None
     return HeatPumpInputs(
         indoor_c=indoor,
-        outdoor_c=np.asarray(ctx.forecasts.outdoor_c, dtype=np.float64),
+        outdoor_c=outdoor_c,
         band_lo_c=np.full(n, comfort.target_c - comfort.band_c),
         band_hi_c=np.full(n, comfort.target_c + comfort.band_c),
         target_c=np.full(n, comfort.target_c),
         gain_kw=gain_kw,
+        mode=mode,
+        cop=cop,
     )
 
 

@@ -159,7 +159,9 @@ class ControlCycle:
             return None, "the last good plan has run out"
         setpoints = record.plan.setpoints(idx)
         pv_kw = float(record.forecasts.pv_kw[idx]) if len(record.forecasts.pv_kw) > idx else None
-        return target_from_setpoints(setpoints, self.config, pv_forecast_kw=pv_kw), ""
+        house = record.built.inputs.heat_pump
+        mode = house.mode if house is not None else None  # the season the plan was made for
+        return target_from_setpoints(setpoints, self.config, pv_forecast_kw=pv_kw, heat_mode=mode), ""
 
     async def _dispatch(self, snapshot: Snapshot, now: datetime) -> None:
         target, reason = self._target(now)

@@ -1,7 +1,8 @@
 """The householder's settings applied to what the agent plans and dispatches.
 
-* comfort target and band: a copy of the config with the thermal devices' comfort replaced,
-  used by the next plan (the plan phase re-plans when a setting changes);
+* comfort target and band: a copy of the config with the thermal devices' comfort replaced
+  (heating's and cooling's alike: the householder sets what they want now), used by the next
+  plan (the plan phase re-plans when a setting changes);
 * water-heater *boost* (full element power until a time) and *hold* (element off): applied to
   the dispatch target, so they act within one cycle and also while the planner is paused or has
   no plan. The dispatcher still keeps the tank above its minimum and below its maximum;
@@ -35,7 +36,17 @@ def effective_config(config: Config, o: Overrides) -> Config:
                     if v is not None
                 }
             )
-            devices[name] = device.model_copy(update={"comfort": comfort})
+            update = {"comfort": comfort}
+            if device.cooling_comfort is not None:
+                # the householder's target is what they want now: it holds in either season
+                update["cooling_comfort"] = device.cooling_comfort.model_copy(
+                    update={
+                        k: v
+                        for k, v in (("target_c", o.comfort_target_c), ("band_c", o.comfort_band_c))
+                        if v is not None
+                    }
+                )
+            devices[name] = device.model_copy(update=update)
     return config.model_copy(update={"devices": devices})
 
 

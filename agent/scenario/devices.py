@@ -20,6 +20,7 @@ from agent.optimizer.water_heater import WaterHeaterParams
 from agent.scenario.errors import ScenarioError
 from agent.scenario.keys import clock_time, instant, join, known, mapping, need, number
 from agent.scenario.table import FIRST_DATA_ROW, read_table
+from agent.season import HEATING_ALL_YEAR, MODE_SETTINGS, Mode, ModeRule, SeasonError, cooling_season
 
 P = TypeVar("P")
 
@@ -68,6 +69,18 @@ class HeatPump:
     band_c: float  # the comfort band is target ± band_c
     internal_gain_kw: float = 0.3
     solar_aperture_m2: float = 2.0  # effective window area for global irradiance
+    # heating or cooling all year, or auto by a cooling season (agent/season.py); the band while
+    # cooling is cooling_target_c ± cooling_band_c (target_c ± band_c where not given)
+    rule: ModeRule = HEATING_ALL_YEAR
+    cooling_target_c: float | None = None
+    cooling_band_c: float | None = None
+
+    def comfort(self, mode: Mode) -> tuple[float, float]:
+        """(target, half-width of the band), °C, while working in ``mode``."""
+        if mode == "cooling" and self.cooling_target_c is not None:
+            band = self.band_c if self.cooling_band_c is None else self.cooling_band_c
+            return self.cooling_target_c, band
+        return self.target_c, self.band_c
 
 
 @dataclass(frozen=True)
@@ -238,15 +251,52 @@ def _column_raw(
 def _heat_pump(doc: Mapping[str, Any]) -> HeatPump:
     key = "devices.heat_pump"
     extra = {"indoor_c", "target_c", "band_c", "internal_gain_kw", "solar_aperture_m2"}
-    params = _params(HeatPumpParams, key, doc, extra)
+    extra |= {"cooling_season", "cooling_target_c", "cooling_band_c"}
+    rule = _mode_rule(key, doc)
+    # the planner's parameters take the fixed mode; auto plans carry the mode in their inputs
+    fixed = {**doc, "mode": "cooling" if rule.setting == "cooling" else "heating"}
+    params = _params(HeatPumpParams, key, fixed, extra)
+    target_c = number(f"{key}.target_c", need(doc, "target_c", key), lo=5.0, hi=35.0)
+    cooling_c = None
+    if "cooling_target_c" in doc:
+        cooling_c = number(f"{key}.cooling_target_c", doc["cooling_target_c"], lo=5.0, hi=35.0)
+    if rule.setting == "auto":
+        if cooling_c is None:
+            raise ScenarioError(f"{key}.cooling_target_c", "is required when mode is auto, e.g. 24.5")
+        if cooling_c < target_c:
+            raise ScenarioError(
+                f"{key}.cooling_target_c", f"must be >= target_c {target_c:g} (got {cooling_c:g})"
+            )
+    elif rule.setting == "heating" and ({"cooling_target_c", "cooling_band_c"} & set(doc)):
+        raise ScenarioError(f"{key}.cooling_target_c", "is only used with mode cooling or auto")
+    cooling_band = None
+    if "cooling_band_c" in doc:
+        cooling_band = number(f"{key}.cooling_band_c", doc["cooling_band_c"], lo=0.0, hi=10.0)
     return HeatPump(
         params,
         indoor_c=number(f"{key}.indoor_c", need(doc, "indoor_c", key), lo=-30.0, hi=50.0),
-        target_c=number(f"{key}.target_c", need(doc, "target_c", key), lo=5.0, hi=35.0),
+        target_c=target_c,
         band_c=number(f"{key}.band_c", doc.get("band_c", 1.0), lo=0.0, hi=10.0),
         internal_gain_kw=number(f"{key}.internal_gain_kw", doc.get("internal_gain_kw", 0.3), lo=0.0),
         solar_aperture_m2=number(f"{key}.solar_aperture_m2", doc.get("solar_aperture_m2", 2.0), lo=0.0),
+        rule=rule,
+        cooling_target_c=cooling_c,
+        cooling_band_c=cooling_band,
     )
+
+
+def _mode_rule(key: str, doc: Mapping[str, Any]) -> ModeRule:
+    setting = doc.get("mode", "heating")
+    if setting not in MODE_SETTINGS:
+        raise ScenarioError(f"{key}.mode", f"must be one of {', '.join(MODE_SETTINGS)} (got {setting!r})")
+    try:
+        season = None
+        if "cooling_season" in doc:
+            raw = doc["cooling_season"]
+            season = cooling_season("cooling_season", dict(raw) if isinstance(raw, Mapping) else raw)
+        return ModeRule(setting, season)
+    except SeasonError as e:
+        raise ScenarioError(f"{key}.{e.field}", e.message) from e
 
 
 def _water_heater(doc: Mapping[str, Any]) -> WaterHeater:

@@ -119,7 +119,7 @@ def _build(spec: ScenarioSpec, starts: list[datetime]) -> PlanProblem:
         if dev.battery
         else None,
         ev=_ev(spec, starts) if dev.ev else None,
-        heat_pump=_heat_pump(spec, data, ghi, n) if dev.heat_pump else None,
+        heat_pump=_heat_pump(spec, data, ghi, n, starts[0]) if dev.heat_pump else None,
         water_heater=_water_heater(spec, data, starts, dt_h) if dev.water_heater else None,
     )
     return PlanProblem(spec.name, devices, inputs, starts, dt_h)
@@ -144,19 +144,23 @@ def _ev(spec: ScenarioSpec, starts: list[datetime]) -> EvInputs:
     return EvInputs(tuple(sessions))
 
 
-def _heat_pump(spec: ScenarioSpec, data: dict[str, Vec], ghi: Vec, n: int) -> HeatPumpInputs:
+def _heat_pump(spec: ScenarioSpec, data: dict[str, Vec], ghi: Vec, n: int, start: datetime) -> HeatPumpInputs:
     hp = spec.devices.heat_pump
     assert hp is not None
     if "outdoor_c" not in data:
         raise ScenarioError("data.outdoor_c", "missing: the heat pump needs the outdoor temperature")
-    target = np.full(n, hp.target_c)
+    # one mode for the whole problem: the one in force at its start (agent/season.py)
+    mode = hp.rule.mode_at(start, spec.site.zone)
+    target_c, band_c = hp.comfort(mode)
+    target = np.full(n, target_c)
     return HeatPumpInputs(
         indoor_c=hp.indoor_c,
         outdoor_c=data["outdoor_c"],
-        band_lo_c=target - hp.band_c,
-        band_hi_c=target + hp.band_c,
+        band_lo_c=target - band_c,
+        band_hi_c=target + band_c,
         target_c=target,
         gain_kw=hp.internal_gain_kw + hp.solar_aperture_m2 * np.maximum(ghi, 0.0) / 1000.0,
+        mode=mode,
     )
 
 

@@ -41,6 +41,7 @@ def live_json(agent: RunningAgent) -> dict[str, Any]:
         "currency": state.currency,
         "flows": [f.to_json() for f in live.flows(agent)],
         "readings": live.readings(agent),
+        "heat_mode": live.heat_mode(agent),
         "prices": live.prices_now(agent),
         "health": live.health(agent),
         "controls": controls_json(agent),

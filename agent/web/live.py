@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from agent.config.devices import EvCharger, WaterHeater
+from agent.config.devices import EvCharger, HeatPump, Thermostat, WaterHeater
 from agent.planning import planned_devices
 
 if TYPE_CHECKING:
@@ -150,6 +150,21 @@ def readings(agent: RunningAgent) -> dict[str, float | bool | None]:
     if "water_heater" in roles:
         out["tank_c"] = _number(samples, roles["water_heater"], "water_heater.tank_c")
     return out
+
+
+def heat_mode(agent: RunningAgent) -> str | None:
+    """The heat pump's mode now (heating or cooling): the current plan's, else the mode in force
+    by its rule (the season); None without a heat pump."""
+    roles = planned_devices(agent.config)
+    if "heat_pump" not in roles:
+        return None
+    record = agent.cycle.planning.current
+    house = record.built.inputs.heat_pump if record is not None else None
+    if house is not None and house.mode is not None:
+        return house.mode
+    device = agent.config.devices[roles["heat_pump"]]
+    assert isinstance(device, HeatPump | Thermostat)
+    return device.mode_rule().mode_at(agent.clock.now(), agent.config.zone)
 
 
 def prices_now(agent: RunningAgent) -> dict[str, float | None]:

@@ -76,6 +76,7 @@ def plan_chart(agent: RunningAgent) -> dict[str, Any]:
         if hp is not None:
             out["comfort_lo_c"] = [round(float(v), 3) for v in hp.band_lo_c]
             out["comfort_hi_c"] = [round(float(v), 3) for v in hp.band_hi_c]
+            out["heat_mode"] = hp.mode  # the mode the whole plan works in
     tank = devices.get(roles.get("water_heater", ""))
     if isinstance(tank, WaterHeater):
         out["tank_c"] = _col(series, "tank_c")

@@ -133,6 +133,14 @@ class Thermostat(Protocol):
         ...
 
 
+@runtime_checkable
+class ModeSwitching(Thermostat, Protocol):
+    """A thermostat that can be put in heating or cooling (its system mode): a heat pump that
+    both heats and cools, changed over by the agent with the season."""
+
+    async def set_mode(self, mode: ThermostatMode) -> None: ...
+
+
 class WaterHeater(Protocol):
     def tank_c(self) -> Reading[float]:
         """Tank water temperature, degrees Celsius."""

@@ -46,6 +46,13 @@ class MqttThermostat(_Role):
         await self._device.write("setpoint_c", setpoint_c)
 
 
+class MqttModeThermostat(MqttThermostat):
+    """A thermostat whose map also writes its system mode (satisfies ``ModeSwitching``)."""
+
+    async def set_mode(self, mode: ThermostatMode) -> None:
+        await self._device.write("mode", mode.value)
+
+
 class MqttWaterHeater(_Role):
     def tank_c(self) -> Reading[float]:
         return self._device.float_reading("tank_c")
@@ -110,7 +117,8 @@ def capabilities_for(device: MqttDevice) -> Capabilities:
     if kind == "meter":
         return Capabilities(energy_meter=MqttEnergyMeter(device))
     if kind == "thermostat":
-        return Capabilities(thermostat=MqttThermostat(device))
+        switching = "mode" in device.topic_map.writes
+        return Capabilities(thermostat=MqttModeThermostat(device) if switching else MqttThermostat(device))
     if kind == "water_heater":
         metered = "element_power_w" in device.topic_map.values
         return Capabilities(

@@ -199,6 +199,10 @@ class _Thermostat(_Facet):
         t = self._d.rig.thermostat
         self._d.command(t, f"{t.base}/set", {"occupied_heating_setpoint": setpoint_c})
 
+    async def set_mode(self, mode: ThermostatMode) -> None:
+        t = self._d.rig.thermostat
+        self._d.command(t, f"{t.base}/set", {"system_mode": mode.value})
+
 
 class _WaterHeater(_Facet):
     def tank_c(self) -> Reading[float]:

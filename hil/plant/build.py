@@ -64,7 +64,7 @@ def build_plant(params: HomeParams, start: datetime, *, days: int = 14) -> Plant
             internal_gain_kw=params.internal_gain_kw,
             solar_aperture_m2=params.solar_aperture_m2,
         ),
-        heat_pump=HeatPump(params.heat_pump_max_kw, mode=params.mode),
+        heat_pump=HeatPump(params.heat_pump_max_kw, mode=params.mode_at(start)),
         tank=Tank(
             params.tank_l,
             params.element_kw,

@@ -8,6 +8,9 @@ commanded (or cannot reach).
 * **Heat pump**: its thermostat modulates around the setpoint (the comfort target unless
   one was written): full power ``band/2`` (0.25 K) or more on the cold side of it in heating,
   off ``band/2`` or more past it, linear between (:func:`hil.plant.house.thermostat_electric_kw`).
+  Left to itself it changes over between heating and cooling by the home's rule (``mode`` auto:
+  the cooling season, :mod:`agent.season`) and holds that mode's comfort target; with a
+  setpoint written it works in the mode it was last put in (the thermostat's system mode).
 * **Water heater**: the tank's own thermostat, with hysteresis. The element switches on when the
   tank falls below ``target − TANK_HYSTERESIS_K`` (5 K, a common mechanical tank thermostat's
   differential) and stays on until the tank reaches the target; between the two it keeps its last
@@ -55,8 +58,11 @@ class OwnControl:
     def heat_pump_kw(self, plant: Plant, setpoint_c: float | None = None) -> float:
         if plant.heat_pump is None or plant.house is None:
             return 0.0
-        target_c = self.params.comfort_target_c if setpoint_c is None else setpoint_c
-        return thermostat_electric_kw(plant.heat_pump, target_c, plant.house.indoor_c)
+        if setpoint_c is None:
+            mode = self.params.mode_at(plant.now)
+            plant.heat_pump.mode = mode  # the heat pump's own changeover
+            setpoint_c = self.params.comfort(mode)[0]
+        return thermostat_electric_kw(plant.heat_pump, setpoint_c, plant.house.indoor_c)
 
     def tank_element_on(self, plant: Plant) -> bool:
         """The tank thermostat's element state now (call once per step: it remembers)."""

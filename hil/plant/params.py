@@ -7,9 +7,12 @@ simulates. Names carry units; powers are magnitudes (signs per ``agent/units.py`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
+from functools import cached_property
 from typing import Literal
+from zoneinfo import ZoneInfo
 
+from agent.season import CoolingSeason, Mode, ModeRule, ModeSetting
 from hil.plant.data import SUMMER_DATA, WINTER_DATA, PlantData
 from hil.plant.tank import DEFAULT_MIXING_C
 
@@ -26,8 +29,13 @@ class HomeParams:
     latitude_deg: float = 36.10
     longitude_deg: float = 25.05
     data: PlantData = SUMMER_DATA  # the series the plant replays (hil/plant/data.py)
-    # house and heat pump
-    mode: Literal["heating", "cooling"] = "cooling"
+    # house and heat pump: heating or cooling all year, or auto by the cooling season (the same
+    # rule the agent is configured with, agent/season.py); the comfort band while cooling is
+    # cooling_target_c ± cooling_band_c where given (else comfort_target_c ± comfort_band_c)
+    mode: ModeSetting = "cooling"
+    cooling_season: CoolingSeason | None = None
+    cooling_target_c: float | None = None
+    cooling_band_c: float | None = None
     house_r_k_per_kw: float = 8.0
     house_c_kwh_per_k: float = 5.0
     indoor_start_c: float = 23.0
@@ -73,6 +81,30 @@ class HomeParams:
     meter_import_start_kwh: float = 12_345.0
     meter_export_start_kwh: float = 2_345.0
     pv_energy_start_kwh: float = 8_000.0
+
+    def mode_rule(self) -> ModeRule:
+        return self._rule
+
+    @cached_property
+    def _rule(self) -> ModeRule:
+        # asked every plant step (own control, the comfort KPI): built once
+        return ModeRule(self.mode, self.cooling_season)
+
+    def mode_at(self, when: datetime) -> Mode:
+        """The heat pump's mode at ``when`` by the site's calendar."""
+        if self.mode != "auto":
+            return self.mode
+        return self._rule.mode_at(when, ZoneInfo(self.timezone))
+
+    def comfort(self, mode: Mode) -> tuple[float, float]:
+        """(target, half-width of the band), °C, while the heat pump works in ``mode``."""
+        if mode == "cooling" and self.cooling_target_c is not None:
+            band = self.comfort_band_c if self.cooling_band_c is None else self.cooling_band_c
+            return self.cooling_target_c, band
+        return self.comfort_target_c, self.comfort_band_c
+
+    def comfort_at(self, when: datetime) -> tuple[float, float]:
+        return self.comfort(self.mode_at(when))
 
     @property
     def ev_max_a(self) -> float:

@@ -45,6 +45,8 @@ def write_report(result: SimResult, directory: Path) -> Path:
     per_h = 3600.0 / (result.scenario.days * 86400.0 / max(n, 1)) if n else 1.0
     labels = _labels(bins)
     home = result.scenario.home
+    # the band of the mode in force in each bin (heating's or cooling's, by the home's rule)
+    bands = [home.comfort_at(datetime.fromisoformat(b["start"])) for b in bins]
     grid_kw = [(b["import_kwh"] - b["export_kwh"]) * per_h for b in bins]
     base_grid_kw = [(b["import_kwh"] - b["export_kwh"]) * per_h for b in base_bins]
     agent_money = list(accumulate(p * g / per_h for p, g in zip(prices, grid_kw, strict=True)))
@@ -87,8 +89,8 @@ def write_report(result: SimResult, directory: Path) -> Path:
             [
                 Line("indoor (agent)", _series(bins, "indoor_c")),
                 Line("indoor (baseline)", _series(base_bins, "indoor_c")),
-                Line("comfort low", [home.comfort_target_c - home.comfort_band_c] * n),
-                Line("comfort high", [home.comfort_target_c + home.comfort_band_c] * n),
+                Line("comfort low", [t - w for t, w in bands]),
+                Line("comfort high", [t + w for t, w in bands]),
                 Line("outdoor", _series(bins, "outdoor_c")),
             ],
             labels,

@@ -9,10 +9,12 @@ at spot plus the network charge on each flow), comparable with the baseline's bi
 
 Periods longer than :data:`WINDOW_DAYS` are solved in overlapping windows
 (:func:`run_foresight_windows`): each window plans ``WINDOW_DAYS`` plus :data:`OVERLAP_DAYS` of
-look-ahead and bills only its first ``WINDOW_DAYS``; every window starts from the home's initial
-state of the scenario (the stores are not carried from one window to the next). That makes it a
-reference, not a strict bound: a window may start with more in the battery or the tank than the
-agent had at that moment, and none sees past its look-ahead.
+look-ahead and bills only its first ``WINDOW_DAYS``; the heat pump works the whole window in the
+mode in force at its start (the agent too keeps one mode per plan), in that mode's comfort band;
+every window starts from the home's initial state of the scenario (the stores are not carried
+from one window to the next). That makes it a reference, not a strict bound: a window may start
+with more in the battery or the tank than the agent had at that moment, and none sees past its
+look-ahead.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from agent.config.devices import HeatPump, Thermostat
 from agent.config.model import Config
 from agent.optimizer import Planner
 from agent.optimizer.battery import BatteryInputs
@@ -31,6 +34,8 @@ from agent.optimizer.heat_pump import HeatPumpInputs
 from agent.optimizer.model import PlanInputs
 from agent.optimizer.water_heater import WaterHeaterInputs
 from agent.planning import devices_from_config
+from agent.planning.devices import cooling_cop_series
+from hil.errors import HilError
 from hil.plant import HomeParams, build_plant
 from hil.sim.tariff import Tariff
 
@@ -47,16 +52,38 @@ class ForesightResult:
     solve_s: float
 
 
+def _cooling_cop(config: Config, outdoor_c: np.ndarray) -> np.ndarray:
+    """The agent's COP while cooling (its thermal device's cooling curve) over ``outdoor_c``."""
+    for dev in config.devices.values():
+        if isinstance(dev, HeatPump | Thermostat):
+            return cooling_cop_series(dev, outdoor_c)
+    raise HilError("the agent's config has no heat pump to take the cooling COP from")
+
+
+def _days_to_changeover(params: HomeParams, start: datetime, days: float, step_s: float) -> float | None:
+    """Days (whole steps) from ``start`` to the first step in another mode, within ``days``."""
+    if params.mode != "auto":
+        return None
+    first = params.mode_at(start)
+    for k in range(1, round(days * 86400.0 / step_s)):
+        if params.mode_at(start + timedelta(seconds=k * step_s)) != first:
+            return k * step_s / 86400.0
+    return None
+
+
 def run_foresight_windows(
     config: Config, params: HomeParams, start: datetime, days: float, tariff: Tariff, *, step_s: float = 900.0
 ) -> ForesightResult:
-    """:func:`run_foresight` over the period, in overlapping windows where it is long (see above)."""
-    if days <= WINDOW_DAYS + OVERLAP_DAYS:
+    """:func:`run_foresight` over the period, in overlapping windows where it is long (see above);
+    a window also ends where the heat pump changes over, so each is billed in one mode."""
+    if days <= WINDOW_DAYS + OVERLAP_DAYS and _days_to_changeover(params, start, days, step_s) is None:
         return run_foresight(config, params, start, days, tariff, step_s=step_s)
     cost, grid_kw, solve_s = 0.0, [], 0.0
     done = 0.0
     while done < days - 1e-9:
         billed = min(WINDOW_DAYS, days - done)
+        change = _days_to_changeover(params, start + timedelta(days=done), billed, step_s)
+        billed = min(billed, change or billed)
         planned = min(billed + OVERLAP_DAYS, days - done)
         part = run_foresight(
             config, params, start + timedelta(days=done), planned, tariff, step_s=step_s, bill_days=billed
@@ -103,17 +130,19 @@ def run_foresight(
     devices = devices_from_config(config, buy_steps=1, sell_steps=1)
     heat = None
     if devices.heat_pump is not None and plant.house is not None:
-        lo, hi = (
-            params.comfort_target_c - params.comfort_band_c,
-            params.comfort_target_c + params.comfort_band_c,
-        )
+        # one mode per window, the one in force at its start, as the agent keeps one per plan
+        mode = params.mode_at(start)
+        target_c, band_c = params.comfort(mode)
+        outdoor_c = np.array([w.temp_air_c for w in weather])
         heat = HeatPumpInputs(
             indoor_c=plant.house.indoor_c,
-            outdoor_c=np.array([w.temp_air_c for w in weather]),
-            band_lo_c=np.full(n, lo),
-            band_hi_c=np.full(n, hi),
-            target_c=np.full(n, params.comfort_target_c),
+            outdoor_c=outdoor_c,
+            band_lo_c=np.full(n, target_c - band_c),
+            band_hi_c=np.full(n, target_c + band_c),
+            target_c=np.full(n, target_c),
             gain_kw=np.array([plant.house.gains_kw(w.ghi_w_per_m2) for w in weather]),
+            mode=mode,
+            cop=_cooling_cop(config, outdoor_c) if params.mode == "auto" and mode == "cooling" else None,
         )
     water = None
     if devices.water_heater is not None and plant.tank is not None:

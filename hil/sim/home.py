@@ -72,7 +72,10 @@ def home_params(spec: ScenarioSpec) -> HomeParams:
             raise ScenarioError("devices.ev", "the rig's car needs trips or daily")
     if (h := dev.heat_pump) is not None:
         changes |= {
-            "mode": h.params.mode,
+            "mode": h.rule.setting,
+            "cooling_season": h.rule.cooling,
+            "cooling_target_c": h.cooling_target_c,
+            "cooling_band_c": h.cooling_band_c,
             "heat_pump_max_kw": h.params.max_kw,
             "house_r_k_per_kw": h.params.r_k_per_kw,
             "house_c_kwh_per_k": h.params.c_kwh_per_k,

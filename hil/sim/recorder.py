@@ -78,7 +78,9 @@ class Recorder:
             return
         p = self.params
         if step.house is not None:
-            lo, hi = p.comfort_target_c - p.comfort_band_c, p.comfort_target_c + p.comfort_band_c
+            # the band of the mode in force by the home's rule, for the agent and the baseline alike
+            target_c, band_c = p.comfort_at(step.start)
+            lo, hi = target_c - band_c, target_c + band_c
             self.comfort_c_h += band_violation_c_h(self._indoor, step.house.indoor_c, lo, hi, step.dt_s)
             self._indoor = step.house.indoor_c
         if step.tank is not None:

@@ -199,6 +199,13 @@ class _Thermostat(_Facet):
             )
         self._d.home.setpoint_c = setpoint_c
 
+    async def set_mode(self, mode: ThermostatMode) -> None:
+        plant = self._d.home.plant
+        if mode not in (ThermostatMode.HEAT, ThermostatMode.COOL):
+            raise self._d.refuse(f"the heat pump only heats or cools (asked {mode.value!r})", "mode")
+        if plant is not None and plant.heat_pump is not None:
+            plant.heat_pump.mode = "cooling" if mode is ThermostatMode.COOL else "heating"
+
 
 class _WaterHeater(_Facet):
     def tank_c(self) -> Reading[float]:

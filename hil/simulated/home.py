@@ -141,8 +141,12 @@ def prepare(config: Any, ctx: DeviceContext) -> SimulatedHome:
                 "pv_azimuth_deg": dev.azimuth_deg,
             }
         elif role in ("thermostat", "heat_pump"):
+            rule = dev.mode_rule()
+            cooling = dev.comfort_in("cooling")
             changes |= {
-                "mode": dev.mode, "heat_pump_max_kw": dev.electric_max_kw,
+                "mode": dev.mode, "cooling_season": rule.cooling,
+                "cooling_target_c": cooling.target_c, "cooling_band_c": cooling.band_c,
+                "heat_pump_max_kw": dev.electric_max_kw,
                 "house_r_k_per_kw": dev.house.r_k_per_kw, "house_c_kwh_per_k": dev.house.c_kwh_per_k,
                 "comfort_target_c": dev.comfort.target_c, "indoor_start_c": dev.comfort.target_c,
             }  # fmt: skip

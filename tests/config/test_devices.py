@@ -63,7 +63,7 @@ def test_valid_devices_load_with_defaults() -> None:
             "increase strictly",
         ),
         (HP.replace("r_k_per_kw: 6", "r_k_per_kw: 0"), "devices.dev.house.r_k_per_kw", "must be > 0"),
-        (HP + "    mode: boost\n", "devices.dev.mode", "'heating' or 'cooling'"),
+        (HP + "    mode: boost\n", "devices.dev.mode", "'heating', 'cooling' or 'auto'"),
         (
             HP.replace("pin: 17", "pin: 17, min_on_s: 400, min_off_s: 400"),
             "devices.dev.driver.window_s",

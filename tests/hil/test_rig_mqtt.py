@@ -9,7 +9,7 @@ import pytest
 
 from agent.clock import ManualClock
 from agent.dispatch.snapshot import capture
-from drivers.base import Device, MeteredElement
+from drivers.base import Device, MeteredElement, ModeSwitching, ThermostatMode
 from drivers.errors import StaleValue
 from hil.rig import Rig
 
@@ -66,6 +66,26 @@ async def test_thermostat_reads_and_setpoint_write(
     await thermostat.set_setpoint_c(26.0)
     await tick(rig, clock)
     assert rig.plant.last.powers_kw["heat_pump"] == 0.0
+
+
+async def test_thermostat_mode_write_changes_the_heat_pump_over(
+    rig: Rig, clock: ManualClock, agent_devices: dict[str, Device]
+) -> None:
+    await tick(rig, clock)
+    thermostat = agent_devices["thermostat"].capabilities.thermostat
+    assert isinstance(thermostat, ModeSwitching)
+    assert rig.plant.heat_pump is not None and rig.plant.house is not None
+    await eventually(lambda: thermostat.mode().value is ThermostatMode.COOL, rig=rig)
+    await thermostat.set_mode(ThermostatMode.HEAT)  # verified by the driver's read-back
+    assert rig.thermostat.system_mode == "heat"
+    # Heating to 26 °C from ~23 °C: the heat pump runs at full power and warms the house.
+    await thermostat.set_setpoint_c(26.0)
+    before_c = rig.plant.house.indoor_c
+    await tick(rig, clock, 60.0)
+    assert rig.plant.heat_pump.mode == "heating"
+    assert rig.plant.last is not None
+    assert rig.plant.last.powers_kw["heat_pump"] == pytest.approx(rig.params.heat_pump_max_kw)
+    assert rig.plant.house.indoor_c > before_c
 
 
 async def test_water_heater_switch_drives_the_element(

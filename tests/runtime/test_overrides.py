@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-from agent.config import load_config
+from agent.config import load_config, parse_config
 from agent.config.devices import EvCharger, HeatPump, Thermostat, WaterHeater
 from agent.dispatch import BatteryTarget, DispatchTarget, WaterHeaterTarget
 from agent.dispatch.snapshot import Sample, Snapshot
@@ -34,6 +34,26 @@ def test_comfort_override_replaces_every_thermal_devices_comfort_only() -> None:
         assert after.comfort.band_c == before.comfort.band_c
         assert after.house == before.house
     assert effective_config(config, Overrides()) is config
+
+
+def test_comfort_override_holds_in_both_seasons_of_an_auto_heat_pump() -> None:
+    text = REFERENCE.read_text(encoding="utf-8")
+    fixed = "    mode: heating\n    # Largest electric input power"
+    assert fixed in text
+    auto = (
+        "    mode: auto\n"
+        '    cooling_season: {from: "05-15", to: "09-15"}\n'
+        "    cooling_comfort: {target_c: 24.5, band_c: 1.5}\n"
+        "    cooling_cop: 4.0\n"
+        "    # Largest electric input power"
+    )
+    config = parse_config(text.replace(fixed, auto, 1), env={})
+    changed = effective_config(config, Overrides(comfort_target_c=23.0))
+    after = changed.devices["heat_pump"]
+    assert isinstance(after, HeatPump)
+    # what the householder wants now holds whichever mode is in force; each band keeps its width
+    assert (after.comfort_in("heating").target_c, after.comfort_in("cooling").target_c) == (23.0, 23.0)
+    assert (after.comfort_in("heating").band_c, after.comfort_in("cooling").band_c) == (1.0, 1.5)
 
 
 def test_boost_then_hold_override_the_water_heater_only() -> None:

@@ -31,6 +31,7 @@ def test_state_has_flows_with_units_and_health(home: WebHome) -> None:
     assert set(s["health"]["devices"]) == set(home.config.devices)
     assert s["site_id"] == "home-1" and s["timezone"] == "Europe/Berlin"
     assert 0 <= s["readings"]["battery_soc_pct"] <= 100
+    assert s["heat_mode"] == "heating"  # the thermostat's configured mode (the default)
 
 
 def test_plan_chart_series_cover_the_horizon(home: WebHome) -> None:
@@ -41,6 +42,7 @@ def test_plan_chart_series_cover_the_horizon(home: WebHome) -> None:
     for key in ("import_price_per_kwh", "marginal_value_per_kwh", "grid_kw", "battery_soc_pct", "ev_soc_pct"):
         assert len(plan[key]) == n, key
     assert len(plan["indoor_c"]) == n and len(plan["comfort_lo_c"]) == n
+    assert plan["heat_mode"] == "heating"
     assert plan["tank_min_c"] < plan["tank_max_c"]
     # An actionable hour ahead (the running hour is no longer traded): the chart shows the
     # cheapest way to import, here the spot price expected from the mid of the retailer's quotes

@@ -88,7 +88,7 @@
     const items = [];
     if ("battery_soc_pct" in r) items.push(["Battery SoC", num(r.battery_soc_pct, 0, "%")]);
     if ("ev_soc_pct" in r) items.push(["EV SoC", num(r.ev_soc_pct, 0, "%") + (r.ev_plugged === false ? " (unplugged)" : "")]);
-    if ("indoor_c" in r) items.push(["Indoor", num(r.indoor_c, 1, "°C")]);
+    if ("indoor_c" in r) items.push(["Indoor", num(r.indoor_c, 1, "°C") + (s.heat_mode ? ` (${s.heat_mode})` : "")]);
     if ("tank_c" in r) items.push(["Tank", num(r.tank_c, 1, "°C")]);
     $("readings").replaceChildren(...items.flatMap(([k, v]) => {
       const dt = document.createElement("dt"); dt.textContent = k;

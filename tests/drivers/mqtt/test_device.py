@@ -23,6 +23,8 @@ from drivers.base import (
     HealthState,
     LinkPool,
     MeteredElement,
+    ModeSwitching,
+    ThermostatMode,
     VehicleSoc,
 )
 from drivers.errors import DeviceUnavailable, DriverConfigError, StaleValue, WriteVerifyError
@@ -295,6 +297,22 @@ async def test_thermostat_setpoint_write_is_confirmed_by_readback(
     await thermostat.set_setpoint_c(21.5)
     assert json.loads(commands[-1]) == {"occupied_heating_setpoint": 21.5}
     assert thermostat.setpoint_c().value == 21.5
+
+
+async def test_thermostat_mode_write_switches_heating_to_cooling(
+    make_device: Any, emulator: MqttClient
+) -> None:
+    state = {"local_temperature": 25.5, "occupied_heating_setpoint": 21, "system_mode": "heat"}
+    commands = await trv_emulator(emulator, obey=True, state=state)
+    dev = await make_device("zigbee2mqtt_thermostat", Z2M)
+    await emulator.publish(Z2M, json.dumps(state))
+    thermostat = dev.capabilities.thermostat
+    assert isinstance(thermostat, ModeSwitching)
+    await until(lambda: "mode" in dev.report().values)
+    assert thermostat.mode().value == "heat"
+    await thermostat.set_mode(ThermostatMode.COOL)
+    assert json.loads(commands[-1]) == {"system_mode": "cool"}
+    assert thermostat.mode().value == ThermostatMode.COOL
 
 
 async def test_write_outside_the_map_limits_is_refused_and_nothing_is_sent(
