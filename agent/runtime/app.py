@@ -34,6 +34,7 @@ from agent.runtime.telemetry import Poller, start_all
 from agent.runtime.transact_phase import TransactPhase
 from agent.systemd import Notifier, Watchdog
 from agent.tariff import TariffCounterparty
+from agent.tariff.contract_book import ContractBook
 from agent.trading import TradingRules
 from drivers.assembly import add_brokers, build_devices
 from drivers.base import Device, DeviceContext, LinkPool, stop_all
@@ -129,6 +130,7 @@ async def build(
         metering=config.metering_interval,
         clock=clock,
         send_delivery=link.send_delivery if link is not None else None,
+        contract=_contract_book(config, ledger, tariff),
     )
     state = AgentState(config.site.id, config.party_id, config.site.currency, clock.now())
     settings = SettingsStore(config.state_dir)
@@ -181,6 +183,20 @@ async def build(
         settings,
         energy,
         tariff=tariff,
+    )
+
+
+def _contract_book(config: Config, ledger: Ledger, tariff: TariffCounterparty | None) -> ContractBook | None:
+    """Under a tariff the settler bills each closed interval by the contract (no retailer spot)."""
+    if tariff is None or config.market.tariff is None:
+        return None
+    return ContractBook(
+        ledger,
+        tariff,
+        config.market.tariff,
+        party=config.party_id,
+        meter=config.meter_name,
+        currency=config.site.currency,
     )
 
 
