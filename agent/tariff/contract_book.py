@@ -23,7 +23,7 @@ from decimal import Decimal
 from agent.config.tariff import TariffSource
 from agent.ledger import Ledger, SettlementDeferred
 from agent.ledger.contract import ContractCharge, ContractSettlement, Metered, MonthSoFar
-from agent.market.intervals import Interval
+from agent.market.intervals import Duration, Interval, containing
 from agent.market.records import interval_hours
 from agent.market.settlement import DEFAULT_READING_TOLERANCE
 from agent.tariff.bill import demand_counts, energy_amounts
@@ -104,7 +104,10 @@ class ContractBook:
             return done[0]
         label = f"{interval.start.isoformat()}/{interval.duration.value}"
         try:
-            price = (await asyncio.wait_for(self._cp.prices([interval]), PRICE_TIMEOUT_S))[0]
+            # Asked through the end of the local day: one price fetch serves the day's intervals.
+            day = containing(interval.start_utc, Duration.P1D, interval.tz)
+            ask = self._cp.prices([interval], ask_through=day.end_utc)
+            price = (await asyncio.wait_for(ask, PRICE_TIMEOUT_S))[0]
         except TariffError as e:
             raise SettlementDeferred(label, f"no contract price yet: {e}") from e
         except TimeoutError as e:
