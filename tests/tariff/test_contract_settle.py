@@ -37,7 +37,7 @@ from agent.dispatch import Sample, Snapshot
 from agent.ledger import Ledger
 from agent.market.intervals import Duration
 from agent.runtime.settler import Settler
-from agent.tariff import MarketPrice, TariffCounterparty
+from agent.tariff import MarketPrice, TariffCounterparty, TariffError
 from agent.tariff.contract_book import ContractBook
 from agent.tariff.sources import MarketPriceSource, PriceState
 
@@ -236,4 +236,39 @@ async def test_an_estimated_price_is_not_billed_until_published(tmp_path: Path) 
     # 18:00: 2 kWh x (0.10 market + 0.20 + 0.10) x 1.25 = 1.00; no new peak (17:00 was 2 kW too).
     assert settled[18].amount == Decimal("1.00")
     assert agent.settler.deferred_reason is None
+    agent.ledger.close()
+
+
+class DownThenBack:
+    """A price service that answers nothing until it is back (the dynamic source raises then)."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.asked = 0
+
+    async def prices(self, start: datetime, end: datetime) -> list[MarketPrice]:
+        self.asked += 1
+        if not self.up:
+            raise TariffError("entsoe: HTTP 503")
+        return [
+            MarketPrice(at, Duration.PT1H, Decimal("0.10"), "EUR", "firm")
+            for at in (start + timedelta(hours=k) for k in range(int((end - start) / timedelta(hours=1))))
+        ]
+
+
+async def test_intervals_wait_while_the_source_is_down_and_settle_when_it_is_back(tmp_path: Path) -> None:
+    source = DownThenBack()
+    agent = Agent(_config(tmp_path), ManualClock(DAY), source)
+    await agent.meter_until(3)
+    assert agent.ledger.contract_settlements("home") == []
+    assert agent.ledger.contract_charges("home") == []  # nothing guessed, not even the standing charges
+    assert source.asked >= 3
+    assert "HTTP 503" in (agent.settler.deferred_reason or "")
+    source.up = True
+    agent.clock.advance(120)  # past the settler's one-minute retry pace
+    await agent.settler.settle_due()
+    settled = agent.ledger.contract_settlements("home")
+    assert [s.interval.start.hour for s in settled] == [0, 1, 2]
+    # 00:00: 1 kWh x (0.10 + 0.20 + 0.04) x 1.25 = 0.425, + the day's 0.50 and the month's 3.00
+    assert settled[0].amount == Decimal("0.425") + Decimal("0.50") + Decimal("3.00")
     agent.ledger.close()
