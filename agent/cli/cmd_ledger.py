@@ -1,5 +1,8 @@
 """``hems ledger``: positions, transactions, settlements and the bill for a period.
 
+Under a household contract (``market.source: tariff``) the bill is the contract's, by component:
+the energy and network parts, VAT, the export credit, standing and demand charges.
+
 Reads the ledger in a state directory (it never writes records). The period defaults to the
 current local day of the site; ``--from``/``--to`` take an ISO 8601 date (a local day's start)
 or date-time (with an offset, or local site time without one). Figures are rounded for the table
@@ -18,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.ledger import Ledger, LedgerError
+from agent.ledger.contract_bill import ContractBill
 from agent.ledger.report import LedgerReport, build_report, to_json
 from agent.market.errors import MarketError
 from agent.market.intervals import Duration
@@ -186,4 +190,16 @@ def render(report: LedgerReport, path: Path) -> str:
         ],
         "lr",
     )
+    if report.contract.lines:
+        out += ["", *_contract_table(report.contract)]
     return "\n".join(out)
+
+
+def _contract_table(bill: ContractBill) -> list[str]:
+    head = (
+        f"Contract bill ({bill.currency}; {bill.intervals} metering intervals settled, "
+        f"import {_r(bill.import_kwh, 3)} kWh, export {_r(bill.export_kwh, 3)} kWh; - is a credit)"
+    )
+    body = [[x.component, _r(x.quantity, 3), x.unit, _r(x.amount, 2)] for x in bill.lines]
+    body.append(["total", "", "", _r(bill.total, 2)])
+    return [head, *_table(["component", "quantity", "unit", "amount"], body, "lrlr")]

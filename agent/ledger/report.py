@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from agent.ledger.contract_bill import ContractBill, contract_bill, contract_bill_json
 from agent.ledger.store import Ledger
 from agent.market.intervals import Duration, Interval, intervals_between
 from agent.market.records import Transaction
@@ -37,6 +38,8 @@ class LedgerReport:
     transactions: tuple[Transaction, ...]
     settlements: tuple[Settlement, ...]
     bill: Bill
+    # The household contract's bill by component (no lines: the ledger has no contract charges).
+    contract: ContractBill
 
 
 def position_runs(intervals: list[Interval], positions_kw: list[Decimal]) -> list[PositionRun]:
@@ -67,6 +70,7 @@ def build_report(
         transactions=tuple(ledger.transactions(start, end, party)),
         settlements=tuple(ledger.settlements(start, end, party)),
         bill=ledger.bill(party, start, end),
+        contract=contract_bill(ledger, party, start, end),
     )
 
 
@@ -77,7 +81,7 @@ def _interval(i: Interval) -> dict[str, str]:
 def to_json(report: LedgerReport) -> dict[str, Any]:
     """The report as JSON-ready data; every number an exact decimal string."""
     bill = report.bill
-    return {
+    out = {
         "party": report.party,
         "from": report.start.isoformat(),
         "to": report.end.isoformat(),
@@ -145,3 +149,6 @@ def to_json(report: LedgerReport) -> dict[str, Any]:
             ],
         },
     }
+    if report.contract.lines:
+        out["contract_bill"] = contract_bill_json(report.contract)
+    return out

@@ -151,7 +151,44 @@ _V4: tuple[str, ...] = (
     "CREATE INDEX transactions_by_tender ON transactions (tender_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# Version 5: the household contract's bill. Under a tariff each closed metering interval is
+# settled by the contract's components rather than against a retailer's spot price: one row per
+# interval in ``contract_intervals`` (the metered energy, so an interval is settled once), and
+# its charges in ``contract_charges`` — per-kWh parts, VAT, export credit and demand increments
+# on the metering interval; a standing charge on its local day (P1D) or month (P1M), once.
+_V5: tuple[str, ...] = (
+    f"""CREATE TABLE contract_intervals (
+        party TEXT NOT NULL,{_INTERVAL_COLUMNS},
+        source TEXT NOT NULL,
+        import_kwh TEXT NOT NULL,
+        export_kwh TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        price_state TEXT NOT NULL,
+        flags TEXT NOT NULL,
+        start_reading_ts TEXT NOT NULL,
+        end_reading_ts TEXT NOT NULL,
+        settled_at TEXT NOT NULL,
+        PRIMARY KEY (party, start_s, duration)
+    ) STRICT""",
+    f"""CREATE TABLE contract_charges (
+        party TEXT NOT NULL,{_INTERVAL_COLUMNS},
+        component TEXT NOT NULL,
+        quantity TEXT NOT NULL,
+        unit TEXT NOT NULL CHECK (unit IN ('kWh', 'day', 'month', 'kW')),
+        amount TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        price_state TEXT NOT NULL,
+        settled_at TEXT NOT NULL,
+        PRIMARY KEY (party, start_s, duration, component)
+    ) STRICT""",
+    "CREATE INDEX contract_intervals_by_start ON contract_intervals (start_s)",
+    "CREATE INDEX contract_charges_by_start ON contract_charges (start_s)",
+    *_append_only("contract_intervals"),
+    *_append_only("contract_charges"),
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

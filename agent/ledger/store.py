@@ -24,8 +24,8 @@ from typing import Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from agent.clock import Clock, RealClock
+from agent.ledger import contract, settling
 from agent.ledger import rows as r
-from agent.ledger import settling
 from agent.ledger.columns import dec_text, epoch_s, epoch_us, interval_columns, ts_text, ts_value
 from agent.ledger.connection import connect, integrity_check, ledger_path, transaction
 from agent.ledger.errors import LedgerConflict, LedgerError, LedgerOpenError, LedgerValueError
@@ -320,6 +320,53 @@ class Ledger:
     @_locked
     def bill(self, party: str, start: datetime, end: datetime) -> Bill:
         return settling.bill(self, party, start, end)
+
+    # --- the household contract's bill ----------------------------------------------------
+
+    @_locked
+    def settle_contract(
+        self,
+        interval: Interval,
+        party: str,
+        source: str,
+        *,
+        currency: str,
+        price_state: str,
+        charges: contract.Charges,
+        tolerance: timedelta = DEFAULT_READING_TOLERANCE,
+    ) -> tuple[contract.ContractSettlement, r.Stored]:
+        """Settle a closed metering interval by the contract once; see :func:`contract.settle_contract`."""
+        return contract.settle_contract(
+            self,
+            self._conn,
+            interval,
+            party=party,
+            source=source,
+            currency=currency,
+            price_state=price_state,
+            charges=charges,
+            tolerance=tolerance,
+            now=self._clock.now(),
+        )
+
+    @_locked
+    def contract_settlement_for(self, interval: Interval, party: str) -> list[contract.ContractSettlement]:
+        """The contract settlement of exactly ``interval`` (a list of at most one)."""
+        return contract.stored(self._conn, self.tz, party, interval)
+
+    @_locked
+    def contract_settlements(
+        self, party: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[contract.ContractSettlement]:
+        """Contract settlements whose interval starts in ``[start, end)``."""
+        return contract.load_settlements(self._conn, self.tz, _lo(start), _hi(end), party)
+
+    @_locked
+    def contract_charges(
+        self, party: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[contract.ContractCharge]:
+        """Contract charges whose interval (metering interval, day or month) starts in ``[start, end)``."""
+        return contract.load_charges(self._conn, self.tz, _lo(start), _hi(end), party)
 
 
 def _lo(instant: datetime | None) -> int:

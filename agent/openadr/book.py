@@ -7,8 +7,14 @@ one of highest OpenADR priority wins, then the newest.
 
 The VTN's prices are kept for ``hold_s`` after it was last heard; after that the base rate
 applies until it is heard again, so a VTN that went away never leaves the home on old prices
-for ever. Events and the time last heard are saved in the state directory, so a restart while
-the VTN is away keeps them too.
+for ever.
+
+An interval that has **ended** is what the contract bills: its price is the one the events in
+force then set, and it is ``firm`` only once the VTN was heard after the interval's end (the
+program as it stood is known); before that it stays ``indicative``, so the bill waits rather
+than book the base rate for an event it did not hear of. Ended events are kept for
+:data:`KEEP_ENDED` for that. Events and the time last heard are saved in the state directory,
+so a restart while the VTN is away keeps them too.
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ from agent.market.intervals import Duration, intervals_between
 from agent.openadr.errors import ProgramCacheError
 from agent.openadr.signals import PriceSpan, ProgramEvent
 from agent.runtime.state_file import StateFileError, read_json, write_json
-from agent.tariff.sources import MarketPrice
+from agent.tariff.sources import MarketPrice, PriceState
 
 CACHE_FILE = "openadr_program.json"
+# As long as the settler waits for an interval's firm price (288 quarter hours): ended events
+# price the intervals the bill has not settled yet.
+KEEP_ENDED = timedelta(days=3)
 _VERSION = 1
 _US = timedelta(microseconds=1)
 
@@ -75,22 +84,31 @@ class ProgramBook:
         return self._events.pop(event_id, None) is not None
 
     def prune(self) -> None:
-        """Forget events whose every span has ended."""
-        now = self._clock.now()
+        """Forget events whose every span ended more than :data:`KEEP_ENDED` ago."""
+        cutoff = self._clock.now() - KEEP_ENDED
         for event in list(self._events.values()):
-            if all(span.end <= now for span in event.spans):
+            if all(span.end <= cutoff for span in event.spans):
                 del self._events[event.event_id]
 
     async def prices(self, start: datetime, end: datetime) -> list[MarketPrice]:
-        index = _SpanIndex(self.events if self.held() else [])
+        now = self._clock.now()
+        live = _SpanIndex(self.events if self.held() else [])
+        past: _SpanIndex | None = None
         out = []
+        state: PriceState
         for iv in intervals_between(start, end, self._step, self._zone):
-            price, touched = self._mean(iv.start_utc, iv.end_utc, index.overlapping(iv.start_utc, iv.end_utc))
-            out.append(
-                MarketPrice(
-                    iv.start_utc, self._step, price, self._currency, "indicative" if touched else "firm"
+            if iv.end_utc <= now:
+                # What was in force then, whatever the VTN's silence since (see the module doc).
+                past = past or _SpanIndex(self.events)
+                price, _ = self._mean(iv.start_utc, iv.end_utc, past.overlapping(iv.start_utc, iv.end_utc))
+                known = self.last_heard is not None and self.last_heard >= iv.end_utc
+                state = "firm" if known else "indicative"
+            else:
+                price, touched = self._mean(
+                    iv.start_utc, iv.end_utc, live.overlapping(iv.start_utc, iv.end_utc)
                 )
-            )
+                state = "indicative" if touched else "firm"
+            out.append(MarketPrice(iv.start_utc, self._step, price, self._currency, state))
         return out
 
     def _mean(self, start: datetime, end: datetime, inside: list[PriceSpan]) -> tuple[Decimal, bool]:

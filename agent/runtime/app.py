@@ -35,6 +35,7 @@ from agent.runtime.telemetry import Poller, start_all
 from agent.runtime.transact_phase import TransactPhase
 from agent.systemd import Notifier, Watchdog
 from agent.tariff import TariffCounterparty
+from agent.tariff.contract_book import ContractBook
 from agent.trading import TradingRules
 from drivers.assembly import add_brokers, build_devices
 from drivers.base import Device, DeviceContext, LinkPool, stop_all
@@ -137,6 +138,7 @@ async def build(
         metering=config.metering_interval,
         clock=clock,
         send_delivery=link.send_delivery if link is not None else None,
+        contract=_contract_book(config, ledger, tariff),
     )
     state = AgentState(config.site.id, config.party_id, config.site.currency, clock.now())
     settings = SettingsStore(config.state_dir)
@@ -202,6 +204,20 @@ def _openadr_ven(config: Config, clock: Clock, devices: Mapping[str, Device]) ->
     energy_meter = meter.capabilities.energy_meter if meter is not None else None
     usage = energy_meter.power_w if energy_meter is not None else None
     return build_ven(config, market, clock, usage_w=usage)
+
+
+def _contract_book(config: Config, ledger: Ledger, tariff: TariffCounterparty | None) -> ContractBook | None:
+    """Under a tariff the settler bills each closed interval by the contract (no retailer spot)."""
+    if tariff is None or config.market.tariff is None:
+        return None
+    return ContractBook(
+        ledger,
+        tariff,
+        config.market.tariff,
+        party=config.party_id,
+        meter=config.meter_name,
+        currency=config.site.currency,
+    )
 
 
 async def shutdown(agent: RunningAgent) -> None:

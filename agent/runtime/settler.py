@@ -9,6 +9,10 @@ because settlement takes the reading nearest each bound. An interval whose bound
 (the meter was away) waits until the meter is back; then the counters are interpolated across
 the gap, stored as *estimated* readings, and the intervals inside the gap settle with the flag
 "estimated": the gap's total energy is still the metered one, only its split is estimated.
+
+Under a tariff (``contract``) there is no retailer spot price: each closed interval is billed by
+the household's contract instead (agent/tariff/contract_book.py), waiting the same way while its
+price is not yet firm.
 """
 
 from __future__ import annotations
@@ -23,13 +27,16 @@ from agent.clock import Clock
 from agent.dispatch import Snapshot
 from agent.errors import HemsError
 from agent.ledger import Ledger, SettlementDeferred
+from agent.ledger.contract import ContractSettlement
 from agent.market.intervals import Duration, Interval, containing
 from agent.market.records import Delivery
 from agent.market.settlement import DEFAULT_READING_TOLERANCE, MeterReading, Settlement
+from agent.tariff.contract_book import ContractBook
 
 log = logging.getLogger(__name__)
 
 SendDelivery = Callable[[Delivery], Awaitable[object]]
+Settled = Settlement | ContractSettlement
 
 # Disk timeouts: SQLite with synchronous=FULL on an SD card can stall for a second or two.
 LEDGER_TIMEOUT_S = 10.0
@@ -63,6 +70,7 @@ class Settler:
         send_delivery: SendDelivery | None = None,
         keep_every_s: float = 60.0,
         tolerance: timedelta = DEFAULT_READING_TOLERANCE,
+        contract: ContractBook | None = None,
     ) -> None:
         self._ledger = ledger
         self._meter = meter
@@ -72,11 +80,12 @@ class Settler:
         self._send = send_delivery
         self._keep_every_s = keep_every_s
         self._tolerance = tolerance
+        self._contract = contract
         self._last_kept: datetime | None = None
         self._next: Interval | None = None  # the first closed interval not yet tried
         self.waiting: dict[Interval, str] = {}  # deferred intervals and why, retried every minute
         self._retry_at_s = float("-inf")
-        self.settled: list[Settlement] = []  # this run's, newest last (the web shows them)
+        self.settled: list[Settled] = []  # this run's, newest last (the web shows them)
         self.estimated_readings = 0
 
     @property
@@ -127,7 +136,7 @@ class Settler:
             first = containing(readings[0].ts, self._metering, self._ledger.tz)
             if readings[0].ts - first.start_utc > self._tolerance:
                 first = first.next()
-            done = {s.interval for s in self._ledger.settlements(first.start_utc, now, self._party)}
+            done = self._settled_since(first, now)
             interval = first
             while interval.end_utc + self._tolerance <= now and done:
                 if interval not in done:
@@ -137,9 +146,14 @@ class Settler:
             self._next = latest.next() if latest is not None and latest.next() > interval else interval
         return self._next
 
-    async def settle_due(self) -> list[Settlement]:
+    def _settled_since(self, first: Interval, now: datetime) -> set[Interval]:
+        if self._contract is not None:
+            return self._contract.settled_intervals(first.start_utc, now)
+        return {s.interval for s in self._ledger.settlements(first.start_utc, now, self._party)}
+
+    async def settle_due(self) -> list[Settled]:
         """Settle every closed interval that can be; those that must wait are retried next time."""
-        out: list[Settlement] = []
+        out: list[Settled] = []
         now = self._clock.now()
         fresh = await asyncio.to_thread(self._first_open, now)
         # Every closed interval is waiting until it is settled and reported, so that nothing is
@@ -181,7 +195,14 @@ class Settler:
             log.warning("settlement of %s given up: %s", oldest, self.waiting.pop(oldest))
         return out
 
-    async def _settle(self, interval: Interval) -> Settlement:
+    async def _settle(self, interval: Interval) -> Settled:
+        if self._contract is not None:
+            try:
+                return await self._contract.settle(interval)
+            except SettlementDeferred:
+                if not await asyncio.to_thread(self._estimate_gap, interval):
+                    raise
+            return await self._contract.settle(interval)
         call = asyncio.to_thread(
             self._ledger.settle, interval, self._party, self._meter, tolerance=self._tolerance
         )

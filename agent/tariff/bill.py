@@ -49,25 +49,20 @@ def bill_lines(
     days: set[date] = set()
     months: set[tuple[int, int]] = set()
     peak_kw: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    demand_periods = None if tariff.demand is None else tariff.demand.periods
     month_kwh: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     for d in sorted(deliveries, key=lambda d: d.interval.start_utc):
         price = _price_for(d, prices)
         local = d.interval.start
         month = (local.year, local.month)
-        for component, per_kwh in price.import_parts.items():
-            if component not in _RECOMPUTED:
-                energy[component] += d.import_kwh * per_kwh
-        if tariff.tiers:
-            for kwh, adder in tier_split(tariff, month_kwh[month], d.import_kwh):
-                energy["tier"] += kwh * adder
+        for component, amount in energy_amounts(tariff, price, d.import_kwh, month_kwh[month]).items():
+            energy[component] += amount
         month_kwh[month] += d.import_kwh
         imported += d.import_kwh
         exported += d.export_kwh
         export_amount -= d.export_kwh * price.export_per_kwh
         days.add(local.date())
         months.add(month)
-        if tariff.demand is not None and (demand_periods is None or price.period in demand_periods):
+        if demand_counts(tariff, price):
             peak_kw[month] = max(peak_kw[month], d.import_kwh / interval_hours(d.interval))
     energy["vat"] = sum(energy.values(), Decimal(0)) * (tariff.vat_multiplier - 1)
     lines = [BillLine(c, imported, "kWh", amount) for c, amount in energy.items()]
@@ -80,6 +75,25 @@ def bill_lines(
         for _month, kw in sorted(peak_kw.items()):
             lines.append(BillLine("demand", kw, "kW", kw * tariff.demand.per_kw))
     return lines
+
+
+def energy_amounts(
+    tariff: TariffSource, price: HouseholdPrice, import_kwh: Decimal, month_before_kwh: Decimal
+) -> dict[str, Decimal]:
+    """The import components of ``import_kwh`` at ``price`` (VAT excluded), after
+    ``month_before_kwh`` imported earlier in the month (which places the kWh in their tiers)."""
+    out = {c: import_kwh * per_kwh for c, per_kwh in price.import_parts.items() if c not in _RECOMPUTED}
+    pieces = tier_split(tariff, month_before_kwh, import_kwh) if tariff.tiers else []
+    if pieces:
+        out["tier"] = sum((kwh * adder for kwh, adder in pieces), Decimal(0))
+    return out
+
+
+def demand_counts(tariff: TariffSource, price: HouseholdPrice) -> bool:
+    """Whether an interval at ``price`` counts towards the month's demand peak."""
+    if tariff.demand is None:
+        return False
+    return tariff.demand.periods is None or price.period in tariff.demand.periods
 
 
 def _price_for(d: Delivery, prices: Sequence[HouseholdPrice]) -> HouseholdPrice:

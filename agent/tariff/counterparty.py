@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from agent.clock import Clock, RealClock
@@ -60,12 +61,19 @@ class TariffCounterparty:
         return self._calendar
 
     async def prices(
-        self, intervals: Sequence[Interval], *, month_import_kwh: Decimal = Decimal(0)
+        self,
+        intervals: Sequence[Interval],
+        *,
+        month_import_kwh: Decimal = Decimal(0),
+        ask_through: datetime | None = None,
     ) -> list[HouseholdPrice]:
-        """``month_import_kwh``: the month's import so far, which picks the tier of a tiered rate."""
+        """``month_import_kwh``: the month's import so far, which picks the tier of a tiered rate.
+        ``ask_through``: ask the source for market prices up to this instant (one fetch for a
+        day rather than one per interval when intervals are priced one by one)."""
         if not intervals:
             return []
-        market = await self.source.prices(intervals[0].start_utc, intervals[-1].end_utc)
+        end = intervals[-1].end_utc if ask_through is None else max(intervals[-1].end_utc, ask_through)
+        market = await self.source.prices(intervals[0].start_utc, end)
         return household_prices(
             self._tariff, self._calendar, intervals, market, self._currency, month_import_kwh=month_import_kwh
         )

@@ -69,6 +69,9 @@ class DynamicPriceSource:
         self._last_try_s: float | None = None
         # What went wrong last (None: the last fetch worked); logged on change only.
         self.last_error: str | None = None
+        # True while the service fails (not merely "not published yet"): the page says the agent
+        # runs on its last prices.
+        self.down = False
 
     @property
     def name(self) -> str:
@@ -128,17 +131,21 @@ class DynamicPriceSource:
             async with asyncio.timeout(FETCH_BUDGET_S):
                 fetched = await self._service.fetch(start, end)
         except PricesNotPublished as e:
+            self.down = False
             self._note(f"not published yet ({e.reason})", logging.INFO)
             return
         except TariffError as e:
+            self.down = True
             self._note(str(e), logging.WARNING)
             return
         except TimeoutError:
+            self.down = True
             self._note(f"{self.name}: no prices within {FETCH_BUDGET_S:g} s", logging.WARNING)
             return
         if self.last_error is not None:
             log.info("%s: prices recovered", self.name)
         self.last_error = None
+        self.down = False
         self._known.update((p.start, p) for p in fetched)
         self._prune(start)
         try:

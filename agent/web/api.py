@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from agent.market.intervals import Duration, containing
-from agent.web import bills, controls, events, live, market_view, plan_view
+from agent.web import bills, controls, events, live, market_view, plan_view, tariff_view
 from agent.web import queries as q
 from agent.web.errors import RequestError
 from agent.web.guard import check_control_request
@@ -36,6 +36,7 @@ class Api:
             web.get("/api/positions", self.positions),
             web.get("/api/settlements", self.settlements),
             web.get("/api/bill", self.bill),
+            web.get("/api/tariff", self.tariff),
             web.get("/api/health", self.health),
             web.get("/api/forecast", self.forecast),
             web.get("/api/controls", self.get_controls),
@@ -129,6 +130,11 @@ class Api:
         lines = _flag(query, "lines")
         result = await blocking(lambda: bills.period_bill(a.ledger, a.config, start, end, lines=lines))
         return json_response(result)
+
+    async def tariff(self, request: web.Request) -> web.Response:
+        q.only_keys(request.query, {"hours"})
+        hours = q.integer(request.query, "hours", tariff_view.DEFAULT_HOURS, 1, tariff_view.MAX_HOURS)
+        return json_response(await tariff_view.tariff_json(self.agent, hours))
 
     async def health(self, request: web.Request) -> web.Response:
         q.only_keys(request.query, set())

@@ -1,5 +1,8 @@
 """Today's and this month's bill (forward + spot + transport) next to a flat tariff.
 
+Under a household contract (``market.source: tariff``) the bill also carries ``contract``: the
+contract's bill by component, as the ledger booked it (agent/ledger/contract_bill.py).
+
 The flat comparison prices the same metered energy (counter deltas of the grid meter's import
 and export registers, read from the ledger) at the configured flat import and feed-in prices, so
 the householder sees what trading saved or cost. Money stays Decimal; JSON carries strings.
@@ -16,6 +19,7 @@ from typing import Any
 
 from agent.config import Config
 from agent.ledger import Ledger
+from agent.ledger.contract_bill import contract_bill, contract_bill_json
 from agent.market.intervals import Duration, containing
 from agent.market.settlement import Bill
 
@@ -91,7 +95,14 @@ def period_bill(
         "saving": _money(flat_cost - bill.total),
         "readings": m.readings,
     }
-    return bill_json(bill, flat, lines=lines)
+    out = bill_json(bill, flat, lines=lines)
+    if config.market.tariff is not None:
+        contract = contract_bill(ledger, config.party_id, start, end)
+        out["contract"] = contract_bill_json(contract) | {
+            "name": config.market.tariff.name,
+            "currency": config.site.currency,
+        }
+    return out
 
 
 def summary(ledger: Ledger, config: Config, now: datetime) -> dict[str, Any]:

@@ -102,7 +102,18 @@ def document() -> dict[str, Any]:
             ],
         ),
         "/api/settlements": _get("settled intervals (default: today)", OBJ, [START, END, _limit(200)]),
-        "/api/bill": _get("bill (forward + spot + transport) next to the flat tariff", OBJ, bill_params),
+        "/api/bill": _get(
+            "bill (forward + spot + transport) next to the flat tariff; under a household contract "
+            "also 'contract': its bill by component",
+            OBJ,
+            bill_params,
+        ),
+        "/api/tariff": _get(
+            "under a household contract: the next hours' import/export prices, each firm, indicative "
+            "or estimated, and a plain notice when prices are estimated ({configured: false} otherwise)",
+            OBJ,
+            [_param("hours", {"type": "integer", "minimum": 1, "maximum": 48, "default": 24}, "hours ahead")],
+        ),
         "/api/health": _get("device and task health", OBJ),
         "/api/forecast": _get("forecast error (MAE, bias by lead time) and the current forecast", OBJ),
         "/api/controls": _get("the householder's overrides now in force", OBJ),

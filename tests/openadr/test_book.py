@@ -148,14 +148,32 @@ def test_a_damaged_save_is_a_typed_error(tmp_path: Path, text: str) -> None:
     assert book.events == []  # nothing half-loaded
 
 
-def test_prune_forgets_events_that_have_ended() -> None:
+def test_prune_keeps_ended_events_for_three_days_for_the_bill() -> None:
     clock = ManualClock(T0)
     book = _book(clock)
     book.put(_event("past", [PriceSpan(T0, T0 + HOUR, "price", Decimal("0.80"))]))
     book.put(_event("later", [PriceSpan(T0 + HOUR, T0 + 2 * HOUR, "price", Decimal("0.80"))]))
-    clock.advance(3600)
+    clock.advance(3600 + 3 * 86400 - 1)
+    book.prune()
+    assert [e.event_id for e in book.events] == ["past", "later"]
+    clock.advance(1)
     book.prune()
     assert [e.event_id for e in book.events] == ["later"]
+
+
+def test_an_ended_interval_is_billed_at_the_event_in_force_once_the_vtn_was_heard_after_it() -> None:
+    # Guards a bill at the base rate: an event's hour, asked for after it ended (as the settler
+    # does), once fell back to the base rate marked firm.
+    clock = ManualClock(T0)
+    book = _book(clock, hold_h=1)
+    book.heard()
+    book.put(_event("cpp", [PriceSpan(T0, T0 + HOUR, "price", Decimal("0.80"))]))
+    clock.advance(2 * 3600)  # the hour is over; the VTN last heard at its start, the hold has run out
+    assert _prices(book, T0, T0 + HOUR) == [(Decimal("0.80"), "indicative")] * 4
+    assert _prices(book, T0 + HOUR, T0 + 2 * HOUR) == [(BASE, "indicative")] * 4
+    book.heard()  # heard again: the program as it stood is known, cancelled events gone
+    assert _prices(book, T0, T0 + HOUR) == [(Decimal("0.80"), "firm")] * 4
+    assert _prices(book, T0 + HOUR, T0 + 2 * HOUR) == [(BASE, "firm")] * 4
 
 
 prices = st.decimals(min_value=Decimal("-1"), max_value=Decimal("5"), places=3)

@@ -198,6 +198,7 @@
       const saving = Number(month.flat.saving);
       rows.push(row(["Saved", money(today.flat.saving), money(month.flat.saving)], "saving" + (saving < 0 ? " neg" : "")));
       body.replaceChildren(...rows);
+      renderContract(today, month);
       $("bill-note").textContent = `flat: ${today.flat.tariff_per_kwh}/kWh import, ${today.flat.feed_in_per_kwh}/kWh export · metered today ${today.flat.import_kwh} kWh in, ${today.flat.export_kwh} kWh out`;
       const fbody = $("forecast").tBodies[0];
       const acc = fc.accuracy || {};
@@ -205,6 +206,34 @@
       fbody.replaceChildren(...(entries.length ? entries.map(([q, v]) => row([q, num(v.all.mae, 3), num(v.all.bias, 3), String(v.all.count)]))
         : [row(["no measurements yet", "", "", ""])]));
     } catch (e) { /* the next refresh tries again */ }
+  }
+
+  // ---- the household contract (market.source: tariff) ---------------------------------------
+  async function refreshTariff() {
+    try {
+      const t = await getJson("/api/tariff?hours=24");
+      const card = $("tariff-card");
+      card.hidden = !t.configured;
+      if (!t.configured) return;
+      $("tariff-name").textContent = t.name;
+      const notice = $("tariff-notice");
+      notice.textContent = t.notice;
+      notice.className = "small" + (t.estimated_from || t.source.down ? " msg-err" : "");
+      $("tariff-prices").tBodies[0].replaceChildren(...t.prices.map((p) =>
+        row([slot(p.start), Number(p.import_per_kwh).toFixed(4), Number(p.export_per_kwh).toFixed(4), badge(p.state)], "price-" + p.state)));
+    } catch (e) { /* the next refresh tries again */ }
+  }
+
+  function renderContract(today, month) {
+    if (!today.contract || !month.contract) return;
+    const amounts = (bill) => new Map(bill.lines.map((x) => [x.component + "/" + x.unit, x.amount]));
+    const t = amounts(today.contract);
+    const m = amounts(month.contract);
+    const keys = [...new Set([...month.contract.lines, ...today.contract.lines].map((x) => x.component + "/" + x.unit))];
+    const rows = keys.map((k) => row([k.split("/")[0], money(t.get(k) || "0"), money(m.get(k) || "0")]));
+    rows.push(row(["Total", money(today.contract.total), money(month.contract.total)], "total"));
+    $("contract-bill").tBodies[0].replaceChildren(...rows);
+    $("contract-note").textContent = `billed at firm prices only · today ${today.contract.intervals} intervals, ${Number(today.contract.import_kwh).toFixed(3)} kWh in, ${Number(today.contract.export_kwh).toFixed(3)} kWh out`;
   }
 
   // ---- controls ------------------------------------------------------------------------------
@@ -278,7 +307,9 @@
       renderLive(s);
     } catch (e) { $("updated").textContent = "cannot reach the agent"; }
     refreshSlow();
+    refreshTariff();
     setInterval(refreshSlow, 60000);
+    setInterval(refreshTariff, 60000);
     setInterval(refreshMarket, 60000);
     let resizeTimer = null;
     window.addEventListener("resize", () => {
