@@ -6,13 +6,20 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agent.optimizer import Plan, PlanInputs, Planner, synthetic
+from agent.optimizer.piqp_backend import PRECISE_EPS_ABS, PRECISE_EPS_REL, PiqpSettings
 
 T_N, DT_H = 24, 1.0
 PLANNER = Planner(synthetic.devices(), T_N, DT_H)
+# The cost comparison below is between two plans, each only as exact as its solve. At the re-plan
+# tolerance (1e-6) a plan's cost can sit up to ~2e-5 (relative) above the optimum, more than the
+# 1e-6 the property is checked to (seed=126, fraction=1.0 once failed by that solver noise, not by a
+# wrong bid); solved at the probes' 1e-8 the worst of 400 seeds is 1.3e-8.
+PRECISE_SETTINGS = PiqpSettings(eps_abs=PRECISE_EPS_ABS, eps_rel=PRECISE_EPS_REL)
+PRECISE = Planner(synthetic.devices(), T_N, DT_H, piqp_settings=PRECISE_SETTINGS)
 
 
 def _accept(inputs: PlanInputs, t: int, quantity_kw: float) -> PlanInputs:
@@ -21,15 +28,17 @@ def _accept(inputs: PlanInputs, t: int, quantity_kw: float) -> PlanInputs:
     return dataclasses.replace(inputs, grid=dataclasses.replace(inputs.grid, position_kw=position))
 
 
-def _curves(seed: int) -> tuple[PlanInputs, Plan]:
+def _curves(seed: int, planner: Planner = PLANNER) -> tuple[PlanInputs, Plan]:
     inputs = synthetic.inputs(T_N, DT_H, seed % 24, seed)
-    return inputs, PLANNER.plan(inputs, elapsed_intervals=None, bid_intervals=3)
+    return inputs, planner.plan(inputs, elapsed_intervals=None, bid_intervals=3)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 1000), fraction=st.sampled_from([1.0, 0.5, 0.1]))
+@example(seed=126, fraction=1.0)  # failed by 8.7e-6 over the 7e-6 tolerance with plans at 1e-6
+@example(seed=268, fraction=1.0)  # the worst of 400 seeds at 1e-6: 2.1e-5 relative
 def test_accepting_a_posted_tender_never_raises_the_cost(seed: int, fraction: float) -> None:
-    inputs, plan = _curves(seed)
+    inputs, plan = _curves(seed, PRECISE)
     assert len(plan.bids) == 3
     tried = 0
     for curve in plan.bids:
@@ -37,7 +46,7 @@ def test_accepting_a_posted_tender_never_raises_the_cost(seed: int, fraction: fl
             if abs(point.quantity_kw) < 1e-3:
                 continue
             q = point.quantity_kw * fraction
-            after = PLANNER.plan(_accept(inputs, curve.interval, q), elapsed_intervals=None)
+            after = PRECISE.plan(_accept(inputs, curve.interval, q), elapsed_intervals=None)
             paid = q * point.price_per_kwh * DT_H  # + we pay for a purchase, - we are paid for a sale
             assert after.total_cost + paid <= plan.total_cost + 1e-6 * (1 + abs(plan.total_cost))
             tried += 1
