@@ -63,6 +63,8 @@ def run_case(name: str, horizon: int, dt_h: float, replans: int, references: int
         "bid_curve_ms": bid_ms,
         "bid_curve_cpu_ms": bid_cpu_ms,
         "bid_curve_probe_solves": probes,
+        # Re-plans whose solve without the penalty slacks could not be certified (solved whole).
+        "screen_fallbacks": planner._piqp.screen_fallbacks if planner._piqp is not None else 0,
     }
 
 

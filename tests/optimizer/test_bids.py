@@ -14,8 +14,8 @@ from agent.optimizer.piqp_backend import PRECISE_EPS_ABS, PRECISE_EPS_REL, PiqpS
 
 T_N, DT_H = 24, 1.0
 PLANNER = Planner(synthetic.devices(), T_N, DT_H)
-# The cost comparison below is between two plans, each only as exact as its solve. At the re-plan
-# tolerance (1e-6) a plan's cost can sit up to ~2e-5 (relative) above the optimum, more than the
+# The cost comparison below is between two plans, each only as exact as its solve. At a
+# tolerance of 1e-6 a plan's cost can sit up to ~2e-5 (relative) above the optimum, more than the
 # 1e-6 the property is checked to (seed=126, fraction=1.0 once failed by that solver noise, not by a
 # wrong bid); solved at the probes' 1e-8 the worst of 400 seeds is 1.3e-8.
 PRECISE_SETTINGS = PiqpSettings(eps_abs=PRECISE_EPS_ABS, eps_rel=PRECISE_EPS_REL)
