@@ -87,11 +87,11 @@ class PiqpBackend:
         self._solver: piqp.SparseSolver | None = None
         self._full_a_stale = False  # A's values changed while only the smaller problem was solved
         # The smaller problem handles equalities and boxes only (every row of today's model).
-        screen = settings.screen and self._in_rows.size == 0
-        self._screen = ScreenedSolve(s, self._p, self._a_eq, set(SOFT_VARIABLES)) if screen else None
-        if self._screen is not None and not self._screen.active:
-            self._screen = None
-        self.screen_fallbacks = 0  # re-plans the smaller problem could not certify (the bench reports)
+        self._can_screen = settings.screen and self._in_rows.size == 0
+        # One smaller problem per set of slack columns kept: () for re-plans, a probed interval's
+        # two market variables for each bid-curve interval (the same few intervals every plan).
+        self._screens: dict[tuple[int, ...], ScreenedSolve] = {}
+        self.screen_fallbacks = 0  # solves the smaller problem could not certify (the bench reports)
 
     @staticmethod
     def _rows(full: sp.csc_matrix, ids: sp.csc_matrix, rows: Index) -> tuple[sp.csc_matrix, Index]:
@@ -121,10 +121,22 @@ class PiqpBackend:
         self._g.data = self._a_data[self._g_map]
         return True
 
-    def solve(self, n: Numbers, *, precise: bool = False) -> RawSolution:
+    def _screen(self, keep: tuple[int, ...]) -> ScreenedSolve | None:
+        if not self._can_screen:
+            return None
+        if keep not in self._screens:
+            screen = ScreenedSolve(self.s, self._p, self._a_eq, set(SOFT_VARIABLES), keep)
+            if not screen.active:
+                self._can_screen = False
+                return None
+            self._screens[keep] = screen
+        return self._screens[keep]
+
+    def solve(self, n: Numbers, *, precise: bool = False, keep: tuple[int, ...] = ()) -> RawSolution:
         """Solve; ``precise`` tightens the tolerances to 1e-8 for this solve (bid-curve probes,
-        whose quantities become tenders, where 1e-6 kW too much can cross a price step). A
-        re-plan tries the problem without the penalty slacks first (:mod:`screened`)."""
+        whose quantities become tenders, where 1e-6 kW too much can cross a price step). The
+        problem without the penalty slacks is tried first (:mod:`screened`), keeping the slack
+        columns ``keep`` (a probe's market variables, which it prices to be used)."""
         t0 = time.perf_counter()
         v = self._vectors(n)
         if self._matrices_changed(n):
@@ -132,9 +144,10 @@ class PiqpBackend:
         eps = (
             (PRECISE_EPS_ABS, PRECISE_EPS_REL) if precise else (self.settings.eps_abs, self.settings.eps_rel)
         )
-        if self._screen is not None and not precise:
+        screen = self._screen(keep)
+        if screen is not None:
             try:
-                red = self._screen.solve(
+                red = screen.solve(
                     v["c"], self._a_eq, v["b"], v["x_l"], v["x_u"], eps=eps,
                     max_iter=self.settings.max_iter, reuse_preconditioner=self.settings.reuse_preconditioner,
                 )  # fmt: skip

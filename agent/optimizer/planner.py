@@ -126,9 +126,11 @@ class Planner:
             raise PlanCheckError(problems)
 
     # -- internals --------------------------------------------------------------------------------
-    def _solve(self, n: Numbers, warm: tuple[Vec, Vec] | None, *, precise: bool = False) -> RawSolution:
+    def _solve(
+        self, n: Numbers, warm: tuple[Vec, Vec] | None, *, precise: bool = False, keep: tuple[int, ...] = ()
+    ) -> RawSolution:
         if self._piqp is not None:
-            return self._piqp.solve(n, precise=precise)
+            return self._piqp.solve(n, precise=precise, keep=keep)
         assert self._osqp is not None
         return self._osqp.solve(n, warm)
 
@@ -225,7 +227,8 @@ class Planner:
         probe.q[xs.start + t] = -price * dt
         self.probe_solves += 1
         try:
-            raw = self._solve(probe, (base.x, base.y), precise=True)
+            market = (xb.start + t, xs.start + t)  # the probe prices these to be used
+            raw = self._solve(probe, (base.x, base.y), precise=True, keep=market)
         except OptimizerError:
             log.debug("bid probe at t=%d price=%.4f failed", t, price, exc_info=True)
             return None

@@ -48,12 +48,17 @@ def column_map(a: sp.csc_matrix, cols: Index) -> tuple[sp.csc_matrix, Index]:
 
 
 class ScreenedSolve:
-    """A second PIQP solver on the columns of ``structure`` outside ``soft`` (equalities + boxes)."""
+    """A second PIQP solver on the columns of ``structure`` outside ``soft`` (equalities + boxes);
+    ``also_keep`` keeps single columns of those blocks (a bid-curve probe's market variables)."""
 
-    def __init__(self, structure: Structure, p_upper: sp.csc_matrix, a_eq: sp.csc_matrix, soft: set[str]):
+    def __init__(
+        self, structure: Structure, p_upper: sp.csc_matrix, a_eq: sp.csc_matrix, soft: set[str],
+        also_keep: tuple[int, ...] = (),
+    ) -> None:  # fmt: skip
         keep = np.ones(structure.n, dtype=bool)
         for name in soft & set(structure.var_names):
             keep[structure.vslice(name)] = False
+        keep[list(also_keep)] = True
         self.keep = keep
         self.kept: Index = np.flatnonzero(keep)
         self.dropped: Index = np.flatnonzero(~keep)
