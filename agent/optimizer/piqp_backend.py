@@ -36,6 +36,10 @@ FAR = 1.0e4
 
 Index = npt.NDArray[np.int64]
 
+# Smaller solvers kept at once: the re-plans' and one per set of bid intervals (each holds a KKT
+# factorisation: a few MB at 24 h @ 5 min).
+MAX_SCREENS = 3
+
 PRECISE_EPS_ABS = 1e-8
 PRECISE_EPS_REL = 1e-9
 
@@ -129,6 +133,8 @@ class PiqpBackend:
             if not screen.active:
                 self._can_screen = False
                 return None
+            if len(self._screens) >= MAX_SCREENS:  # a caller whose bid intervals keep moving
+                del self._screens[next(k for k in self._screens if k)]
             self._screens[keep] = screen
         return self._screens[keep]
 
