@@ -39,6 +39,9 @@ Index = npt.NDArray[np.int64]
 # Smaller solvers kept at once: the re-plans' and one per set of bid intervals (each holds a KKT
 # factorisation: a few MB at 24 h @ 5 min).
 MAX_SCREENS = 3
+# A smaller problem that needs a slack to be feasible is infeasible, which PIQP may take its full
+# iteration budget to notice; an ordinary one takes 18-25 iterations, so stop it well before.
+SCREEN_MAX_ITER = 50
 
 PRECISE_EPS_ABS = 1e-8
 PRECISE_EPS_REL = 1e-9
@@ -151,17 +154,23 @@ class PiqpBackend:
             (PRECISE_EPS_ABS, PRECISE_EPS_REL) if precise else (self.settings.eps_abs, self.settings.eps_rel)
         )
         screen = self._screen(keep)
-        if screen is not None:
+        if screen is not None and screen.trusted:
             try:
                 red = screen.solve(
                     v["c"], self._a_eq, v["b"], v["x_l"], v["x_u"], eps=eps,
-                    max_iter=self.settings.max_iter, reuse_preconditioner=self.settings.reuse_preconditioner,
+                    max_iter=min(self.settings.max_iter, SCREEN_MAX_ITER),
+                    reuse_preconditioner=self.settings.reuse_preconditioner,
                 )  # fmt: skip
             except NotCertified:
                 self.screen_fallbacks += 1
+                screen.trusted = False
             else:
                 return self._raw(red.x, red.y_eq, None, red.z_box, iterations=red.iterations, t0=t0)
-        return self._solve_full(v, eps, t0)
+        raw = self._solve_full(v, eps, t0)
+        if screen is not None and not screen.trusted:
+            # Try the smaller problem again once the whole problem's optimum leaves the slacks idle.
+            screen.trusted = screen.slacks_idle(raw.x, v["x_l"])
+        return raw
 
     def _solve_full(self, v: dict[str, Vec], eps: tuple[float, float], t0: float) -> RawSolution:
         if self._solver is None:

@@ -25,6 +25,8 @@ from agent.optimizer.errors import OptimizerError
 from agent.optimizer.structure import Structure, Vec
 
 Index = npt.NDArray[np.int64]
+# A slack this close to its lower bound (kW, kWh or K) counts as unused.
+IDLE_TOL = 1e-6
 
 
 class NotCertified(OptimizerError):
@@ -67,6 +69,14 @@ class ScreenedSolve:
         self._a, self._a_map = column_map(a_eq, self.kept)
         self._a_drop, self._drop_map = column_map(a_eq, self.dropped)
         self._solver: piqp.SparseSolver | None = None
+        # False after a solve could not be certified (a state outside its band, no ladder, ...):
+        # the caller then solves the whole problem until its optimum leaves the slacks idle again,
+        # instead of paying for a failed smaller solve on every re-plan of a lasting condition.
+        self.trusted = True
+
+    def slacks_idle(self, x: Vec, x_l: Vec) -> bool:
+        """Whether every dropped slack sits on its lower bound in the whole problem's ``x``."""
+        return bool(np.all(x[self.dropped] - x_l[self.dropped] <= IDLE_TOL))
 
     @property
     def active(self) -> bool:

@@ -90,7 +90,23 @@ def test_the_smaller_problems_duals_satisfy_the_whole_problems_optimality_condit
     ids=["battery-above-capacity", "load-above-fuse", "no-ladder"],
 )
 def test_a_plan_that_needs_a_penalty_slack_falls_back_to_the_whole_problem(change: object) -> None:
-    inputs = change(synthetic.inputs(T_N, DT_H, 7, 7))  # type: ignore[operator]
+    backend = SCREENED._piqp
+    assert backend is not None
+    ordinary = synthetic.inputs(T_N, DT_H, 7, 7)
+    inputs = change(ordinary)  # type: ignore[operator]
+    SCREENED.plan(ordinary)  # an ordinary plan first: the smaller problem is trusted
     before = _fallbacks()
     _same_plan(inputs)
+    assert _fallbacks() == before + 1
+    # While the condition lasts the whole problem is solved straight away: a smaller problem that
+    # needs a slack is infeasible, and once cost PIQP its whole iteration budget on every re-plan
+    # (115-153 ms instead of 18 at 24 h @ 5 min).
+    _same_plan(inputs)
+    assert _fallbacks() == before + 1
+    # An ordinary plan, solved whole, leaves the slacks idle and so trusts the smaller one again.
+    SCREENED.plan(ordinary)
+    screen = backend._screen(())
+    assert screen is not None
+    assert screen.trusted
+    SCREENED.plan(ordinary)
     assert _fallbacks() == before + 1
