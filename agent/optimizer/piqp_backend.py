@@ -61,6 +61,11 @@ class PiqpSettings:
     # Solve re-plans without the penalty slacks first, certified on the whole problem (about a
     # third faster on the synthetic home; see agent/optimizer/screened.py).
     screen: bool = True
+    # Bid-curve probes on the smaller problem too (-27 to -31 % CPU for the curves, quantities
+    # within 1.4 W of whole probes). Off: with it the end-to-end agent test failed 3 of 4 runs
+    # (a settlement check around the first trades), for a reason not yet found; see
+    # docs/optimizer.md.
+    screen_probes: bool = False
 
 
 class PiqpBackend:
@@ -129,7 +134,7 @@ class PiqpBackend:
         return True
 
     def _screen(self, keep: tuple[int, ...]) -> ScreenedSolve | None:
-        if not self._can_screen:
+        if not self._can_screen or (keep and not self.settings.screen_probes):
             return None
         if keep not in self._screens:
             screen = ScreenedSolve(self.s, self._p, self._a_eq, set(SOFT_VARIABLES), keep)
