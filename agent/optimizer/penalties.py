@@ -32,6 +32,20 @@ TANK_BAND_PER_K_H = 10.0
 # the power (export limit reached, storage full); the plan then shows what the grid will do.
 FORBIDDEN_CURTAILMENT_PER_KWH = 30.0
 
+# The slack variables these prices are charged on (device modules name them). The optimum leaves
+# them at zero unless a starting state, an exhausted ladder or the fuse forces them, so a re-plan
+# first solves without them and proves the result optimal (agent/optimizer/screened.py). Not here:
+# curtailment and the battery's reserve, which cheap or negative prices make worth using.
+SOFT_VARIABLES = frozenset(
+    {
+        "x_buy", "x_sell", "over",  # unmatched energy, import above the fuse (grid.py)
+        "bat_low", "bat_high",  # battery outside its SoC limits (battery.py)
+        "ev_short",  # EV short of its target (ev.py)
+        "hp_cold", "hp_hot",  # house outside its comfort band (heat_pump.py)
+        "wh_cold", "wh_hot",  # tank outside its band (water_heater.py)
+    }
+)  # fmt: skip
+
 # Stand-in for an infinite bound where a solver interface needs finite numbers (the cvxpy
 # reference); far beyond any physical kW, kWh or degree in a home.
 BIG = 1.0e4

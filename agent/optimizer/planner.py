@@ -126,9 +126,11 @@ class Planner:
             raise PlanCheckError(problems)
 
     # -- internals --------------------------------------------------------------------------------
-    def _solve(self, n: Numbers, warm: tuple[Vec, Vec] | None, *, precise: bool = False) -> RawSolution:
+    def _solve(
+        self, n: Numbers, warm: tuple[Vec, Vec] | None, *, precise: bool = False, keep: tuple[int, ...] = ()
+    ) -> RawSolution:
         if self._piqp is not None:
-            return self._piqp.solve(n, precise=precise)
+            return self._piqp.solve(n, precise=precise, keep=keep)
         assert self._osqp is not None
         return self._osqp.solve(n, warm)
 
@@ -175,15 +177,26 @@ class Planner:
     def _bids(
         self, n: Numbers, base: RawSolution, plan: Plan, which: range, offsets: Sequence[float]
     ) -> tuple[BidCurve, ...]:
+        ts = [t for t in which if 0 <= t < self.model.horizon]
+        # Every probe of this plan keeps all bid intervals' market columns in its smaller problem,
+        # so one solver (set up once) serves them all instead of one per interval (memory).
+        market = self._market(ts)
         return tuple(
-            BidCurve(t, self._curve(n, base, t, float(plan.marginal_value_per_kwh[t]), offsets))
-            for t in which
-            if 0 <= t < self.model.horizon
+            BidCurve(
+                t, self._curve(n, base, t, float(plan.marginal_value_per_kwh[t]), offsets, market=market)
+            )
+            for t in ts
         )
 
+    def _market(self, ts: Sequence[int]) -> tuple[int, ...]:
+        """Columns of the unmatched buy and sell in intervals ``ts`` (what a probe prices)."""
+        xb, xs = self.model.structure.vslice("x_buy"), self.model.structure.vslice("x_sell")
+        return tuple(sorted({xb.start + t for t in ts} | {xs.start + t for t in ts}))
+
     def _curve(
-        self, n: Numbers, base: RawSolution, t: int, mv: float, offsets: Sequence[float]
-    ) -> tuple[BidPoint, ...]:
+        self, n: Numbers, base: RawSolution, t: int, mv: float, offsets: Sequence[float], *,
+        market: tuple[int, ...],
+    ) -> tuple[BidPoint, ...]:  # fmt: skip
         """Probe interval ``t`` at ``mv + offset`` for each offset, one solve per price at most.
 
         The quantity never rises with the price (convexity), so a price whose neighbours on both
@@ -195,7 +208,7 @@ class Planner:
 
         def bisect(idx: list[int]) -> None:
             for i in sorted({idx[0], idx[-1]} - found.keys()):
-                qty = self._probe(n, base, t, prices[i])
+                qty = self._probe(n, base, t, prices[i], market)
                 if qty is not None:
                     found[i] = qty
             inner = idx[1:-1]
@@ -216,7 +229,9 @@ class Planner:
                 bisect(side)
         return tuple(BidPoint(prices[i], found[i]) for i in sorted(found))
 
-    def _probe(self, n: Numbers, base: RawSolution, t: int, price: float) -> float | None:
+    def _probe(
+        self, n: Numbers, base: RawSolution, t: int, price: float, market: tuple[int, ...] | None = None
+    ) -> float | None:
         """kW the home would trade on top of its plan in interval ``t`` if it could at ``price``."""
         s, dt = self.model.structure, self.model.dt_h
         xb, xs = s.vslice("x_buy"), s.vslice("x_sell")
@@ -225,7 +240,9 @@ class Planner:
         probe.q[xs.start + t] = -price * dt
         self.probe_solves += 1
         try:
-            raw = self._solve(probe, (base.x, base.y), precise=True)
+            # The probe prices interval t's unmatched energy to be used: keep those columns.
+            keep = self._market([t]) if market is None else market
+            raw = self._solve(probe, (base.x, base.y), precise=True, keep=keep)
         except OptimizerError:
             log.debug("bid probe at t=%d price=%.4f failed", t, price, exc_info=True)
             return None

@@ -6,13 +6,20 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from agent.optimizer import Plan, PlanInputs, Planner, synthetic
+from agent.optimizer.piqp_backend import PRECISE_EPS_ABS, PRECISE_EPS_REL, PiqpSettings
 
 T_N, DT_H = 24, 1.0
 PLANNER = Planner(synthetic.devices(), T_N, DT_H)
+# The cost comparison below is between two plans, each only as exact as its solve. At a
+# tolerance of 1e-6 a plan's cost can sit up to ~2e-5 (relative) above the optimum, more than the
+# 1e-6 the property is checked to (seed=126, fraction=1.0 once failed by that solver noise, not by a
+# wrong bid); solved at the probes' 1e-8 the worst of 400 seeds is 1.3e-8.
+PRECISE_SETTINGS = PiqpSettings(eps_abs=PRECISE_EPS_ABS, eps_rel=PRECISE_EPS_REL)
+PRECISE = Planner(synthetic.devices(), T_N, DT_H, piqp_settings=PRECISE_SETTINGS)
 
 
 def _accept(inputs: PlanInputs, t: int, quantity_kw: float) -> PlanInputs:
@@ -21,15 +28,17 @@ def _accept(inputs: PlanInputs, t: int, quantity_kw: float) -> PlanInputs:
     return dataclasses.replace(inputs, grid=dataclasses.replace(inputs.grid, position_kw=position))
 
 
-def _curves(seed: int) -> tuple[PlanInputs, Plan]:
+def _curves(seed: int, planner: Planner = PLANNER) -> tuple[PlanInputs, Plan]:
     inputs = synthetic.inputs(T_N, DT_H, seed % 24, seed)
-    return inputs, PLANNER.plan(inputs, elapsed_intervals=None, bid_intervals=3)
+    return inputs, planner.plan(inputs, elapsed_intervals=None, bid_intervals=3)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 1000), fraction=st.sampled_from([1.0, 0.5, 0.1]))
+@example(seed=126, fraction=1.0)  # failed by 8.7e-6 over the 7e-6 tolerance with plans at 1e-6
+@example(seed=268, fraction=1.0)  # the worst of 400 seeds at 1e-6: 2.1e-5 relative
 def test_accepting_a_posted_tender_never_raises_the_cost(seed: int, fraction: float) -> None:
-    inputs, plan = _curves(seed)
+    inputs, plan = _curves(seed, PRECISE)
     assert len(plan.bids) == 3
     tried = 0
     for curve in plan.bids:
@@ -37,7 +46,7 @@ def test_accepting_a_posted_tender_never_raises_the_cost(seed: int, fraction: fl
             if abs(point.quantity_kw) < 1e-3:
                 continue
             q = point.quantity_kw * fraction
-            after = PLANNER.plan(_accept(inputs, curve.interval, q), elapsed_intervals=None)
+            after = PRECISE.plan(_accept(inputs, curve.interval, q), elapsed_intervals=None)
             paid = q * point.price_per_kwh * DT_H  # + we pay for a purchase, - we are paid for a sale
             assert after.total_cost + paid <= plan.total_cost + 1e-6 * (1 + abs(plan.total_cost))
             tried += 1
@@ -74,3 +83,28 @@ def test_skipped_probes_agree_with_probing_every_price() -> None:
                 assert point.quantity_kw == pytest.approx(exact, abs=1.5e-4)  # one 0.1 W truncation step
         skipped += 2 * len(fine) - solves
     assert skipped > 0  # the shortcut is taken on this data, so the comparison above tests it
+
+
+WHOLE = Planner(synthetic.devices(), T_N, DT_H, piqp_settings=PiqpSettings(screen=False))
+SCREENED_PROBES = Planner(synthetic.devices(), T_N, DT_H, piqp_settings=PiqpSettings(screen_probes=True))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_every_curve_point_matches_a_probe_of_the_whole_problem(seed: int) -> None:
+    # The curve's probes solve the problem without the penalty slacks (screened.py); each point
+    # must be what the whole problem, solved at the same price, would trade. Tolerance: 5 W. The
+    # probe's objective is nearly flat in the quantity (only the battery's 0.002/kW²h wear curves
+    # it), so two solves that agree on the cost to 1e-9 can differ by ~1 W in the last digits (worst
+    # seen 1.4 W over 60 seeds); a price step is never that narrow.
+    inputs, plan = _curves(seed, SCREENED_PROBES)
+    n = WHOLE.model.numbers(inputs)
+    base = WHOLE._solve(n, None)
+    compared = 0
+    for curve in plan.bids:
+        for point in curve.points:
+            whole = WHOLE._probe(n, base, curve.interval, point.price_per_kwh)
+            assert whole is not None
+            assert point.quantity_kw == pytest.approx(whole, abs=5e-3)
+            compared += 1
+    assert compared == 3 * 6

@@ -1,4 +1,4 @@
-"""The fast path (PIQP on hand-built matrices) agrees with cvxpy + Clarabel at 1e-8."""
+"""The fast path (PIQP on hand-built matrices) agrees with cvxpy + Clarabel at 1e-10."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_objective_and_plan_match_the_reference(
     fast = PLANNER.plan(inputs, elapsed_intervals=None)
     ref = PLANNER.reference_plan(inputs)
     gap = abs(fast.total_cost - ref.total_cost) / max(abs(ref.total_cost), 1.0)
-    assert gap < 5e-4, (fast.total_cost, ref.total_cost)
+    assert gap < 1e-6, (fast.total_cost, ref.total_cost)  # the re-plan target (docs/optimizer.md)
     # Where the optimum is unique the states agree too; energy stored is a robust summary.
     assert abs(fast.series["battery_kwh"].sum() - ref.series["battery_kwh"].sum()) < 0.05 * T_N
     assert np.isfinite(fast.marginal_value_per_kwh).all()
