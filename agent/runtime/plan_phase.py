@@ -31,10 +31,10 @@ from agent.forecast import Forecaster, Forecasts
 from agent.ledger import Ledger
 from agent.link import RetailerLink
 from agent.market.intervals import Interval, containing, intervals_between
-from agent.market.records import SpotPrice, Tender
+from agent.market.records import Product, SpotPrice, Tender
 from agent.optimizer import Devices, Plan, Planner
 from agent.optimizer.worker import PlannerProcess
-from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon
+from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon, planner_shape
 from agent.tariff import TariffCounterparty
 
 log = logging.getLogger(__name__)
@@ -166,14 +166,16 @@ class PlanPhase:
         assert self._link is not None
         book = self._link.book
         if book.version != self._checked_book:
-            snapshot = book.snapshot(now)
             deadlines = [
-                min(o.tender.interval.start_utc, o.tender.expires)
-                for o in snapshot.offers
-                if o.tender.actionable and o.tender.id not in self._planned_ids
+                min(t.interval.start_utc, t.expires)
+                for t in book.received()
+                if t.actionable
+                and t.product is Product.ENERGY
+                and not t.is_expired(now)
+                and t.id not in self._planned_ids
             ]
             self._unseen_deadline = min(deadlines, default=None)
-            self._checked_book = snapshot.version
+            self._checked_book = book.version
         return self._unseen_deadline
 
     def _departure(self, now: datetime, state: MeasuredState) -> str | None:
@@ -232,11 +234,27 @@ class PlanPhase:
         self.plans += 1
         self.version += 1
 
+    def _horizon(self, config: Config, now: datetime) -> tuple[Interval, ...]:
+        """The plan's intervals from now: the last plan's, moved on (building an interval is
+        dear, and consecutive plans share all but the newest few)."""
+        count, _ = planner_shape(config)
+        first = containing(now, config.planner.step, config.zone)
+        last = self.current.built.intervals if self.current is not None else ()
+        if len(last) != count or first not in last:
+            return plan_horizon(config, now)
+        out = list(last[last.index(first) :])
+        while len(out) < count:
+            out.append(out[-1].next())
+        return tuple(out)
+
     async def _plan(self, reason: str, state: MeasuredState, now: datetime, config: Config) -> PlanRecord:
-        intervals = plan_horizon(config, now)
-        metering = intervals_between(
-            intervals[0].start_utc, intervals[-1].end_utc, config.metering_interval, config.zone
-        )
+        intervals = self._horizon(config, now)
+        if config.metering_interval is config.planner.step:
+            metering = list(intervals)
+        else:
+            metering = intervals_between(
+                intervals[0].start_utc, intervals[-1].end_utc, config.metering_interval, config.zone
+            )
         positions = await asyncio.to_thread(self._ledger.positions, metering, config.party_id)
         tenders: list[Tender] = []
         open_kw: dict[str, Decimal] = {}
@@ -262,6 +280,7 @@ class PlanPhase:
             positions_kw=dict(zip(metering, positions, strict=True)),
             open_kw=open_kw,
             spot=spot,
+            horizon=intervals,
         )
         elapsed = None
         if self.current is not None:
