@@ -19,9 +19,10 @@ time since the measurement, so a kettle on now lifts the next minutes, not tomor
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -48,11 +49,14 @@ class BaseLoadSettings:
     blend_max_age_h: float = 2.0
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _shifted_start(start: datetime, days: int, tz: ZoneInfo) -> float | None:
-    """Epoch seconds of the same local wall time ``days`` earlier; None if it did not exist."""
+    """Epoch seconds of the same local wall time ``days`` earlier; None if it did not exist.
+
+    Kept: consecutive plans ask for the same intervals' lookbacks again and again."""
     wall = start.replace(tzinfo=None) - timedelta(days=days)
     candidate = wall.replace(tzinfo=tz, fold=start.fold)
-    if candidate.astimezone(ZoneInfo("UTC")).astimezone(tz).replace(tzinfo=None) != wall:
+    if candidate.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
         return None  # in a DST gap
     return candidate.timestamp()
 
@@ -75,34 +79,64 @@ class BaseLoadForecaster:
     def observe(self, interval: Interval, kw: float) -> bool:
         return self.history.add(interval.start_utc.timestamp(), interval.end_utc.timestamp(), kw)
 
-    def _lookback(self, start: datetime, span_s: float, step_days: int, count: int) -> float | None:
-        starts = [_shifted_start(start, step_days * k, self.tz) for k in range(1, count + 1)]
-        found = [(k, s) for k, s in enumerate(starts) if s is not None]
-        if not found:
-            return None
-        a = np.array([s for _, s in found])
-        means = self.history.window_mean_kw(a, a + span_s)
-        weights = np.array([self.settings.recency**k for k, _ in found])
+    def _lookback(
+        self, starts: Sequence[datetime], spans_s: Sequence[float], step_days: int, count: int
+    ) -> Vec:
+        """Per window: the combined mean of the same wall time ``step_days * k`` days earlier
+        (k = 1..count); NaN where none of those has history. One pass over the history for all."""
+        rows: list[int] = []
+        shifts: list[int] = []
+        a: list[float] = []
+        b: list[float] = []
+        for i, (start, span_s) in enumerate(zip(starts, spans_s, strict=True)):
+            for k in range(count):
+                s = _shifted_start(start, step_days * (k + 1), self.tz)
+                if s is not None:
+                    rows.append(i)
+                    shifts.append(k)
+                    a.append(s)
+                    b.append(s + span_s)
+        out = np.full(len(starts), np.nan)
+        if not rows:
+            return out
+        means = self.history.window_mean_kw(np.array(a), np.array(b))
+        weights = self.settings.recency ** np.array(shifts, dtype=np.float64)
         ok = np.isfinite(means)
-        if not ok.any():
-            return None
-        return _combine(means[ok], weights[ok], self.settings.combine)
+        index = np.array(rows)
+        # rows ascend: each window's lookbacks are one contiguous run
+        bounds = np.searchsorted(index, np.arange(len(starts) + 1))
+        for i in range(len(starts)):
+            lo, hi = bounds[i], bounds[i + 1]
+            sel = ok[lo:hi]
+            if sel.any():
+                out[i] = _combine(means[lo:hi][sel], weights[lo:hi][sel], self.settings.combine)
+        return out
+
+    def estimate_many(self, starts_s: Sequence[float], spans_s: Sequence[float]) -> tuple[Vec, list[str]]:
+        """The model's value for each window (before blending) and the method that gave it."""
+        starts = [datetime.fromtimestamp(t, self.tz) for t in starts_s]
+        values = self._lookback(starts, spans_s, 7, self.settings.weeks)
+        methods = ["weekly" if np.isfinite(v) else "" for v in values]
+        rest = [i for i, m in enumerate(methods) if not m]
+        if rest:
+            daily = self._lookback([starts[i] for i in rest], [spans_s[i] for i in rest], 1, 7)
+            for i, v in zip(rest, daily, strict=True):
+                if np.isfinite(v):
+                    values[i], methods[i] = v, "daily"
+        for i in (i for i, m in enumerate(methods) if not m):
+            if self.seed is not None:
+                seeded = self.seed.window_mean_kw(starts_s[i], spans_s[i])
+                if np.isfinite(seeded):
+                    values[i], methods[i] = seeded, "seed"
+                    continue
+            mean = self.history.mean_kw()
+            values[i], methods[i] = (mean if np.isfinite(mean) else self.settings.default_kw), "flat"
+        return values, methods
 
     def estimate(self, start_s: float, span_s: float) -> tuple[float, str]:
         """The model's value for one window (before blending) and the method that gave it."""
-        start = datetime.fromtimestamp(start_s, self.tz)
-        weekly = self._lookback(start, span_s, 7, self.settings.weeks)
-        if weekly is not None:
-            return weekly, "weekly"
-        daily = self._lookback(start, span_s, 1, 7)
-        if daily is not None:
-            return daily, "daily"
-        if self.seed is not None:
-            seeded = self.seed.window_mean_kw(start_s, span_s)
-            if np.isfinite(seeded):
-                return seeded, "seed"
-        mean = self.history.mean_kw()
-        return (mean if np.isfinite(mean) else self.settings.default_kw), "flat"
+        values, methods = self.estimate_many([start_s], [span_s])
+        return float(values[0]), methods[0]
 
     def _residual(self, now_s: float) -> tuple[float, float] | None:
         """(residual kW, end of the latest measurement) if the meter spoke recently enough."""
@@ -110,14 +144,16 @@ class BaseLoadForecaster:
         if last is None or now_s - last[1] > self.settings.blend_max_age_h * 3600.0:
             return None
         recent = self.history.recent(last[1] - _RESIDUAL_WINDOW_S)
-        residuals = [kw - self.estimate(a, b - a)[0] for a, b, kw in recent]
+        model, _ = self.estimate_many([a for a, _, _ in recent], [b - a for a, b, _ in recent])
+        residuals = [kw - float(m) for (_, _, kw), m in zip(recent, model, strict=True)]
         return float(np.mean(residuals)), last[1]
 
     def forecast(self, now: datetime, intervals: Sequence[Interval]) -> Series:
-        values = np.empty(len(intervals))
+        values, methods = self.estimate_many(
+            [iv.start_utc.timestamp() for iv in intervals], [iv.span.total_seconds() for iv in intervals]
+        )
         used: dict[str, int] = dict.fromkeys(METHODS, 0)
-        for i, iv in enumerate(intervals):
-            values[i], method = self.estimate(iv.start_utc.timestamp(), iv.span.total_seconds())
+        for method in methods:
             used[method] += 1
         residual = self._residual(now.timestamp())
         if residual is not None and len(intervals):

@@ -23,7 +23,7 @@ class LoadHistory:
         self._starts: list[float] = []
         self._ends: list[float] = []
         self._values: list[float] = []
-        self._cum: tuple[Vec, Vec, Vec] | None = None
+        self._cum: tuple[Vec, Vec, Vec, Vec, Vec] | None = None
 
     def __len__(self) -> int:
         return len(self._starts)
@@ -67,13 +67,16 @@ class LoadHistory:
         widths = np.subtract(self._ends, self._starts)
         return float(np.dot(widths, self._values) / widths.sum())
 
-    def _cumulative(self) -> tuple[Vec, Vec, Vec]:
+    def _cumulative(self) -> tuple[Vec, Vec, Vec, Vec, Vec]:
+        """(starts, ends, values, cumulative energy, cumulative coverage), kept until a sample
+        is added: the forecast reads the history many times per plan."""
         if self._cum is None:
             starts = np.array(self._starts)
             ends = np.array(self._ends)
-            energy = np.concatenate(([0.0], np.cumsum((ends - starts) * np.array(self._values))))
+            values = np.array(self._values)
+            energy = np.concatenate(([0.0], np.cumsum((ends - starts) * values)))
             cover = np.concatenate(([0.0], np.cumsum(ends - starts)))
-            self._cum = (starts, energy, cover)
+            self._cum = (starts, ends, values, energy, cover)
         return self._cum
 
     def window_mean_kw(self, a: Vec, b: Vec) -> Vec:
@@ -82,9 +85,7 @@ class LoadHistory:
         b = np.asarray(b, dtype=np.float64)
         if not self._starts:
             return np.full(a.shape, np.nan)
-        starts, energy, cover = self._cumulative()
-        ends = np.array(self._ends)
-        values = np.array(self._values)
+        starts, ends, values, energy, cover = self._cumulative()
 
         def integral(t: Vec, cum: Vec, rate: Vec) -> Vec:
             # Samples strictly before t contribute fully; the one containing t in part.

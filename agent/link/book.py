@@ -146,6 +146,10 @@ class TenderBook:
         """The tender with this id if the book holds it (None: not offered, or expired)."""
         return self._received.get(tender_id) or self._own.get(tender_id)
 
+    def received(self) -> tuple[Tender, ...]:
+        """The retailer's tenders in the book, as they came (expired ones too, until pruned)."""
+        return tuple(self._received.values())
+
     def available_kw(self, tender_id: str) -> Decimal:
         t = self.tender(tender_id)
         if t is None:

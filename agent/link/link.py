@@ -42,7 +42,7 @@ from agent.link.messages import (
     encode_error_report,
     encode_heartbeat,
 )
-from agent.link.outbox import Outbox
+from agent.link.outbox import Outbox, OutboxRow
 from agent.link.restore import remember
 from agent.link.settings import LinkSettings
 from agent.link.topics import Outbound, Topics
@@ -55,11 +55,18 @@ from drivers.mqtt.errors import MqttError
 _log = logging.getLogger("agent.link")
 T = TypeVar("T")
 
-# A pump with nothing to do still looks at the outbox this often (a row queued by another path).
-IDLE_POLL_S = 5.0
-HOUSEKEEPING_S = 5.0
-# How soon a new connection gets its first heartbeat.
-HEARTBEAT_POLL_S = 1.0
+# Every row is queued through this link, which wakes the pump; a pump with nothing to do still
+# looks at the outbox this often, as a guard only.
+IDLE_WAIT_S = 300.0
+# How long the pump waits for the broker with rows queued before it looks again.
+CONNECT_WAIT_S = 5.0
+# Expired tenders leave the book this often (every reader of the book already skips them, so
+# this bounds memory and dates the home's expired tenders in the ledger, which is to the second
+# of their expiry whenever it runs); acknowledged outbox rows are pruned hourly.
+HOUSEKEEPING_S = 60.0
+OUTBOX_PRUNE_S = 3600.0
+# A heartbeat that could not be sent is tried again this soon.
+HEARTBEAT_RETRY_S = 1.0
 # Acknowledged outbox rows are kept this long (the book is rebuilt from them after a restart).
 OUTBOX_KEEP = timedelta(days=7)
 RETRY_MIN_S = 0.5
@@ -285,19 +292,22 @@ class RetailerLink:
         except TimeoutError as e:
             raise LinkTimeout(f"local store took longer than {COMMIT_TIMEOUT_S:g} s") from e
 
+    def _pending(self) -> tuple[list[OutboxRow], int]:
+        """The oldest unacknowledged rows and how many there are: one trip to the store."""
+        return self.outbox.pending(), self.outbox.pending_count()
+
     async def _pump_loop(self) -> None:
         delay_s = RETRY_MIN_S
         while True:
             honour_cancellation()
             self._wake.clear()
-            rows = await self._db(self.outbox.pending)
-            self.counters.pending = await self._db(self.outbox.pending_count)
+            rows, self.counters.pending = await self._db(self._pending)
             if not rows:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+                    await asyncio.wait_for(self._wake.wait(), IDLE_WAIT_S)
                 continue
             try:
-                await self.client.wait_connected(IDLE_POLL_S)
+                await self.client.wait_connected(CONNECT_WAIT_S)
                 for row in rows:
                     self.counters.sent[row.kind] += 1
                     await self._db(self.outbox.note_attempt, row.seq)
@@ -331,34 +341,55 @@ class RetailerLink:
         await self.client.publish(topic, codec.dumps(encode_heartbeat(hb)), qos=1, retain=True)
 
     async def _heartbeat_loop(self) -> None:
-        # Also right after every (re)connect, so the retained status is fresh at once.
+        # Every heartbeat_s, and right after every (re)connect so the retained status is fresh at
+        # once: the loop sleeps until the next beat is due or the connection changes.
         sent_on = -1
         next_due_s = self.clock.monotonic_s()
         while True:
             honour_cancellation()
-            if self.client.connected and (
-                self.client.connects != sent_on or self.clock.monotonic_s() >= next_due_s
-            ):
-                try:
-                    await self._publish_heartbeat()
-                    sent_on = self.client.connects
-                    next_due_s = self.clock.monotonic_s() + self.settings.heartbeat_s
-                except MqttError as e:
-                    _log.debug("heartbeat not sent: %s", e)
-            await self.clock.sleep(min(HEARTBEAT_POLL_S, self.settings.heartbeat_s))
+            wait_s = self.settings.heartbeat_s
+            if self.client.connected:
+                if self.client.connects != sent_on or self.clock.monotonic_s() >= next_due_s:
+                    try:
+                        await self._publish_heartbeat()
+                        sent_on = self.client.connects
+                        next_due_s = self.clock.monotonic_s() + self.settings.heartbeat_s
+                    except MqttError as e:
+                        _log.debug("heartbeat not sent: %s", e)
+                        next_due_s = self.clock.monotonic_s() + min(
+                            HEARTBEAT_RETRY_S, self.settings.heartbeat_s
+                        )
+                wait_s = max(0.0, next_due_s - self.clock.monotonic_s())
+            await self._sleep_or_connection_change(wait_s)
+
+    async def _sleep_or_connection_change(self, seconds: float) -> None:
+        """Sleep ``seconds`` on the agent's clock, or less if the connection state changes."""
+        changed = asyncio.ensure_future(self.client.wait_changed())
+        sleeping = asyncio.ensure_future(self.clock.sleep(seconds))
+        try:
+            await asyncio.wait((changed, sleeping), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (changed, sleeping):
+                task.cancel()
 
     async def _housekeeping_loop(self) -> None:
+        pruned_s = self.clock.monotonic_s()
         while True:
             honour_cancellation()
             await self.clock.sleep(HOUSEKEEPING_S)
             await self._guard("housekeeping", self._housekeeping)
+            if self.clock.monotonic_s() - pruned_s >= OUTBOX_PRUNE_S:
+                pruned_s = self.clock.monotonic_s()
+                await self._guard("outbox pruning", self._prune_outbox)
+
+    async def _prune_outbox(self) -> None:
+        await self._db(self.outbox.prune, self.clock.now() - OUTBOX_KEEP)
 
     async def _housekeeping(self) -> None:
         now = self.clock.now()
         for t in self.book.prune(now):
             if t.id in self._posted:
                 await self._db(self.ledger.add_tender_status, TenderStatus(t.id, "expired", t.expires))
-        await self._db(self.outbox.prune, now - OUTBOX_KEEP)
 
     async def _guard(self, what: str, step: Callable[[], Awaitable[None]]) -> None:
         try:

@@ -103,8 +103,11 @@ def build_inputs(
     open_kw: Mapping[str, Decimal] | None = None,
     spot: Sequence[SpotPrice] = (),
     default_price_per_kwh: float = DEFAULT_PRICE_PER_KWH,
+    horizon: tuple[Interval, ...] | None = None,
 ) -> BuiltInputs:
-    ivs = plan_horizon(config, now)
+    """``horizon``: the plan's intervals from ``now`` where the caller has them already
+    (:func:`plan_horizon` otherwise)."""
+    ivs = plan_horizon(config, now) if horizon is None else horizon
     n = len(ivs)
     for name in ("base_load_kw", "pv_kw", "outdoor_c", "draw_l"):
         if len(getattr(forecasts, name)) != n:

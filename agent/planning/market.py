@@ -11,9 +11,13 @@ cover intervals already begun.
 
 from __future__ import annotations
 
+import bisect
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from agent.config import Config
 from agent.market.intervals import Interval
@@ -115,6 +119,46 @@ def _price_refusal(t: Tender, rules: MarketRules) -> str | None:
     return None
 
 
-def covered(t: Tender, horizon: tuple[Interval, ...]) -> list[int]:
+def covered(t: Tender, horizon: Sequence[Interval]) -> list[int]:
     """Indices of the plan intervals that ``t``'s interval contains."""
-    return [i for i, iv in enumerate(horizon) if t.interval.contains_interval(iv)]
+    return _HorizonIndex.of(horizon).covered(t.interval)
+
+
+class _HorizonIndex:
+    """Where a plan horizon's intervals start and end, for bisection.
+
+    A plan asks which of its intervals each of hundreds of tenders covers, several times over
+    (ladders, expected prices, transport, acceptances); a scan of the horizon per tender was
+    most of a plan's cost outside the solver. The horizon's intervals follow one another, so
+    those an outer interval contains are one run: from the first starting at or after its start
+    to the last ending at or before its end. A horizon out of order is scanned as before.
+    """
+
+    # The horizons asked about lately, by identity (a plan hands the same tuple to every step).
+    _recent: ClassVar[list[tuple[tuple[Interval, ...], _HorizonIndex]]] = []
+
+    def __init__(self, horizon: Sequence[Interval]) -> None:
+        self.horizon = tuple(horizon)
+        self.starts = [iv.start_utc for iv in self.horizon]
+        self.ends = [iv.end_utc for iv in self.horizon]
+        self.ordered = all(a <= b for a, b in itertools.pairwise(self.starts)) and all(
+            a <= b for a, b in itertools.pairwise(self.ends)
+        )
+
+    @classmethod
+    def of(cls, horizon: Sequence[Interval]) -> _HorizonIndex:
+        if not isinstance(horizon, tuple):  # only an immutable horizon may be remembered
+            return cls(horizon)
+        for known, index in cls._recent:
+            if known is horizon:
+                return index
+        index = cls(horizon)
+        cls._recent = [(horizon, index), *cls._recent[:3]]
+        return index
+
+    def covered(self, outer: Interval) -> list[int]:
+        if not self.ordered:
+            return [i for i, iv in enumerate(self.horizon) if outer.contains_interval(iv)]
+        lo = bisect.bisect_left(self.starts, outer.start_utc)
+        hi = bisect.bisect_right(self.ends, outer.end_utc)
+        return list(range(lo, hi))

@@ -28,7 +28,7 @@ from agent.planning import MeasuredState
 from agent.runtime.energy_counters import EnergyCounters, powers_kw
 from agent.runtime.measure import IntervalAverager, measured_state
 from agent.runtime.overrides import effective_config, ev_target, water_heater_target
-from agent.runtime.plan_phase import PlanPhase
+from agent.runtime.plan_phase import PlanPhase, PlanRecord
 from agent.runtime.settler import Settler
 from agent.runtime.state import AgentState
 from agent.runtime.telemetry import Poller
@@ -78,6 +78,7 @@ class ControlCycle:
         self._averager = IntervalAverager(config, config.meter_name, config.metering_interval)
         self.overrides_version = 0
         self._override_watchers: list[Callable[[], None]] = []
+        self._published_plan: PlanRecord | None = None
 
     def overrides_changed(self) -> None:
         """The householder changed a control: re-plan, and tell whoever shows the controls."""
@@ -203,7 +204,9 @@ class ControlCycle:
         s.timing.last_plan_ms = self.planning.last_solve_ms
         s.timing.last_plan_error = self.planning.last_error
         record = self.planning.current
-        if record is not None:
+        if record is not None and record is not self._published_plan:
+            # Once per plan: its JSON is the same every cycle until the next one.
+            self._published_plan = record
             s.timing.last_plan_at = record.made_at
             s.plan = record.plan.to_json()
             s.plan_intervals = [i.start.isoformat() for i in record.built.intervals]

@@ -1,8 +1,15 @@
 """The *plan* phase: decide when to re-plan, and plan in the background.
 
-A re-plan is due when there is no plan yet, when the tender book changed, when a new metering
-interval began (so at least once per interval), when the householder changed an override, or
-when a measured state left the plan by more than its threshold. The solve runs in a worker
+A re-plan is due when there is no plan yet, when the householder changed an override, when a car
+came or went, when a measured state left the plan by more than its threshold, and once per
+metering interval, ``SETTLE_S`` after it began: a retailer publishes around interval boundaries
+(the coming interval's spot price just before, the new hour's ladders and the near tenders just
+after), so one plan a little after the boundary sees the whole burst instead of re-planning for
+each message. Until then the last plan's step for the new interval dispatches (it was made for
+it). A change of the tender book re-plans at once only when it brings a tender that cannot wait
+for that scheduled plan: one for an interval that starts, or that closes, before the scheduled
+plan plus ``URGENT_MARGIN_S``; every other change (spot prices, later ladders, the home's own
+acceptances and transactions, expiries) waits for it. The solve runs in a worker
 thread as a background task with a timeout: the cycle never waits for it, and dispatch keeps
 using the last good plan (or safe rules) meanwhile. A failed plan is counted, kept as the reason,
 and retried after a pause.
@@ -14,7 +21,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from agent.clock import Clock
@@ -24,10 +31,10 @@ from agent.forecast import Forecaster, Forecasts
 from agent.ledger import Ledger
 from agent.link import RetailerLink
 from agent.market.intervals import Interval, containing, intervals_between
-from agent.market.records import SpotPrice, Tender
+from agent.market.records import Product, SpotPrice, Tender
 from agent.optimizer import Devices, Plan, Planner
 from agent.optimizer.worker import PlannerProcess
-from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon
+from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon, planner_shape
 from agent.tariff import TariffCounterparty
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,11 @@ SOC_DEVIATION = 0.05  # fraction of capacity
 INDOOR_DEVIATION_C = 0.5
 TANK_DEVIATION_C = 3.0
 BID_INTERVALS = 3
+# A new metering interval is planned this long after it began (see the module's docstring).
+SETTLE_S = 30.0
+# A new tender that starts or closes before the scheduled plan plus this much (a plan, then the
+# acceptance's trip to the retailer) is planned at once.
+URGENT_MARGIN_S = 120.0
 # The prices each bid curve is probed at, around the interval's marginal value. The trading step
 # prices a buy no higher than the retailer's cheapest sell tender on offer and drops one below
 # its dearest buy tender (agent.trading.post), and a ladder typically straddles the marginal
@@ -105,6 +117,11 @@ class PlanPhase:
         self._seen_interval: Interval | None = None
         self._seen_overrides = -1
         self._failed_at_s: float | None = None
+        # Retailer tenders the last plan saw, and (per book version) the earliest deadline
+        # among actionable ones it did not: when a re-plan for them cannot wait.
+        self._planned_ids: frozenset[str] = frozenset()
+        self._checked_book = -1
+        self._unseen_deadline: datetime | None = None
 
     @property
     def running(self) -> bool:
@@ -121,18 +138,45 @@ class PlanPhase:
             return None
         if self.current is None:
             return "first plan" if self._failed_at_s is None else "retry after a failed plan"
-        if self._link is not None and self._link.book.version != self._seen_book:
-            return "tenders changed"
-        interval = containing(now, self._config.metering_interval, self._config.zone)
-        if interval != self._seen_interval:
-            return "new metering interval"
         if overrides_version != self._seen_overrides:
             return "householder changed a setting"
         if state.ev_plugged is not None and state.ev_plugged != self._seen_plugged:
             # Within a minute, not at the next metering interval: a car just home may be the
             # one the plan kept the battery for, and it charges in the cheapest hours from now.
             return "car plugged in" if state.ev_plugged else "car unplugged"
-        return self._departure(now, state)
+        interval = containing(now, self._config.metering_interval, self._config.zone)
+        if interval != self._seen_interval:
+            if (now - interval.start_utc).total_seconds() >= SETTLE_S:
+                return "new metering interval"
+            scheduled = interval.start_utc + timedelta(seconds=SETTLE_S)
+        else:
+            scheduled = interval.next().start_utc + timedelta(seconds=SETTLE_S)
+        departure = self._departure(now, state)
+        if departure is not None:
+            return departure
+        if self._link is not None and self._link.book.version != self._seen_book:
+            deadline = self._unseen_tender_deadline(now)
+            if deadline is not None and deadline - timedelta(seconds=URGENT_MARGIN_S) < scheduled:
+                return "new tender closes before the next plan"
+        return None
+
+    def _unseen_tender_deadline(self, now: datetime) -> datetime | None:
+        """The earliest start or expiry of an actionable retailer tender the last plan did not
+        see (None: no such tender); worked out once per book version."""
+        assert self._link is not None
+        book = self._link.book
+        if book.version != self._checked_book:
+            deadlines = [
+                min(t.interval.start_utc, t.expires)
+                for t in book.received()
+                if t.actionable
+                and t.product is Product.ENERGY
+                and not t.is_expired(now)
+                and t.id not in self._planned_ids
+            ]
+            self._unseen_deadline = min(deadlines, default=None)
+            self._checked_book = book.version
+        return self._unseen_deadline
 
     def _departure(self, now: datetime, state: MeasuredState) -> str | None:
         assert self.current is not None
@@ -190,17 +234,35 @@ class PlanPhase:
         self.plans += 1
         self.version += 1
 
+    def _horizon(self, config: Config, now: datetime) -> tuple[Interval, ...]:
+        """The plan's intervals from now: the last plan's, moved on (building an interval is
+        dear, and consecutive plans share all but the newest few)."""
+        count, _ = planner_shape(config)
+        first = containing(now, config.planner.step, config.zone)
+        last = self.current.built.intervals if self.current is not None else ()
+        if len(last) != count or first not in last:
+            return plan_horizon(config, now)
+        out = list(last[last.index(first) :])
+        while len(out) < count:
+            out.append(out[-1].next())
+        return tuple(out)
+
     async def _plan(self, reason: str, state: MeasuredState, now: datetime, config: Config) -> PlanRecord:
-        intervals = plan_horizon(config, now)
-        metering = intervals_between(
-            intervals[0].start_utc, intervals[-1].end_utc, config.metering_interval, config.zone
-        )
+        intervals = self._horizon(config, now)
+        if config.metering_interval is config.planner.step:
+            metering = list(intervals)
+        else:
+            metering = intervals_between(
+                intervals[0].start_utc, intervals[-1].end_utc, config.metering_interval, config.zone
+            )
         positions = await asyncio.to_thread(self._ledger.positions, metering, config.party_id)
         tenders: list[Tender] = []
         open_kw: dict[str, Decimal] = {}
         spot: list[SpotPrice] = []
         if self._link is not None:
             book = self._link.book.snapshot(now)
+            self._planned_ids = frozenset(o.tender.id for o in book.offers)
+            self._checked_book = -1
             for offer in (*book.offers, *book.transport):
                 tenders.append(offer.tender)
                 open_kw[offer.tender.id] = offer.available_kw
@@ -218,6 +280,7 @@ class PlanPhase:
             positions_kw=dict(zip(metering, positions, strict=True)),
             open_kw=open_kw,
             spot=spot,
+            horizon=intervals,
         )
         elapsed = None
         if self.current is not None:

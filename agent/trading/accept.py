@@ -35,6 +35,7 @@ from agent.market.records import Side
 from agent.optimizer import Plan
 from agent.optimizer.structure import Vec
 from agent.planning.ladders import LadderMap, StepRef
+from agent.planning.market import covered
 from agent.trading.errors import TradingError
 from agent.trading.rules import TradingRules
 
@@ -64,6 +65,12 @@ def decide_acceptances(
         raise TradingError("position_kw", f"expected {n} values, got shape {position.shape}")
     alloc = _allocate(plan, ladder_map, position, rules.hedge_ratio, rules.hedge_deadband_kw)
     out: list[AcceptDecision] = []
+    # Each tender's cells, gathered once (LadderMap.cells scans every cell per tender).
+    cells_of: dict[str, list[tuple[int, int]]] = {}
+    for side in (ladder_map.buy, ladder_map.sell):
+        for key, ref in side.items():
+            if ladder_map.tenders[ref.tender_id].side is (Side.SELL if side is ladder_map.buy else Side.BUY):
+                cells_of.setdefault(ref.tender_id, []).append(key)
     for tid, tender in sorted(ladder_map.tenders.items()):
         if not (
             tender.actionable
@@ -72,9 +79,8 @@ def decide_acceptances(
             and rules.in_window(tender.interval, now)
         ):
             continue
-        cells = ladder_map.cells(tid)
-        covered = [i for i, iv in enumerate(ladder_map.intervals) if tender.interval.contains_interval(iv)]
-        if not cells or [c[0] for c in cells] != covered:
+        cells = sorted(cells_of.get(tid, ()))
+        if not cells or [c[0] for c in cells] != covered(tender, ladder_map.intervals):
             continue  # a block the plan does not see whole
         supported = min(alloc[tender.side].get(c, 0.0) for c in cells) + SOLVER_SLACK_KW
         open_kw = ladder_map.open_kw.get(tid, tender.quantity_kw)

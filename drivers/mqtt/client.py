@@ -198,6 +198,10 @@ class MqttClient:
             reason = f" ({self._last_error})" if self._last_error else ""
             raise MqttTimeout(f"not connected after {timeout_s:g} s{reason}", device=self.name) from e
 
+    async def wait_changed(self) -> None:
+        """Return at the next change of the connection state (connected, lost, refused)."""
+        await self._changed.wait()
+
     async def close(self) -> None:
         """Say "offline", disconnect and stop the network thread."""
         if self._loop is None:

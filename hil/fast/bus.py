@@ -154,6 +154,9 @@ class BusClient:
         except TimeoutError as e:
             raise MqttTimeout(f"not connected after {timeout_s:g} s", device=self.name) from e
 
+    async def wait_changed(self) -> None:
+        await self._changed.wait()
+
     async def close(self) -> None:
         self.started = False
         self.lost()

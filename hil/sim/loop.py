@@ -28,7 +28,7 @@ from hil.errors import HilError
 from hil.sim.baseline import run_baseline
 from hil.sim.clock import HeldClock
 from hil.sim.compare import comparison, mean_import_price_per_kwh, per_day
-from hil.sim.foresight import run_foresight_windows
+from hil.sim.foresight import ForesightResult, run_foresight_windows
 from hil.sim.kpi import Kpis
 from hil.sim.scenario import Scenario
 from hil.sim.tariff import scenario_tariff
@@ -143,6 +143,28 @@ async def _jump(clock: HeldClock, start: datetime, at_s: float, seconds: float) 
     clock.jump(seconds)
 
 
+@dataclass(frozen=True)
+class References:
+    """What the agent is measured against: the ordinary-rules baseline and perfect foresight on
+    the same plant, tariff and period. They depend on the scenario and the agent's config alone,
+    so a long run may work them out in another process while the agent runs."""
+
+    baseline_cost: float
+    baseline_bins: list[dict[str, Any]]
+    foresight: ForesightResult
+
+
+def references(scenario: Scenario, config_path: str) -> References:
+    config = load_config(Path(config_path))
+    tariff = scenario_tariff(scenario)
+    bin_s = config.metering_interval.nominal.total_seconds()
+    baseline = run_baseline(scenario.home, scenario.start, scenario.days, tariff, bin_s=bin_s)
+    foresight = run_foresight_windows(
+        config, scenario.home, scenario.start, scenario.days, tariff, step_s=bin_s
+    )
+    return References(baseline.cost, [b.to_json() for b in baseline.recorder.bins], foresight)
+
+
 def assemble_result(
     scenario: Scenario,
     config_path: str,
@@ -151,15 +173,16 @@ def assemble_result(
     end: datetime,
     *,
     wall0: float,
+    refs: References | None = None,
 ) -> SimResult:
+    """The run's KPIs and checks; ``refs``: the references if worked out already."""
     config = load_config(Path(config_path))
     tariff = scenario_tariff(scenario)
     bin_s = config.metering_interval.nominal.total_seconds()
-    baseline = run_baseline(scenario.home, scenario.start, scenario.days, tariff, bin_s=bin_s)
-    baseline_bins = [b.to_json() for b in baseline.recorder.bins]
-    foresight = run_foresight_windows(
-        config, scenario.home, scenario.start, scenario.days, tariff, step_s=bin_s
-    )
+    if refs is None:
+        refs = references(scenario, config_path)
+    baseline_bins = refs.baseline_bins
+    foresight = refs.foresight
     ledger = Ledger.open(config.state_dir, config.zone, home_party=config.party_id)
     try:
         bill = ledger.bill(config.party_id, scenario.start, end)
@@ -196,7 +219,7 @@ def assemble_result(
     )
     kpis = Kpis(
         cost=float(bill.total),
-        baseline_cost=baseline.cost,
+        baseline_cost=refs.baseline_cost,
         perfect_foresight_cost=foresight.cost,
         comfort_violation_c_h=world["comfort_violation_c_h"],
         tank_violation_c_h=world["tank_violation_c_h"],
@@ -210,7 +233,7 @@ def assemble_result(
         plan_failures=int(counters["plan_failures"]),
         **comparison(
             cost=float(bill.total),
-            baseline_cost=baseline.cost,
+            baseline_cost=refs.baseline_cost,
             foresight_cost=foresight.cost,
             bins=world["bins"],
             baseline_bins=baseline_bins,

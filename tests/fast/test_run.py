@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import selectors
 from datetime import UTC, datetime, timedelta
@@ -110,3 +111,25 @@ def test_every_fault_kind_of_the_smoke_scenario_fires_and_the_gates_hold(tmp_pat
     assert result.ok  # every device in limits, no transaction lost, through the bus outage too
     assert abs(result.kpis.energy_balance_error_kwh) < 1e-6
     assert result.kpis.plans > 0
+
+
+def test_references_worked_out_in_a_second_process_give_the_same_kpis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sc = scenario(2.0)
+    inline, _ = run_fast(sc, tmp_path / "inline")
+    monkeypatch.setattr("hil.fast.run.PARALLEL_REFERENCES_DAYS", 0.0)
+    spawned = []
+    original = concurrent.futures.ProcessPoolExecutor.submit
+
+    def spy(self: concurrent.futures.ProcessPoolExecutor, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        spawned.append(fn.__name__)
+        return original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "submit", spy)
+    parallel, _ = run_fast(sc, tmp_path / "parallel")
+    assert spawned == ["references"]
+    a = json.dumps(inline.kpis.to_json(), sort_keys=True)
+    b = json.dumps(parallel.kpis.to_json(), sort_keys=True)
+    assert a == b
+    assert inline.daily_costs == parallel.daily_costs
