@@ -8,6 +8,10 @@ For each interval of the horizon, in this order (documented in configs/reference
 3. **seed**: the typical week of a profile file (if configured);
 4. **flat**: the mean of all history, or the configured default when there is none.
 
+With a **prior** (``forecast.base_load.annual_consumption_kwh``, :mod:`agent.forecast.prior`)
+steps 3 and 4 give way to it: the weekly or daily value is blended with the prior by the days
+of history, and where neither exists the prior stands alone.
+
 Matching is on the local wall clock (agent/market/intervals keeps it DST-aware), so 18:00
 Monday matches 18:00 the Monday before even across a DST change; a wall time that did not exist
 that week (the spring-forward gap) just contributes nothing.
@@ -28,11 +32,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from agent.forecast.history import LoadHistory
+from agent.forecast.prior import LoadPrior
 from agent.forecast.records import Series, Vec
 from agent.forecast.seed import SeedProfile
 from agent.market.intervals import Interval
 
-METHODS = ("weekly", "daily", "seed", "flat")
+METHODS = ("weekly", "daily", "seed", "flat", "prior")
 # The residual of measurements older than this says nothing about the next intervals.
 _RESIDUAL_WINDOW_S = 900.0
 
@@ -66,14 +71,32 @@ def _combine(values: Vec, weights: Vec, how: str) -> float:
 
 
 class BaseLoadForecaster:
-    def __init__(self, settings: BaseLoadSettings, tz: ZoneInfo, seed: SeedProfile | None = None) -> None:
+    def __init__(
+        self,
+        settings: BaseLoadSettings,
+        tz: ZoneInfo,
+        seed: SeedProfile | None = None,
+        prior: LoadPrior | None = None,
+    ) -> None:
         self.settings = settings
         self.tz = tz
         self.seed = seed
+        self.prior = prior
         self.history = LoadHistory(keep_s=(settings.weeks * 7 + 1) * 86_400.0)
+        self._first_s: float | None = None  # the oldest sample ever observed (the prior's blend)
 
     def observe(self, interval: Interval, kw: float) -> bool:
-        return self.history.add(interval.start_utc.timestamp(), interval.end_utc.timestamp(), kw)
+        added = self.history.add(interval.start_utc.timestamp(), interval.end_utc.timestamp(), kw)
+        if added:
+            start_s = interval.start_utc.timestamp()
+            self._first_s = start_s if self._first_s is None else min(self._first_s, start_s)
+        return added
+
+    def history_days(self) -> float:
+        last = self.history.last
+        if last is None or self._first_s is None:
+            return 0.0
+        return (last[1] - self._first_s) / 86_400.0
 
     def _lookback(self, start: datetime, span_s: float, step_days: int, count: int) -> float | None:
         starts = [_shifted_start(start, step_days * k, self.tz) for k in range(1, count + 1)]
@@ -92,9 +115,16 @@ class BaseLoadForecaster:
         """The model's value for one window (before blending) and the method that gave it."""
         start = datetime.fromtimestamp(start_s, self.tz)
         weekly = self._lookback(start, span_s, 7, self.settings.weeks)
+        daily = None if weekly is not None else self._lookback(start, span_s, 1, 7)
+        if self.prior is not None:
+            found = weekly if weekly is not None else daily
+            days = self.history_days()
+            value = self.prior.blend(found, self.prior.window_mean_kw(start_s, span_s), days)
+            if found is None or self.prior.weight(days) < 1.0:
+                return value, "prior"
+            return value, "weekly" if weekly is not None else "daily"
         if weekly is not None:
             return weekly, "weekly"
-        daily = self._lookback(start, span_s, 1, 7)
         if daily is not None:
             return daily, "daily"
         if self.seed is not None:

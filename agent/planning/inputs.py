@@ -122,6 +122,7 @@ def build_inputs(
         default_price_per_kwh=default_price_per_kwh,
         spot_spread_per_kwh=config.market.spot_spread_per_kwh,
         base_kw=base,
+        forward_trading=config.market.forward_trading,
     )
     ctx = _Ctx(config, planned_devices(config), devices, state, forecasts, ivs, now, {})
     try:

@@ -146,3 +146,28 @@ class Kpis:
         if self.ev_shortfall_kwh > 0.01:
             misses.append(f"EV shortfall {self.ev_shortfall_kwh:.2f} kWh")
         return misses
+
+
+def trading_value(cost_without_trading: float, cost_with_trading: float) -> float:
+    """What forward trading earned: the cost of the same run with ``market.forward_trading: false``
+    (no tender accepted or posted, everything settled at spot) minus the cost with it on."""
+    return cost_without_trading - cost_with_trading
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean, (population) standard deviation, min and max of one figure across runs."""
+
+    mean: float
+    std: float
+    min: float
+    max: float
+
+    @classmethod
+    def of(cls, values: list[float]) -> Spread:
+        if not values:
+            raise ValueError("a spread needs at least one value")
+        n = len(values)
+        mean = sum(values) / n
+        std = (sum((v - mean) ** 2 for v in values) / n) ** 0.5
+        return cls(round(mean, 4), round(std, 4), round(min(values), 4), round(max(values), 4))

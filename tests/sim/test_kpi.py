@@ -12,6 +12,7 @@ from hil.sim.compare import comparison
 from hil.sim.kpi import (
     KPI_KEYS,
     Kpis,
+    Spread,
     band_violation_c_h,
     captured_saving,
     cost_adjusted,
@@ -20,6 +21,7 @@ from hil.sim.kpi import (
     peak_import_kw,
     self_consumption,
     stored_kwh,
+    trading_value,
 )
 
 
@@ -138,3 +140,13 @@ def test_comparison_reads_the_runs_bins() -> None:
     assert math.isclose(out["export_kwh"], 1.0)
     assert math.isclose(out["peak_import_kw"], 2.0)
     assert math.isclose(out["self_consumption"], 0.75)
+
+
+def test_trading_value_is_the_cost_without_trading_minus_the_cost_with_it() -> None:
+
+    # Trading saved 0.30 on a day that cost 2.50 without it.
+    assert trading_value(2.50, 2.20) == 2.50 - 2.20
+    assert trading_value(2.20, 2.50) < 0  # and can lose
+    s = Spread.of([1.0, 2.0, 3.0, 6.0])  # mean 3; deviations -2,-1,0,3: variance 14/4
+    assert (s.mean, s.min, s.max) == (3.0, 1.0, 6.0)
+    assert s.std == round((14 / 4) ** 0.5, 4)
