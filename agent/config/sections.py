@@ -89,6 +89,9 @@ class Market(Strict):
     # False: no forward trading — accept no retailer tender, post none, withdraw any still open,
     # and plan at the expected spot prices alone; everything the meter records settles at spot.
     forward_trading: bool = True
+    # Learn, by hour of day, how spot settles against the retailer's forward quotes and expect it
+    # there (agent/trading/spot_premium.py); false: expect spot at the quotes' mid.
+    learn_spot_premium: bool = True
     max_tender_kw: PositiveKw = 10.0
     # The gap the planner expects between buying and selling at spot (agent/planning/prices.py).
     spot_spread_per_kwh: Annotated[float, Field(ge=0.0, le=1.0)] = DEFAULT_SPOT_SPREAD_PER_KWH

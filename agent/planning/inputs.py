@@ -26,7 +26,7 @@ missing altogether is :data:`DEFAULT_PRICE_PER_KWH`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -47,6 +47,7 @@ from agent.optimizer import (
     PlanInputs,
     WaterHeaterInputs,
 )
+from agent.optimizer.structure import Vec
 from agent.planning.devices import planned_devices
 from agent.planning.errors import PlanningInputError
 from agent.planning.ev_sessions import SessionBuilder, measured
@@ -101,7 +102,10 @@ def build_inputs(
     open_kw: Mapping[str, Decimal] | None = None,
     spot: Sequence[SpotPrice] = (),
     default_price_per_kwh: float = DEFAULT_PRICE_PER_KWH,
+    spot_offset: Callable[[Sequence[Interval]], Vec] | None = None,
 ) -> BuiltInputs:
+    """``spot_offset``: per plan interval, how spot settles against the forward quotes' mid
+    (:class:`agent.trading.spot_premium.SpotPremium`; None: it settles at the mid)."""
     ivs = plan_horizon(config, now)
     n = len(ivs)
     for name in ("base_load_kw", "pv_kw", "outdoor_c", "draw_l"):
@@ -123,6 +127,7 @@ def build_inputs(
         spot_spread_per_kwh=config.market.spot_spread_per_kwh,
         base_kw=base,
         forward_trading=config.market.forward_trading,
+        spot_offset_per_kwh=None if spot_offset is None else spot_offset(ivs),
     )
     ctx = _Ctx(config, planned_devices(config), devices, state, forecasts, ivs, now, {})
     try:

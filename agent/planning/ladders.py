@@ -97,6 +97,7 @@ def build_ladders(
     spot_spread_per_kwh: float = DEFAULT_SPOT_SPREAD_PER_KWH,
     base_kw: Vec | None = None,
     forward_trading: bool = True,
+    spot_offset_per_kwh: Vec | None = None,
 ) -> Ladders:
     """``open_kw``: tender id -> kW still open to the home (default: the tender's quantity).
 
@@ -137,6 +138,7 @@ def build_ladders(
         now,
         default_price_per_kwh=default_price_per_kwh,
         spot_spread_per_kwh=spot_spread_per_kwh,
+        spot_offset_per_kwh=spot_offset_per_kwh,
     )
     imp, exp = transport_adders(tenders, ivs, rules, now)
     base = np.zeros(n) if base_kw is None else np.asarray(base_kw, dtype=np.float64)

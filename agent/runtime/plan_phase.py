@@ -28,7 +28,9 @@ from agent.market.records import SpotPrice, Tender
 from agent.optimizer import Devices, Plan, Planner
 from agent.optimizer.worker import PlannerProcess
 from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon
+from agent.planning.market import MarketRules
 from agent.tariff import TariffCounterparty
+from agent.trading.spot_premium import SpotPremium
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,11 @@ class PlanPhase:
         self._seen_interval: Interval | None = None
         self._seen_overrides = -1
         self._failed_at_s: float | None = None
+        self._spot_premium = (
+            SpotPremium(MarketRules.from_config(config), config.zone)
+            if config.market.learn_spot_premium
+            else None
+        )
 
     @property
     def running(self) -> bool:
@@ -208,6 +215,8 @@ class PlanPhase:
         if self._tariff is not None:
             tenders.extend((await self._tariff.quote(intervals)).tenders)
         forecasts = self._forecaster.forecast(now, list(intervals))
+        if self._spot_premium is not None:
+            self._spot_premium.observe(tenders, spot, now)
         built = build_inputs(
             config,
             self._devices,
@@ -218,6 +227,7 @@ class PlanPhase:
             positions_kw=dict(zip(metering, positions, strict=True)),
             open_kw=open_kw,
             spot=spot,
+            spot_offset=None if self._spot_premium is None else self._spot_premium.offsets,
         )
         elapsed = None
         if self.current is not None:
