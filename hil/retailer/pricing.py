@@ -19,8 +19,12 @@ wholesale (day-ahead) price of the hour holding an interval, the retailer's **ba
 The spread is narrow on purpose: a home that expects to settle deviations at spot trades forward
 only when the forward price beats spot by more than its own risk margin (half the agent's
 ``market.spot_spread_per_kwh``, 0.02 by default), so a retailer whose ladder straddles spot by
-more than that would never trade. Spot is the mid of the best quotes: a home that knows it
-(the rig's benchmark weeks configure a spread under the quotes' gap) leaves everything to spot.
+more than that would never trade. With the scenario's spot equal to the day-ahead price and no
+premium, spot is the mid of the best quotes: a home that knows it (the rig's benchmark weeks
+configure a spread under the quotes' gap) leaves everything to spot. Where the scenario's spot
+is realised apart from the day-ahead price (``agent/scenario/spot.py``) and the quotes carry a
+risk premium by hour (``hil/retailer/premium.py``, laid over ``w``), a forward trade earns or
+pays the difference: ``volatile_spot_week.yaml``.
 
 The recorded week is replayed at the same local wall-clock time and weekday offset as the
 simulated clock, looped (like the plant's weather and load): day ``d`` after ``anchor`` uses the
