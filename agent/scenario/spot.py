@@ -7,7 +7,10 @@ forward (day-ahead) price:
   standard deviation ``σ`` (``sigma_per_kwh``), lag-one correlation ``ρ`` (``correlation``);
 * ``s`` (model ``volatile`` only): a spike overlay, independent per row: with probability
   ``spike_probability`` the row carries a spike of size ``Exponential(spike_mean_per_kwh)``,
-  upward with probability ``spike_up_share``, else downward; a spike lasts its row.
+  upward with probability ``spike_up_share``, else downward; a spike lasts its row and is at
+  most :data:`SPIKE_MAX_PER_KWH` (inside the retailer link's default price cap of 5, beyond which
+  the agent refuses a price as garbage; the formulas below ignore the cut, which for mean sizes
+  up to 1 EUR/kWh moves them by less than 2 %).
 
 So ``E[spot − f] = p·m·(2u − 1)`` and ``Var[spot − f] = σ² + p·2m² − (p·m·(2u − 1))²`` for
 ``p, m, u`` the spike probability, mean size and up share.
@@ -37,6 +40,7 @@ from agent.scenario.series import RawSeries, Vec
 
 # 1.4826 × MAD estimates the standard deviation of normal data, unmoved by the tails.
 _MAD_TO_SIGMA = 1.4826
+SPIKE_MAX_PER_KWH = 4.0
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,9 @@ def noise(n: int, sigma_per_kwh: float, correlation: float, rng: np.random.Gener
 
 def spikes(n: int, probability: float, mean_per_kwh: float, up_share: float, rng: np.random.Generator) -> Vec:
     hit = rng.random(n) < probability
-    size = rng.exponential(mean_per_kwh, n) if mean_per_kwh > 0 else np.zeros(n)
+    size = (
+        np.minimum(rng.exponential(mean_per_kwh, n), SPIKE_MAX_PER_KWH) if mean_per_kwh > 0 else np.zeros(n)
+    )
     up = rng.random(n) < up_share
     return np.where(hit, np.where(up, size, -size), 0.0)
 

@@ -32,7 +32,17 @@ def csv_value(name: str, time: str, column: str) -> float:
 
 
 @pytest.mark.parametrize(
-    "name", ["smoke", "summer_week", "winter_week", "demo", "year_de_2015", "volatile_spot_week"]
+    "name",
+    [
+        "smoke",
+        "summer_week",
+        "winter_week",
+        "demo",
+        "year_de_2015",
+        "volatile_spot_week",
+        "negative_price_week",
+        "price_spike_week",
+    ],
 )
 def test_shipped_scenarios_load(name: str) -> None:
     sc = load_scenario(SCENARIOS / f"{name}.yaml")

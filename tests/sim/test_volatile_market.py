@@ -50,3 +50,21 @@ def test_the_yearly_consumption_of_the_h0_household_is_4000_kwh() -> None:
     assert isinstance(SUMMER.data.base_load_kw, SeriesSpec)
     assert abs(annual_consumption_kwh(SUMMER.data.base_load_kw) - 4000.0) < 1.0
     assert annual_consumption_kwh(0.5) == 4380.0  # a flat 0.5 kW: 0.5 x 8760 h
+
+
+def test_the_negative_price_week_pays_for_import_on_its_second_day_by_the_recorded_prices() -> None:
+    sc = load_scenario(SCENARIOS / "negative_price_week.yaml")
+    tariff = scenario_tariff(sc)
+    sunday_14 = sc.start + timedelta(hours=31)  # 07:00 Saturday + 31 h: Sunday 14:00 (2015-04-12)
+    # prices_de_2015.csv: 2015-04-12T14:00+02:00 -79.94 EUR/MWh, to the retailer's 0.0001 quantum;
+    # no adder; import network 0.04
+    assert tariff.spot_per_kwh(sunday_14) == -0.0799
+    assert tariff.spot_per_kwh(sunday_14) + tariff.import_adder_per_kwh < 0
+
+
+def test_the_spike_week_has_a_spike_on_the_first_evening() -> None:
+    sc = load_scenario(SCENARIOS / "price_spike_week.yaml")
+    tariff = scenario_tariff(sc)
+    evening_22 = sc.start + timedelta(hours=15)  # 07:00 + 15 h
+    assert tariff.spot_per_kwh(evening_22) > 1.0
+    assert tariff.spot_per_kwh(evening_22 - timedelta(hours=1)) < 1.0
