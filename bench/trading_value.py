@@ -12,7 +12,8 @@ false`` (no tender accepted or posted, everything settled at spot). Prints::
      "cost_with_trading": {...}, "cost_without_trading": {...}}
 
 ``trading_value`` = cost without trading − cost with it (:func:`hil.sim.kpi.trading_value`), per
-seed; the spreads are over the seeds (population standard deviation).
+seed; the spreads are over the seeds (population standard deviation). ``--merge A.json B.json``
+combines outputs of the same scenario and period (say, seeds run in separate calls) into one.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def measure(path: Path, days: float | None, seeds: list[int], workers: int) -> d
         off = dataclasses.replace(on, agent=merge(on.agent, OFF))
         jobs += [Job(on, "fast"), Job(off, "fast")]
     outcomes = run_jobs(jobs, workers)
-    runs = []
+    runs: list[dict[str, Any]] = []
     for seed, on_out, off_out in zip(seeds, outcomes[::2], outcomes[1::2], strict=True):
         for o in (on_out, off_out):
             if o.kpis is None:
@@ -62,16 +63,31 @@ def measure(path: Path, days: float | None, seeds: list[int], workers: int) -> d
                 "perfect_foresight_cost": k_on["perfect_foresight_cost"],
             }
         )
+    return summary(base.name, base.days, runs)
+
+
+def summary(scenario: str, days: float, runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "scenario": base.name,
-        "days": base.days,
-        "seeds": seeds,
+        "scenario": scenario,
+        "days": days,
+        "seeds": [r["seed"] for r in runs],
         "runs": runs,
         **{
             key: dataclasses.asdict(Spread.of([r[key] for r in runs]))
             for key in ("trading_value", "cost_with_trading", "cost_without_trading")
         },
     }
+
+
+def merge_docs(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    if not docs:
+        raise ValueError("nothing to merge")
+    first = docs[0]
+    for d in docs[1:]:
+        if (d["scenario"], d["days"]) != (first["scenario"], first["days"]):
+            raise ValueError(f"cannot merge {d['scenario']} over {d['days']} d into {first['scenario']}")
+    runs = sorted((r for d in docs for r in d["runs"]), key=lambda r: r["seed"])
+    return summary(first["scenario"], first["days"], runs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,7 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--first-seed", type=int, default=1)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--json", action="store_true", help="print the JSON only")
+    p.add_argument("--merge", nargs="+", type=Path, default=None, help="combine earlier outputs")
     args = p.parse_args(argv)
+    if args.merge is not None:
+        print(
+            json.dumps(merge_docs([json.loads(f.read_text(encoding="utf-8")) for f in args.merge]), indent=2)
+        )
+        return 0
     if args.seeds < 1 or args.jobs < 1:
         print("--seeds and --jobs must be >= 1", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from agent.scenario.series import SeriesSpec
+from bench.trading_value import merge_docs
 from hil.plant import SUMMER
 from hil.retailer.premium import PremiumPrices
 from hil.rig_config import annual_consumption_kwh
@@ -68,3 +69,13 @@ def test_the_spike_week_has_a_spike_on_the_first_evening() -> None:
     evening_22 = sc.start + timedelta(hours=15)  # 07:00 + 15 h
     assert tariff.spot_per_kwh(evening_22) > 1.0
     assert tariff.spot_per_kwh(evening_22 - timedelta(hours=1)) < 1.0
+
+
+def test_seeds_run_apart_merge_into_one_spread() -> None:
+    def doc(seed: int, on: float, off: float) -> dict[str, object]:
+        run = {"seed": seed, "cost_with_trading": on, "cost_without_trading": off, "trading_value": off - on}
+        return {"scenario": "w", "days": 0.5, "runs": [run]}
+
+    merged = merge_docs([doc(2, 1.0, 1.5), doc(1, 2.0, 2.1)])
+    assert merged["seeds"] == [1, 2]
+    assert merged["trading_value"] == {"mean": 0.3, "std": 0.2, "min": 0.1, "max": 0.5}
