@@ -54,9 +54,11 @@ class SpotPremium:
         self.keep = keep
         self._mids: dict[Interval, float] = {}  # hourly interval -> mid of the quotes before it began
         self._counted: set[Interval] = set()  # metering intervals already sampled
-        self._samples: deque[tuple[datetime, int, float]] = (
-            deque()
-        )  # (interval start, local hour, spot − mid)
+        # (interval start, local hour, spot − mid), oldest first
+        self._samples: deque[tuple[datetime, int, float]] = deque()
+        # Running sums and counts per local hour of the samples kept (by_hour runs every plan).
+        self._sums = np.zeros(24)
+        self._counts = np.zeros(24)
 
     def observe(self, tenders: Sequence[Tender], spot: Sequence[SpotPrice], now: datetime) -> None:
         asks: dict[Interval, float] = {}
@@ -86,7 +88,10 @@ class SpotPremium:
                 continue
             self._counted.add(s.interval)
             local_hour = s.interval.start_utc.astimezone(self.tz).hour
-            self._samples.append((s.interval.start_utc, local_hour, float(s.price_per_kwh) - mid))
+            value = float(s.price_per_kwh) - mid
+            self._samples.append((s.interval.start_utc, local_hour, value))
+            self._sums[local_hour] += value
+            self._counts[local_hour] += 1
         self._forget(now)
 
     def _is_quote(self, t: Tender) -> bool:
@@ -101,18 +106,16 @@ class SpotPremium:
 
     def _forget(self, now: datetime) -> None:
         while self._samples and self._samples[0][0] < now - self.keep:
-            self._samples.popleft()
+            _, hour, value = self._samples.popleft()
+            self._sums[hour] -= value
+            self._counts[hour] -= 1
         self._mids = {k: v for k, v in self._mids.items() if k.end_utc > now - MID_KEEP}
         self._counted = {k for k in self._counted if k.end_utc > now - MID_KEEP}
 
     def by_hour(self) -> Vec:
         """The shrunk mean ``spot − mid`` for each local hour 0..23 (0 where nothing was seen)."""
-        sums = np.zeros(24)
-        counts = np.zeros(24)
-        for _, hour, value in self._samples:
-            sums[hour] += value
-            counts[hour] += 1
-        return np.asarray(sums / (counts + self.shrink_samples), dtype=np.float64)
+        sums = np.where(self._counts > 0, self._sums, 0.0)  # an emptied hour leaves float dust
+        return np.asarray(sums / (self._counts + self.shrink_samples), dtype=np.float64)
 
     def offsets(self, intervals: Sequence[Interval]) -> Vec:
         table = self.by_hour()
