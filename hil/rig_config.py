@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from agent.scenario.series import SeriesSpec, load_raw
 from hil.plant.data import draw_pattern
 from hil.plant.house import COOLING_COP, HEATING_COP
 from hil.plant.params import HomeParams
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 # IEC 61851: a charger cannot offer less than 6 A (0 pauses).
 EV_MIN_A = 6.0
 PROFILE_SLOT_H = 0.25
+HOURS_PER_YEAR = 8760.0
 # A provider's forecast is refreshed every half hour (WeatherService.period_s); three missed
 # refreshes make it stale.
 WEATHER_STALE_S = 3 * 3600.0
@@ -51,6 +55,17 @@ def hot_water_profile(pattern: Sequence[tuple[int, int, float, float]]) -> dict[
     return profile
 
 
+def annual_consumption_kwh(base_load_kw: SeriesSpec | float) -> float:
+    """The household's yearly base-load energy, as its bill would tell the installer: the mean of
+    the plant's base-load series (over the whole file) times a year's hours."""
+    if isinstance(base_load_kw, SeriesSpec):
+        values = load_raw(base_load_kw).values
+        mean_kw = float(np.nanmean(values))
+    else:
+        mean_kw = float(base_load_kw)
+    return round(mean_kw * HOURS_PER_YEAR, 1)
+
+
 def _forecast(p: HomeParams, broker: str, weather_topic: str) -> dict[str, Any]:
     def source(quantity: str) -> dict[str, Any]:
         return {
@@ -69,6 +84,9 @@ def _forecast(p: HomeParams, broker: str, weather_topic: str) -> dict[str, Any]:
         },
         "outdoor_temperature": {"source": source("temp_air_c")},
         "hot_water": {"profile_l_per_h": hot_water_profile(draw_pattern(p.data.draws))},
+        # The yearly consumption from the household's bill: a standard profile of that size is the
+        # base-load forecast until the meter's own history takes over.
+        "base_load": {"annual_consumption_kwh": annual_consumption_kwh(p.data.base_load_kw)},
     }
 
 

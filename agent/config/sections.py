@@ -86,6 +86,12 @@ class Market(Strict):
     price_max_per_kwh: PricePerKwh = Decimal("5.00")
     commitment_window_h: Hours = 24
     hedge_ratio: Fraction = 0.8
+    # False: no forward trading — accept no retailer tender, post none, withdraw any still open,
+    # and plan at the expected spot prices alone; everything the meter records settles at spot.
+    forward_trading: bool = True
+    # Learn, by hour of day, how spot settles against the retailer's forward quotes and expect it
+    # there (agent/trading/spot_premium.py); false: expect spot at the quotes' mid.
+    learn_spot_premium: bool = True
     max_tender_kw: PositiveKw = 10.0
     # The gap the planner expects between buying and selling at spot (agent/planning/prices.py).
     spot_spread_per_kwh: Annotated[float, Field(ge=0.0, le=1.0)] = DEFAULT_SPOT_SPREAD_PER_KWH
@@ -231,6 +237,10 @@ class BaseLoadForecast(Strict):
     seed_file: ExistingFile | None = None
     seed_column: NonEmpty = "load_kw"
     seed_scale: Annotated[float, Field(gt=0.0, le=1000.0)] = 1.0
+    # The household's yearly consumption beside the planned devices (its bill): a standard H0
+    # profile of that size is the forecast until its own history takes over (agent/forecast/prior.py).
+    annual_consumption_kwh: Annotated[float, Field(gt=0.0, le=1_000_000.0)] | None = None
+    prior_days: Annotated[float, Field(gt=0.0, le=84.0)] = 7.0
 
 
 class PvForecast(Strict):

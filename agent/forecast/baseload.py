@@ -8,6 +8,10 @@ For each interval of the horizon, in this order (documented in configs/reference
 3. **seed**: the typical week of a profile file (if configured);
 4. **flat**: the mean of all history, or the configured default when there is none.
 
+With a **prior** (``forecast.base_load.annual_consumption_kwh``, :mod:`agent.forecast.prior`)
+steps 3 and 4 give way to it: the weekly or daily value is blended with the prior by the days
+of history, and where neither exists the prior stands alone.
+
 Matching is on the local wall clock (agent/market/intervals keeps it DST-aware), so 18:00
 Monday matches 18:00 the Monday before even across a DST change; a wall time that did not exist
 that week (the spring-forward gap) just contributes nothing.
@@ -29,11 +33,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from agent.forecast.history import LoadHistory
+from agent.forecast.prior import LoadPrior
 from agent.forecast.records import Series, Vec
 from agent.forecast.seed import SeedProfile
 from agent.market.intervals import Interval
 
-METHODS = ("weekly", "daily", "seed", "flat")
+METHODS = ("weekly", "daily", "seed", "flat", "prior")
 # The residual of measurements older than this says nothing about the next intervals.
 _RESIDUAL_WINDOW_S = 900.0
 
@@ -70,14 +75,32 @@ def _combine(values: Vec, weights: Vec, how: str) -> float:
 
 
 class BaseLoadForecaster:
-    def __init__(self, settings: BaseLoadSettings, tz: ZoneInfo, seed: SeedProfile | None = None) -> None:
+    def __init__(
+        self,
+        settings: BaseLoadSettings,
+        tz: ZoneInfo,
+        seed: SeedProfile | None = None,
+        prior: LoadPrior | None = None,
+    ) -> None:
         self.settings = settings
         self.tz = tz
         self.seed = seed
+        self.prior = prior
         self.history = LoadHistory(keep_s=(settings.weeks * 7 + 1) * 86_400.0)
+        self._first_s: float | None = None  # the oldest sample ever observed (the prior's blend)
 
     def observe(self, interval: Interval, kw: float) -> bool:
-        return self.history.add(interval.start_utc.timestamp(), interval.end_utc.timestamp(), kw)
+        added = self.history.add(interval.start_utc.timestamp(), interval.end_utc.timestamp(), kw)
+        if added:
+            start_s = interval.start_utc.timestamp()
+            self._first_s = start_s if self._first_s is None else min(self._first_s, start_s)
+        return added
+
+    def history_days(self) -> float:
+        last = self.history.last
+        if last is None or self._first_s is None:
+            return 0.0
+        return (last[1] - self._first_s) / 86_400.0
 
     def _lookback(
         self, starts: Sequence[datetime], spans_s: Sequence[float], step_days: int, count: int
@@ -123,6 +146,16 @@ class BaseLoadForecaster:
             for i, v in zip(rest, daily, strict=True):
                 if np.isfinite(v):
                     values[i], methods[i] = v, "daily"
+        if self.prior is not None:
+            # History blended over the prior by its days (the prior alone where none is found).
+            days = self.history_days()
+            full = self.prior.weight(days) >= 1.0
+            for i in range(len(starts)):
+                found = float(values[i]) if methods[i] else None
+                values[i] = self.prior.blend(found, self.prior.window_mean_kw(starts_s[i], spans_s[i]), days)
+                if found is None or not full:
+                    methods[i] = "prior"
+            return values, methods
         for i in (i for i, m in enumerate(methods) if not m):
             if self.seed is not None:
                 seeded = self.seed.window_mean_kw(starts_s[i], spans_s[i])

@@ -12,6 +12,7 @@ from agent.config.sections import CsvForecastSource, ForecastSource, MqttForecas
 from agent.forecast.baseload import BaseLoadForecaster, BaseLoadSettings
 from agent.forecast.errors import ForecastError, SourceError
 from agent.forecast.forecaster import Forecaster
+from agent.forecast.prior import LoadPrior
 from agent.forecast.profile import DailyProfile
 from agent.forecast.pv_forecast import PvForecaster, PvSettings
 from agent.forecast.pv_model import PvArray
@@ -74,6 +75,9 @@ def build_forecaster(
             raise ForecastConfigError(str(e), field=field) from e
         seed = SeedProfile(series, tz, scale=f.base_load.seed_scale)
     b = f.base_load
+    prior = None
+    if b.annual_consumption_kwh is not None:
+        prior = LoadPrior(b.annual_consumption_kwh, tz, prior_days=b.prior_days)
     base = BaseLoadForecaster(
         BaseLoadSettings(
             weeks=b.weeks,
@@ -84,6 +88,7 @@ def build_forecaster(
         ),
         tz,
         seed,
+        prior,
     )
     arrays = [
         PvArray(name, d.peak_kw, d.tilt_deg, d.azimuth_deg, f.pv.losses)

@@ -28,7 +28,7 @@ after a round trip's losses (what putting it back costs); a price missing altoge
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -49,6 +49,7 @@ from agent.optimizer import (
     PlanInputs,
     WaterHeaterInputs,
 )
+from agent.optimizer.structure import Vec
 from agent.planning.devices import cooling_cop_series, planned_devices
 from agent.planning.errors import PlanningInputError
 from agent.planning.ev_sessions import SessionBuilder, measured
@@ -104,9 +105,12 @@ def build_inputs(
     spot: Sequence[SpotPrice] = (),
     default_price_per_kwh: float = DEFAULT_PRICE_PER_KWH,
     horizon: tuple[Interval, ...] | None = None,
+    spot_offset: Callable[[Sequence[Interval]], Vec] | None = None,
 ) -> BuiltInputs:
     """``horizon``: the plan's intervals from ``now`` where the caller has them already
-    (:func:`plan_horizon` otherwise)."""
+    (:func:`plan_horizon` otherwise). ``spot_offset``: per plan interval, how spot settles
+    against the forward quotes' mid (:class:`agent.trading.spot_premium.SpotPremium`; None: it
+    settles at the mid)."""
     ivs = plan_horizon(config, now) if horizon is None else horizon
     n = len(ivs)
     for name in ("base_load_kw", "pv_kw", "outdoor_c", "draw_l"):
@@ -127,6 +131,8 @@ def build_inputs(
         default_price_per_kwh=default_price_per_kwh,
         spot_spread_per_kwh=config.market.spot_spread_per_kwh,
         base_kw=base,
+        forward_trading=config.market.forward_trading,
+        spot_offset_per_kwh=None if spot_offset is None else spot_offset(ivs),
     )
     ctx = _Ctx(config, planned_devices(config), devices, state, forecasts, ivs, now, {})
     try:

@@ -96,8 +96,14 @@ def build_ladders(
     default_price_per_kwh: float,
     spot_spread_per_kwh: float = DEFAULT_SPOT_SPREAD_PER_KWH,
     base_kw: Vec | None = None,
+    forward_trading: bool = True,
+    spot_offset_per_kwh: Vec | None = None,
 ) -> Ladders:
-    """``open_kw``: tender id -> kW still open to the home (default: the tender's quantity)."""
+    """``open_kw``: tender id -> kW still open to the home (default: the tender's quantity).
+
+    ``forward_trading`` False (the config's ``market.forward_trading``): no tender is a step, the
+    plan trades at the expected prices alone (the quotes still say where spot is expected).
+    """
     ivs = tuple(horizon)
     n = len(ivs)
     if params.buy_steps < 1 or params.sell_steps < 1:
@@ -110,7 +116,7 @@ def build_ladders(
     used: dict[str, Tender] = {}
     open_now: dict[str, Decimal] = {}
     for t in tenders:
-        if not t.actionable:
+        if not t.actionable or not forward_trading:
             continue
         why = energy_refusal(t, rules, now, ivs)
         left = t.quantity_kw if open_kw is None else open_kw.get(t.id, t.quantity_kw)
@@ -132,6 +138,7 @@ def build_ladders(
         now,
         default_price_per_kwh=default_price_per_kwh,
         spot_spread_per_kwh=spot_spread_per_kwh,
+        spot_offset_per_kwh=spot_offset_per_kwh,
     )
     imp, exp = transport_adders(tenders, ivs, rules, now)
     base = np.zeros(n) if base_kw is None else np.asarray(base_kw, dtype=np.float64)

@@ -11,7 +11,9 @@ paid), first that applies:
 2. the spot price of t itself (mean over the metering intervals inside a longer plan step);
 3. the retailer's own forward quotes for t (actionable tenders, expired ones included): the mid
    of its lowest ``sell`` and highest ``buy`` price, where it quotes both (one side alone, a lone
-   bargain say, says nothing about where spot will settle);
+   bargain say, says nothing about where spot will settle), plus ``spot_offset_per_kwh[t]``
+   where given: how spot has settled against such quotes at that hour of day
+   (:mod:`agent.trading.spot_premium`);
 4. the latest spot price known (the most recent interval);
 5. the configured default.
 
@@ -57,12 +59,15 @@ def expected_prices(
     *,
     default_price_per_kwh: float,
     spot_spread_per_kwh: float = DEFAULT_SPOT_SPREAD_PER_KWH,
+    spot_offset_per_kwh: Vec | None = None,
 ) -> tuple[Vec, Vec]:
     """(expected buy, expected sell) per plan interval, currency/kWh."""
     n = len(horizon)
     buy = np.full(n, np.nan)
     sell = np.full(n, np.nan)
     quoted = _quoted_mid(tenders, horizon, rules)
+    if spot_offset_per_kwh is not None:
+        quoted = quoted + np.asarray(spot_offset_per_kwh, dtype=np.float64)
     best: dict[tuple[Side, int], tuple[float, float]] = {}  # (side, t) -> (span_s, signed price)
     for t in tenders:
         if t.actionable or energy_refusal(t, rules, now, horizon) is not None:

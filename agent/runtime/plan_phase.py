@@ -35,7 +35,9 @@ from agent.market.records import Product, SpotPrice, Tender
 from agent.optimizer import Devices, Plan, Planner
 from agent.optimizer.worker import PlannerProcess
 from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon, planner_shape
+from agent.planning.market import MarketRules
 from agent.tariff import TariffCounterparty
+from agent.trading.spot_premium import SpotPremium
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,11 @@ class PlanPhase:
         self._planned_ids: frozenset[str] = frozenset()
         self._checked_book = -1
         self._unseen_deadline: datetime | None = None
+        self._spot_premium = (
+            SpotPremium(MarketRules.from_config(config), config.zone)
+            if config.market.learn_spot_premium
+            else None
+        )
 
     @property
     def running(self) -> bool:
@@ -270,6 +277,8 @@ class PlanPhase:
         if self._tariff is not None:
             tenders.extend((await self._tariff.quote(intervals)).tenders)
         forecasts = self._forecaster.forecast(now, list(intervals))
+        if self._spot_premium is not None:
+            self._spot_premium.observe(tenders, spot, now)
         built = build_inputs(
             config,
             self._devices,
@@ -281,6 +290,7 @@ class PlanPhase:
             open_kw=open_kw,
             spot=spot,
             horizon=intervals,
+            spot_offset=None if self._spot_premium is None else self._spot_premium.offsets,
         )
         elapsed = None
         if self.current is not None:

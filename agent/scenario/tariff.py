@@ -14,12 +14,14 @@ With ``f`` the forward (day-ahead) price of an interval:
   names one; else ``spot.model``: ``forward`` (spot equals the forward price) or ``random``
   (the default): ``spot = f + e`` with e an AR(1) process per row of the forward file,
   ``e_0 ~ N(0, σ²)``, ``e_k = ρ·e_(k-1) + σ·√(1−ρ²)·z_k``, drawn from numpy's PCG64 seeded with
-  ``spot.seed``, so a scenario and seed always give the same spot prices.
+  ``spot.seed``, so a scenario and seed always give the same spot prices; or ``volatile``: the
+  same noise plus a spike overlay (``spike_probability``, ``spike_mean_per_kwh``,
+  ``spike_up_share``), drawn with the run's seed too (``agent/scenario/spot.py``, which also
+  documents how the parameters are calibrated on a price series).
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -27,6 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from agent.scenario import spot
 from agent.scenario.errors import ScenarioError
 from agent.scenario.keys import clock_time, join, known, mapping, number
 from agent.scenario.series import RawSeries, Vec
@@ -47,10 +50,13 @@ class NetworkPeriod:
 
 @dataclass(frozen=True)
 class SpotModel:
-    model: Literal["random", "forward"] = "random"
+    model: Literal["random", "forward", "volatile"] = "random"
     sigma_per_kwh: float = 0.01
     correlation: float = 0.9
     seed: int = 0
+    spike_probability: float = 0.0
+    spike_mean_per_kwh: float = 0.0
+    spike_up_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -91,17 +97,23 @@ class Tariff:
         return not self.periods
 
 
-def random_spot(forward: RawSeries, model: SpotModel) -> RawSeries:
-    """The documented random spot around ``forward`` (same grid, same time axis)."""
-    rng = np.random.default_rng(model.seed)
-    z = rng.standard_normal(len(forward.values))
-    rho, sigma = model.correlation, model.sigma_per_kwh
-    e = np.empty(len(z))
-    e[0] = sigma * z[0]
-    innovation = sigma * np.sqrt(1.0 - rho * rho)
-    for k in range(1, len(z)):
-        e[k] = rho * e[k - 1] + innovation * z[k]
-    return dataclasses.replace(forward, values=forward.values + e)
+def random_spot(forward: RawSeries, model: SpotModel, *, run_seed: int | None = None) -> RawSeries:
+    """The documented random spot around ``forward`` (same grid, same time axis); the run's seed
+    counts for the ``volatile`` model only (the ``random`` one stays as its scenario drew it)."""
+    if model.model != "volatile":
+        return spot.draw(
+            forward, sigma_per_kwh=model.sigma_per_kwh, correlation=model.correlation, seed=model.seed
+        )
+    return spot.draw(
+        forward,
+        sigma_per_kwh=model.sigma_per_kwh,
+        correlation=model.correlation,
+        seed=model.seed,
+        run_seed=run_seed,
+        spike_probability=model.spike_probability,
+        spike_mean_per_kwh=model.spike_mean_per_kwh,
+        spike_up_share=model.spike_up_share,
+    )
 
 
 def parse_tariff(doc: Mapping[str, Any]) -> Tariff:
@@ -136,12 +148,15 @@ def parse_tariff(doc: Mapping[str, Any]) -> Tariff:
         raise ScenarioError(f"{key}.export.rule", f"must be retail, forward or fixed, got {rule!r}")
     if rule == "fixed" and "price_per_kwh" not in export:
         raise ScenarioError(f"{key}.export.price_per_kwh", "a fixed export price needs its value")
-    spot = mapping(f"{key}.spot", doc.get("spot", {}))
-    known(f"{key}.spot", spot, {"model", "sigma_per_kwh", "correlation", "seed"})
-    model = spot.get("model", "random")
-    if model not in ("random", "forward"):
-        raise ScenarioError(f"{key}.spot.model", f"must be random or forward, got {model!r}")
-    seed = spot.get("seed", 0)
+    sp = mapping(f"{key}.spot", doc.get("spot", {}))
+    spike_keys = {"spike_probability", "spike_mean_per_kwh", "spike_up_share"}
+    known(f"{key}.spot", sp, {"model", "sigma_per_kwh", "correlation", "seed"} | spike_keys)
+    model = sp.get("model", "random")
+    if model not in ("random", "forward", "volatile"):
+        raise ScenarioError(f"{key}.spot.model", f"must be random, forward or volatile, got {model!r}")
+    if model != "volatile" and spike_keys & set(sp):
+        raise ScenarioError(f"{key}.spot.{sorted(spike_keys & set(sp))[0]}", "spikes need model: volatile")
+    seed = sp.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ScenarioError(f"{key}.spot.seed", f"must be a whole number >= 0, got {seed!r}")
     return Tariff(
@@ -155,8 +170,11 @@ def parse_tariff(doc: Mapping[str, Any]) -> Tariff:
         fixed_per_day=number(join(key, "fixed_per_day"), doc.get("fixed_per_day", 0.0), lo=0.0),
         spot=SpotModel(
             model,
-            number(f"{key}.spot.sigma_per_kwh", spot.get("sigma_per_kwh", 0.01), lo=0.0),
-            number(f"{key}.spot.correlation", spot.get("correlation", 0.9), lo=0.0, hi=0.999),
+            number(f"{key}.spot.sigma_per_kwh", sp.get("sigma_per_kwh", 0.01), lo=0.0),
+            number(f"{key}.spot.correlation", sp.get("correlation", 0.9), lo=0.0, hi=0.999),
             seed,
+            number(f"{key}.spot.spike_probability", sp.get("spike_probability", 0.0), lo=0.0, hi=1.0),
+            number(f"{key}.spot.spike_mean_per_kwh", sp.get("spike_mean_per_kwh", 0.0), lo=0.0, hi=10.0),
+            number(f"{key}.spot.spike_up_share", sp.get("spike_up_share", 0.5), lo=0.0, hi=1.0),
         ),
     )

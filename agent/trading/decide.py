@@ -31,7 +31,13 @@ def decide(
     *,
     open_own_kw: Mapping[str, Decimal] | None = None,
 ) -> TradeActions:
-    """What to do for ``plan`` (solved on ``built.inputs``, with ``bid_intervals`` for posting)."""
+    """What to do for ``plan`` (solved on ``built.inputs``, with ``bid_intervals`` for posting).
+
+    With forward trading switched off nothing is accepted or posted and every open own tender
+    is withdrawn: the home settles all it meters at spot.
+    """
+    if not rules.forward_trading:
+        return TradeActions((), reconcile(open_own, (), rules, now, open_kw=open_own_kw))
     accept = decide_acceptances(plan, built.ladders.map, built.inputs.grid.position_kw, rules, now)
     wanted = tenders_from_bids(plan, built.intervals, rules, now, ladders=built.ladders)
     return TradeActions(tuple(accept), reconcile(open_own, wanted, rules, now, open_kw=open_own_kw))

@@ -44,6 +44,7 @@ class TradingRules(MarketRules):
     price_tolerance_per_kwh: Decimal = Decimal("0.005")
     quantity_tolerance_kw: Decimal = Decimal("0.1")
     hedge_deadband_kw: float = 0.25
+    forward_trading: bool = True  # the config's market.forward_trading
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.hedge_ratio <= 1.0:
@@ -63,6 +64,7 @@ class TradingRules(MarketRules):
             **{f.name: getattr(market, f.name) for f in fields(MarketRules)},
             commitment_window=timedelta(hours=config.market.commitment_window_h),
             hedge_ratio=config.market.hedge_ratio,
+            forward_trading=config.market.forward_trading,
         )
 
     def in_window(self, interval: Interval, now: datetime) -> bool:

@@ -8,7 +8,9 @@ wholesale (day-ahead) price of the hour holding an interval, the retailer's **ba
   ``b + half_spread + k * step_increment`` for ``step_kw`` each (more kW cost more);
 * **buy ladder** (the retailer buys from the home): ``b - half_spread - k * step_increment`` (the
   home gets less for more kW); every buy price is below every sell price;
-* **spot** (deviations from the position, both directions, one price): ``b + spot_adder``;
+* **spot** (deviations from the position, both directions, one price): ``s + retail_adder +
+  spot_adder`` with ``s`` the spot (wholesale) price of the interval, which is the day-ahead
+  price unless the scenario's spot model or series says otherwise;
 * **transport**: import adds ``import_adder``, export ``export_adder`` (fixed, per kWh);
 * **the home's own tenders**: the retailer buys a home *sell* tender priced at or below its
   marginal cost ``b + margin``, and sells against a home *buy* tender priced at or above its own
@@ -17,8 +19,12 @@ wholesale (day-ahead) price of the hour holding an interval, the retailer's **ba
 The spread is narrow on purpose: a home that expects to settle deviations at spot trades forward
 only when the forward price beats spot by more than its own risk margin (half the agent's
 ``market.spot_spread_per_kwh``, 0.02 by default), so a retailer whose ladder straddles spot by
-more than that would never trade. Spot is the mid of the best quotes: a home that knows it
-(the rig's benchmark weeks configure a spread under the quotes' gap) leaves everything to spot.
+more than that would never trade. With the scenario's spot equal to the day-ahead price and no
+premium, spot is the mid of the best quotes: a home that knows it (the rig's benchmark weeks
+configure a spread under the quotes' gap) leaves everything to spot. Where the scenario's spot
+is realised apart from the day-ahead price (``agent/scenario/spot.py``) and the quotes carry a
+risk premium by hour (``hil/retailer/premium.py``, laid over ``w``), a forward trade earns or
+pays the difference: ``volatile_spot_week.yaml``.
 
 The recorded week is replayed at the same local wall-clock time and weekday offset as the
 simulated clock, looped (like the plant's weather and load): day ``d`` after ``anchor`` uses the
@@ -58,6 +64,11 @@ class PricingRules:
     margin_per_kwh: Decimal = Decimal("0.002")
     import_adder_per_kwh: Decimal = Decimal("0.07")
     export_adder_per_kwh: Decimal = Decimal("0.01")
+    # The risk premium in the forward quotes by local hour (hil/retailer/premium.py): flat, in
+    # the evening peak, in the PV hours. Spot is left alone.
+    forward_premium_per_kwh: Decimal = Decimal("0")
+    peak_premium_per_kwh: Decimal = Decimal("0")
+    solar_premium_per_kwh: Decimal = Decimal("0")
 
     def __post_init__(self) -> None:
         if not 1 <= self.ladder_steps <= 5:

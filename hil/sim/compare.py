@@ -44,8 +44,10 @@ def comparison(
     params: HomeParams,
     price_per_kwh: float,
     bin_s: float,
+    tariff: Tariff | None = None,
 ) -> dict[str, float]:
-    """The KPIs beyond the bill, from the run's and the baseline's bins."""
+    """The KPIs beyond the bill, from the run's and the baseline's bins (with ``tariff``, the
+    real-market ones too: each bin at the spot price it settled at)."""
     stored = _stored(bins[-1], params) if bins else 0.0
     base_stored = _stored(baseline_bins[-1], params) if baseline_bins else 0.0
     adjusted = kpi.cost_adjusted(cost, stored, base_stored, price_per_kwh)
@@ -59,7 +61,21 @@ def comparison(
         "import_kwh": sum(imports),
         "export_kwh": export_kwh,
         "self_consumption": kpi.self_consumption(pv_kwh, export_kwh),
+        **(market(bins, tariff) if tariff is not None else {}),
     }
+
+
+def market(bins: Sequence[dict[str, Any]], tariff: Tariff) -> dict[str, float]:
+    flows = [
+        kpi.PricedFlow(
+            tariff.spot_per_kwh(datetime.fromisoformat(b["start"])),
+            float(b["import_kwh"]),
+            float(b["export_kwh"]),
+            float(b["energy_kwh"].get("battery", 0.0)),
+        )
+        for b in bins
+    ]
+    return kpi.market_kpis(flows, tariff.import_adder_per_kwh, tariff.export_adder_per_kwh)
 
 
 def per_day(

@@ -18,6 +18,16 @@ For an honest comparison (a run may not win by emptying its stores):
 * ``peak_import_kw``: the highest mean import over one metering interval (what a demand charge
   bills); ``import_kwh`` / ``export_kwh``: the meter's totals; ``self_consumption``: the share
   of the PV energy not exported, ``max(0, 1 − export / PV)`` (1 without PV).
+
+Real markets (negative prices, spikes), with ``p`` the spot price a metering interval settles at
+(what the home pays per kWh imported and is paid per kWh exported, before network charges):
+
+* ``import_when_paid_kwh``: energy imported in intervals where importing earns money,
+  ``p + import network charge < 0`` (more is better: the home charges when paid to);
+* ``export_when_costly_kwh``: energy exported where exporting costs money, ``p − export network
+  charge < 0`` (less is better: PV curtailed, or stored);
+* ``discharge_in_spikes_kwh``: battery energy discharged in intervals where ``p`` is at least
+  :data:`SPIKE_PER_KWH` (more is better: the store sells into the spike).
 """
 
 from __future__ import annotations
@@ -45,7 +55,12 @@ KPI_KEYS = (
     "import_kwh",
     "export_kwh",
     "self_consumption",
+    "import_when_paid_kwh",
+    "export_when_costly_kwh",
+    "discharge_in_spikes_kwh",
 )
+# A spike: a spot price at or above this, currency per kWh (several times a retail price).
+SPIKE_PER_KWH = 1.0
 
 WATER_KWH_PER_L_K = 4.186 / 3600.0  # heat capacity of water: 4.186 kJ/(kg·K), one kg per litre
 
@@ -129,6 +144,9 @@ class Kpis:
     import_kwh: float = 0.0
     export_kwh: float = 0.0
     self_consumption: float = 0.0
+    import_when_paid_kwh: float = 0.0
+    export_when_costly_kwh: float = 0.0
+    discharge_in_spikes_kwh: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -146,3 +164,54 @@ class Kpis:
         if self.ev_shortfall_kwh > 0.01:
             misses.append(f"EV shortfall {self.ev_shortfall_kwh:.2f} kWh")
         return misses
+
+
+@dataclass(frozen=True)
+class PricedFlow:
+    """One metering interval: the price it settled at, its flows (kWh), the battery's energy
+    (kWh, + charge / − discharge)."""
+
+    spot_per_kwh: float
+    import_kwh: float
+    export_kwh: float
+    battery_kwh: float
+
+
+def market_kpis(
+    flows: list[PricedFlow], import_adder_per_kwh: float, export_adder_per_kwh: float
+) -> dict[str, float]:
+    """``import_when_paid_kwh``, ``export_when_costly_kwh``, ``discharge_in_spikes_kwh`` (module doc)."""
+    return {
+        "import_when_paid_kwh": sum(f.import_kwh for f in flows if f.spot_per_kwh + import_adder_per_kwh < 0),
+        "export_when_costly_kwh": sum(
+            f.export_kwh for f in flows if f.spot_per_kwh - export_adder_per_kwh < 0
+        ),
+        "discharge_in_spikes_kwh": sum(
+            max(-f.battery_kwh, 0.0) for f in flows if f.spot_per_kwh >= SPIKE_PER_KWH
+        ),
+    }
+
+
+def trading_value(cost_without_trading: float, cost_with_trading: float) -> float:
+    """What forward trading earned: the cost of the same run with ``market.forward_trading: false``
+    (no tender accepted or posted, everything settled at spot) minus the cost with it on."""
+    return cost_without_trading - cost_with_trading
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Mean, (population) standard deviation, min and max of one figure across runs."""
+
+    mean: float
+    std: float
+    min: float
+    max: float
+
+    @classmethod
+    def of(cls, values: list[float]) -> Spread:
+        if not values:
+            raise ValueError("a spread needs at least one value")
+        n = len(values)
+        mean = sum(values) / n
+        std = (sum((v - mean) ** 2 for v in values) / n) ** 0.5
+        return cls(round(mean, 4), round(std, 4), round(min(values), 4), round(max(values), 4))

@@ -240,6 +240,7 @@ def assemble_result(
             params=scenario.home,
             price_per_kwh=mean_import_price_per_kwh(tariff, scenario.start, scenario.days, bin_s),
             bin_s=bin_s,
+            tariff=tariff,
         ),
     )
     step = timedelta(seconds=bin_s)

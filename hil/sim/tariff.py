@@ -21,6 +21,7 @@ from hil.plant.params import HomeParams
 from hil.plant.series import Series, from_raw, from_spec
 from hil.plant.weather import DataClock
 from hil.retailer import PricingRules, WholesalePrices
+from hil.retailer.premium import PremiumPrices, has_premium
 from hil.sim.scenario import Scenario, ScenarioError
 
 # Prices are read as floats from the files: rounded back to the decimals a price file can carry.
@@ -88,20 +89,24 @@ def pricing_rules(overrides: dict[str, str]) -> PricingRules:
         raise ScenarioError("pricing", str(e)) from e
 
 
-def home_prices(params: HomeParams, start: datetime) -> ReplayedPrices:
+def home_prices(params: HomeParams, start: datetime, *, run_seed: int | None = None) -> ReplayedPrices:
+    """``run_seed``: the run's seed, which the ``volatile`` spot model draws with."""
     data = params.data
     tz = ZoneInfo(params.timezone)
     forward = from_spec("forward_price_per_kwh", data.forward_price_per_kwh, tz)
     if data.spot_price_per_kwh is not None:
         spot = from_spec("spot_price_per_kwh", data.spot_price_per_kwh, tz)
-    elif data.spot.model == "random" and isinstance(data.forward_price_per_kwh, SeriesSpec):
-        spot = from_raw(
-            "spot_price_per_kwh", random_spot(load_raw(data.forward_price_per_kwh), data.spot), tz
-        )
+    elif data.spot.model != "forward" and isinstance(data.forward_price_per_kwh, SeriesSpec):
+        raw = random_spot(load_raw(data.forward_price_per_kwh), data.spot, run_seed=run_seed)
+        spot = from_raw("spot_price_per_kwh", raw, tz)
     else:
         spot = forward
     return ReplayedPrices(forward, spot, data_clock(params, start))
 
 
 def scenario_tariff(scenario: Scenario) -> Tariff:
-    return Tariff(pricing_rules(scenario.pricing), home_prices(scenario.home, scenario.start))
+    rules = pricing_rules(scenario.pricing)
+    prices: WholesalePrices = home_prices(scenario.home, scenario.start, run_seed=scenario.seed)
+    if has_premium(rules):
+        prices = PremiumPrices(prices, rules, ZoneInfo(scenario.home.timezone))
+    return Tariff(rules, prices)

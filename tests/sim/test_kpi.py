@@ -12,14 +12,18 @@ from hil.sim.compare import comparison
 from hil.sim.kpi import (
     KPI_KEYS,
     Kpis,
+    PricedFlow,
+    Spread,
     band_violation_c_h,
     captured_saving,
     cost_adjusted,
     energy_balance_error_kwh,
+    market_kpis,
     outside_band,
     peak_import_kw,
     self_consumption,
     stored_kwh,
+    trading_value,
 )
 
 
@@ -138,3 +142,30 @@ def test_comparison_reads_the_runs_bins() -> None:
     assert math.isclose(out["export_kwh"], 1.0)
     assert math.isclose(out["peak_import_kw"], 2.0)
     assert math.isclose(out["self_consumption"], 0.75)
+
+
+def test_trading_value_is_the_cost_without_trading_minus_the_cost_with_it() -> None:
+
+    # Trading saved 0.30 on a day that cost 2.50 without it.
+    assert trading_value(2.50, 2.20) == 2.50 - 2.20
+    assert trading_value(2.20, 2.50) < 0  # and can lose
+    s = Spread.of([1.0, 2.0, 3.0, 6.0])  # mean 3; deviations -2,-1,0,3: variance 14/4
+    assert (s.mean, s.min, s.max) == (3.0, 1.0, 6.0)
+    assert s.std == round((14 / 4) ** 0.5, 4)
+
+
+def test_the_real_market_kpis_on_a_tiny_case_by_hand() -> None:
+
+    flows = [
+        PricedFlow(-0.10, 1.0, 0.0, 1.0),  # -0.10 + 0.07 < 0: paid to import 1 kWh
+        PricedFlow(-0.05, 0.5, 0.0, 0.5),  # -0.05 + 0.07 > 0: import costs money, not counted
+        PricedFlow(0.005, 0.0, 2.0, 0.0),  # 0.005 - 0.01 < 0: 2 kWh exported at a loss
+        PricedFlow(0.02, 0.0, 3.0, 0.0),  # 0.02 - 0.01 > 0: export pays, not counted
+        PricedFlow(1.0, 0.0, 1.5, -2.0),  # a spike (>= 1.0): 2 kWh discharged into it
+        PricedFlow(0.9, 0.0, 1.0, -1.0),  # below the spike threshold
+    ]
+    assert market_kpis(flows, 0.07, 0.01) == {
+        "import_when_paid_kwh": 1.0,
+        "export_when_costly_kwh": 2.0,
+        "discharge_in_spikes_kwh": 2.0,
+    }

@@ -31,7 +31,19 @@ def csv_value(name: str, time: str, column: str) -> float:
     raise AssertionError(f"{time} not in {name}")
 
 
-@pytest.mark.parametrize("name", ["smoke", "summer_week", "winter_week", "demo", "year_de_2015"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "smoke",
+        "summer_week",
+        "winter_week",
+        "demo",
+        "year_de_2015",
+        "volatile_spot_week",
+        "negative_price_week",
+        "price_spike_week",
+    ],
+)
 def test_shipped_scenarios_load(name: str) -> None:
     sc = load_scenario(SCENARIOS / f"{name}.yaml")
     assert sc.start.tzinfo is not None

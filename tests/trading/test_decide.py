@@ -41,3 +41,23 @@ def test_a_plan_of_another_horizon_is_refused_by_name() -> None:
     with pytest.raises(TradingError) as e:
         decide(plan, short, [], RULES, NOW)
     assert e.value.field == "intervals"
+
+
+def test_with_forward_trading_off_nothing_is_accepted_or_posted_and_open_tenders_are_withdrawn() -> None:
+    off_cfg = CFG.model_copy(update={"market": CFG.market.model_copy(update={"forward_trading": False})})
+    rules = TradingRules.from_config(off_cfg)
+    assert rules.forward_trading is False
+    block = tender("h", IVS[4].parent(Duration.PT1H), Side.SELL, "0.02", "1")
+    spot = [SpotPrice(IVS[0], Decimal("0.25"), "EUR")]
+    on = scenario(CFG, DEV, [block], base_kw=2.0, soc=0.5, spot=spot)
+    off = scenario(off_cfg, DEV, [block], base_kw=2.0, soc=0.5, spot=spot)
+    # The cheap block is a step of the plan with trading on and none with it off.
+    assert on.ladders.map.tenders and not off.ladders.map.tenders
+    plan = PLANNER.plan(off.inputs, elapsed_intervals=None, bid_intervals=3)
+    posted_before = decide(
+        PLANNER.plan(on.inputs, elapsed_intervals=None, bid_intervals=3), on, [], RULES, NOW
+    )
+    actions = decide(plan, off, list(posted_before.own.post), rules, NOW)
+    assert actions.accept == ()
+    assert actions.own.post == ()
+    assert set(actions.own.cancel) == set(posted_before.own.post) and posted_before.own.post
