@@ -126,8 +126,12 @@ class OpenAdrVen:
         except (OSError, ValueError) as e:  # unreadable files, or not PEM
             raise OpenAdrError(f"the VEN's certificate or key cannot be used: {e}") from e
         self._client = client
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns the result when its inner
+        # task finishes in the same loop pass as a cancellation, and the cancellation is lost; a
+        # VEN stopped as its registration completed would then follow the VTN for ever.
         try:
-            await asyncio.wait_for(client.run(), self._m.request_timeout_s)
+            async with asyncio.timeout(self._m.request_timeout_s):
+                await client.run()
         except TimeoutError as e:
             await self.close()
             raise OpenAdrError(
@@ -153,7 +157,8 @@ class OpenAdrVen:
             return
         try:
             if client.client_session is not None:
-                await asyncio.wait_for(client.stop(), STOP_TIMEOUT_S)
+                async with asyncio.timeout(STOP_TIMEOUT_S):  # not wait_for: see register
+                    await client.stop()
             elif client.scheduler.running:
                 client.scheduler.shutdown(wait=False)
         except Exception as e:  # closing must never stop the agent
