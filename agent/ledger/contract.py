@@ -23,6 +23,7 @@ from agent.ledger import rows as r
 from agent.ledger.columns import dec_text, dec_value, interval_columns, interval_value, ts_text, ts_value
 from agent.ledger.connection import transaction
 from agent.ledger.errors import SettlementDeferred
+from agent.ledger.settling import label, require_closed
 from agent.market.intervals import Duration, Interval, containing
 from agent.market.records import Delivery
 from agent.market.settlement import MissingReadingError, settle_interval
@@ -108,10 +109,6 @@ class MonthSoFar:
 Charges = Callable[[Metered, MonthSoFar], Sequence[ContractCharge]]
 
 
-def _label(interval: Interval) -> str:
-    return f"{interval.start.isoformat()}/{interval.duration.value}"
-
-
 def stored(
     conn: sqlite3.Connection, tz: ZoneInfo, party: str, interval: Interval
 ) -> list[ContractSettlement]:
@@ -138,15 +135,11 @@ def settle_contract(
     Raises :class:`SettlementDeferred` (writing nothing) while the interval is open, while a
     reading nearer its end may still arrive, or while a reading at a bound is missing.
     """
-    label = _label(interval)
     with transaction(conn):
         done = stored(conn, ledger.tz, party, interval)
         if done:
             return done[0], r.Stored.ALREADY
-        if now < interval.end_utc:
-            raise SettlementDeferred(label, f"the interval is open until {interval.end.isoformat()}")
-        if now < interval.end_utc + tolerance and not ledger.has_reading_from(source, interval.end_utc):
-            raise SettlementDeferred(label, "a reading nearer the end may still arrive")
+        require_closed(ledger, interval, source, now, tolerance)
         readings = ledger.readings(source, interval.start_utc - tolerance, interval.end_utc + tolerance)
         try:
             # The retailer path's measurement (bound readings, counter deltas, reset flags) with
@@ -161,7 +154,7 @@ def settle_contract(
                 tolerance=tolerance,
             )
         except MissingReadingError as e:
-            raise SettlementDeferred(label, f"{e} (meter {source})") from e
+            raise SettlementDeferred(label(interval), f"{e} (meter {source})") from e
         metered = Metered(interval, measured.import_kwh, measured.export_kwh)
         booked = tuple(charges(metered, _month_so_far(conn, ledger.tz, party, interval)))
         result = ContractSettlement(

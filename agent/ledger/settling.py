@@ -25,8 +25,19 @@ if TYPE_CHECKING:
     from agent.ledger.store import Ledger
 
 
-def _label(interval: Interval) -> str:
+def label(interval: Interval) -> str:
     return f"{interval.start.isoformat()}/{interval.duration.value}"
+
+
+def require_closed(
+    ledger: Ledger, interval: Interval, source: str, now: datetime, tolerance: timedelta
+) -> None:
+    """Raise :class:`SettlementDeferred` while ``interval`` is open or a reading nearer its end
+    may still arrive: the retailer's and the contract's settlement wait alike."""
+    if now < interval.end_utc:
+        raise SettlementDeferred(label(interval), f"the interval is open until {interval.end.isoformat()}")
+    if now < interval.end_utc + tolerance and not ledger.has_reading_from(source, interval.end_utc):
+        raise SettlementDeferred(label(interval), "a reading nearer the end may still arrive")
 
 
 def _stored(conn: sqlite3.Connection, tz: ZoneInfo, party: str, interval: Interval) -> list[Settlement]:
@@ -51,18 +62,14 @@ def settle(
     Raises :class:`SettlementDeferred` (writing nothing) while the interval is open, while a
     reading nearer its end may still arrive, or when a reading or the spot price is missing.
     """
-    label = _label(interval)
     with transaction(conn):
         done = _stored(conn, ledger.tz, party, interval)
         if done:
             return done[0], r.Stored.ALREADY
-        if now < interval.end_utc:
-            raise SettlementDeferred(label, f"the interval is open until {interval.end.isoformat()}")
-        if now < interval.end_utc + tolerance and not ledger.has_reading_from(source, interval.end_utc):
-            raise SettlementDeferred(label, "a reading nearer the end may still arrive")
+        require_closed(ledger, interval, source, now, tolerance)
         prices = ledger.spot_price_for(interval)
         if not prices:
-            raise SettlementDeferred(label, "no spot price for the interval")
+            raise SettlementDeferred(label(interval), "no spot price for the interval")
         readings = ledger.readings(source, interval.start_utc - tolerance, interval.end_utc + tolerance)
         try:
             result = settle_interval(
@@ -76,7 +83,7 @@ def settle(
                 tolerance=tolerance,
             )
         except MissingReadingError as e:
-            raise SettlementDeferred(label, f"{e} (meter {source})") from e
+            raise SettlementDeferred(label(interval), f"{e} (meter {source})") from e
         r.insert_once(conn, r.SETTLEMENTS, r.settlement_row(result, now))
     return result, r.Stored.ADDED
 
