@@ -9,9 +9,10 @@ that the real-protocol run starves (at a load of 9 on two cores it paid 13.21 fo
 by leaving the tank 55 °C·h cold and the car 13 kWh short). The runs meet the agent differently:
 at 2400× each plan costs the real-protocol agent simulated minutes (a fifth to a tenth as many
 plans), its readings lag by up to a publish period, and which of the retailer's first tenders it
-receives depends on wall-clock timing. Spacing the virtual-time plans four to eight minutes apart
-moves its six-hour cost by less than 0.03, so the plan rate is not the whole of the short-period
-difference; the last assertion pins that the plan rates do differ.
+receives depends on wall-clock timing. Both now plan once per metering interval, shortly after
+its boundary, and re-plan at once only for what cannot wait; how often the real-protocol agent
+re-plans beyond that depends on the wall clock (39 plans against the virtual-time run's 27 in one
+run), so the plan counts are not compared.
 """
 
 from __future__ import annotations
@@ -37,6 +38,3 @@ def test_fast_and_real_protocol_agree_on_comfort_baseline_and_reference(tmp_path
     assert abs(f.energy_balance_error_kwh) < 1e-6
     assert abs(r.energy_balance_error_kwh) < 1e-6
     assert fast.checks["no_transaction_lost"] == real.checks["no_transaction_lost"] == "ok"
-    # The real-protocol agent plans less often: its solves cost simulated minutes at 2400x, and
-    # the changes that arrive meanwhile do not each get a plan (how many fewer depends on the load).
-    assert f.plans > r.plans
