@@ -86,7 +86,9 @@ def test_skipped_probes_agree_with_probing_every_price() -> None:
 
 
 WHOLE = Planner(synthetic.devices(), T_N, DT_H, piqp_settings=PiqpSettings(screen=False))
-SCREENED_PROBES = Planner(synthetic.devices(), T_N, DT_H, piqp_settings=PiqpSettings(screen_probes=True))
+SCREENED_PROBES = Planner(
+    synthetic.devices(), T_N, DT_H, piqp_settings=PiqpSettings(screen=True, screen_probes=True)
+)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,7 +14,7 @@ from agent.optimizer.penalties import SOFT_VARIABLES
 from agent.optimizer.piqp_backend import PiqpSettings
 
 T_N, DT_H = 48, 0.5
-SCREENED = Planner(synthetic.devices(), T_N, DT_H)
+SCREENED = Planner(synthetic.devices(), T_N, DT_H, piqp_settings=PiqpSettings(screen=True))
 WHOLE = Planner(synthetic.devices(), T_N, DT_H, piqp_settings=PiqpSettings(screen=False))
 
 
