@@ -259,8 +259,10 @@ async def test_bad_credentials_raise_auth_error_and_back_off(tmp_path: Path, pro
             assert bad.state is ConnectionState.AUTH_FAILED
             await good.wait_connected(CONNECT_S)
             # Auth failures wait auth_retry_s (300 s) before retrying: no new attempts in the log.
+            # The broker writes its log a moment after it answers the client: wait for the refusal
+            # to be written before counting (a loaded run once counted none).
+            await until(lambda: broker.log_tail(200).count("not authorised") >= 1)
             attempts = broker.log_tail(200).count("not authorised")
-            assert attempts >= 1
             await asyncio.sleep(1.5)  # reconnect_min_s is 1: a fast retry would show up here
             assert broker.log_tail(200).count("not authorised") == attempts
             assert bad.state is ConnectionState.AUTH_FAILED
