@@ -197,6 +197,10 @@ class Planner(Strict):
     step: StepDuration = Duration.PT15M
     # Re-plan at least this often even when nothing changed (and at every new interval).
     resolve_every_s: Annotated[float, Field(ge=10.0, le=86_400.0)] = 300.0
+    # A change of the retailer's tenders: re-plan at once (`at_once`), or wait for the one plan
+    # per metering interval a little after its boundary unless a new tender cannot wait
+    # (`per_interval`: what the fast simulator uses, a third of the plans).
+    tenders_replan: Literal["at_once", "per_interval"] = "at_once"
 
 
 # --- forecast ---------------------------------------------------------------------------------

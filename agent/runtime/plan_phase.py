@@ -162,6 +162,8 @@ class PlanPhase:
         if departure is not None:
             return departure
         if self._link is not None and self._link.book.version != self._seen_book:
+            if self._config.planner.tenders_replan == "at_once":
+                return "tenders changed"
             deadline = self._unseen_tender_deadline(now)
             if deadline is not None and deadline - timedelta(seconds=URGENT_MARGIN_S) < scheduled:
                 return "new tender closes before the next plan"

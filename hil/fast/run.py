@@ -90,6 +90,11 @@ async def _run(
     config_path = world.write_agent_config(directory / "hems.yaml", directory / "state")
     refs = pool.submit(references, scenario, str(config_path)) if pool is not None else None
     config = load_config(config_path)
+    # One plan per metering interval for the retailer's burst of publications around it: a third
+    # of the plans of re-planning at every tender change.
+    config = config.model_copy(
+        update={"planner": config.planner.model_copy(update={"tenders_replan": "per_interval"})}
+    )
     devices = world.make_devices(config, clock)
     planner = TimedPlanner(devices_from_config(config), *planner_shape(config))
     agent = await build(
