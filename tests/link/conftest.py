@@ -19,22 +19,10 @@ from drivers.mqtt.client import MqttClient
 from drivers.mqtt.settings import BrokerSettings
 from tests.link import helpers as h
 from tests.link.retailer import ScriptedRetailer
-from tests.support.mosquitto import MosquittoBroker
+from tests.support.mosquitto import MosquittoBroker, persistent_broker
 
 CONNECT_TIMEOUT_S = 10.0
 LinkFactory = Callable[..., Coroutine[Any, Any, RetailerLink]]
-
-
-def persistent_broker(directory: Path) -> MosquittoBroker:
-    """A test broker that saves its sessions on stop, as a production broker is set up to."""
-    broker = MosquittoBroker(directory)
-    store = directory / "store"
-    store.mkdir(exist_ok=True)
-    text = broker.config_file.read_text().replace(
-        "persistence false", f"persistence true\npersistence_location {store}/"
-    )
-    broker.config_file.write_text(text)
-    return broker
 
 
 @pytest.fixture

@@ -17,11 +17,16 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from agent.link.topics import Topics
 
 # Loopback PUBACKs take milliseconds; this only guards a loaded CI machine.
 PUBLISH_TIMEOUT_S = 5.0
+# As a real retailer's client: a persistent session, so what the home publishes while this client
+# reconnects after a broker restart is kept for it rather than dropped.
+SESSION_EXPIRY_S = 3600
 
 
 @dataclass(frozen=True)
@@ -46,7 +51,10 @@ class ScriptedRetailer:
         self._paho.on_message = self._on_message
         self._paho.on_disconnect = lambda *_a: self.connected.clear()
         self._paho.reconnect_delay_set(1, 1)
-        self._paho.connect(host, port)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        # A clean session on the first connect (nothing left from an earlier test), kept after.
+        self._paho.connect(host, port, clean_start=mqtt.MQTT_CLEAN_START_FIRST_ONLY, properties=props)
         self._paho.loop_start()
         if not self.connected.wait(PUBLISH_TIMEOUT_S):
             raise TimeoutError("scripted retailer could not connect")

@@ -187,3 +187,15 @@ class MosquittoBroker:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def persistent_broker(directory: Path) -> MosquittoBroker:
+    """A broker whose sessions and queued messages survive a restart, as on a production broker."""
+    broker = MosquittoBroker(directory)
+    store = directory / "store"
+    store.mkdir(exist_ok=True)
+    text = broker.config_file.read_text().replace(
+        "persistence false", f"persistence true\npersistence_location {store}/"
+    )
+    broker.config_file.write_text(text)
+    return broker
