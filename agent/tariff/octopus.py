@@ -121,14 +121,16 @@ def quarter_hour_prices(rates: list[UnitRate], start: datetime, end: datetime) -
     for before, after in pairwise(ordered):
         if after.start < before.end:
             raise PriceFormatError(SERVICE, "results", f"two rates for {after.start.isoformat()}")
+    step = QUARTER.nominal
+    # From the quarter hour holding ``start``: a rate valid for months costs only what is asked.
+    first = start.astimezone(UTC) - (start.astimezone(UTC) - _EPOCH) % step
     out = []
     for rate in ordered:
         price = rate.pence_per_kwh / PENCE_PER_POUND
-        at = rate.start
-        while at < rate.end:
-            if at < end and at + QUARTER.nominal > start:
-                out.append(MarketPrice(at, QUARTER, price, "GBP", "firm"))
-            at += QUARTER.nominal
+        at = max(rate.start, first)
+        while at < rate.end and at < end:
+            out.append(MarketPrice(at, QUARTER, price, "GBP", "firm"))
+            at += step
     return out
 
 

@@ -205,6 +205,15 @@ def test_uk_agile_tariff_with_the_rate_including_vat(
         doc["market"]["source"]["vat_multiplier"] = 1.0
         path.write_text(yaml.safe_dump(doc))
         rows = _by_start(_run(path, "2026-06-14T18:00:00+01:00", 1, capsys))
+        assert (
+            main(["tariff", "--config", str(path), "--start", "2026-06-14T18:00:00+01:00", "--hours", "1"])
+            == 0
+        )
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].startswith(
+        "market price source: octopus unit rates of E-1R-AGILE-24-10-01-C (with VAT); "
+        "after the last published rate: estimated"
+    )
     assert rows["2026-06-14T18:15:00+01:00"]["market_per_kwh"] == "0.19845"
     assert rows["2026-06-14T18:15:00+01:00"]["import_per_kwh"] == "0.19845"
     assert rows["2026-06-14T18:45:00+01:00"]["import_per_kwh"] == "-0.03"

@@ -269,3 +269,23 @@ def test_half_hour_rates_become_pairs_of_quarter_hours(
     assert [p.price_per_kwh for p in prices] == [
         Decimal(v) / 1_000_000 for v in ten_thousandths for _ in range(2)
     ]
+
+
+def test_longer_rates_are_cut_to_the_quarter_hours_asked() -> None:
+    # A timed tariff like Octopus Go: 8.5 p from 00:30 to 05:30, and a rate valid for a year.
+    body = page(
+        [
+            rate("2024-10-01T05:30:00Z", 30.0, 31.5, end="2025-10-01T05:30:00Z"),
+            rate("2024-10-01T00:30:00Z", 8.5, 8.925, end="2024-10-01T05:30:00Z"),
+        ]
+    )
+    rates = parse_page(body, vat_included=False).rates
+    # From 05:10 (inside a quarter hour) to 05:45: 05:00 and 05:15 at 8.5 p, 05:30 at 30 p.
+    prices = quarter_hour_prices(
+        rates, datetime(2024, 10, 1, 5, 10, tzinfo=UTC), datetime(2024, 10, 1, 5, 45, tzinfo=UTC)
+    )
+    assert [(p.start.strftime("%H:%M"), p.price_per_kwh) for p in prices] == [
+        ("05:00", Decimal("0.085")),
+        ("05:15", Decimal("0.085")),
+        ("05:30", Decimal("0.3")),
+    ]
