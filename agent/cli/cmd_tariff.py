@@ -21,6 +21,7 @@ from typing import Any
 
 from agent.clock import RealClock
 from agent.config import Config, ConfigError, load_config
+from agent.config.octopus import OctopusMarketPrice
 from agent.config.openadr import OpenAdrMarket
 from agent.config.tariff import EntsoeMarketPrice, FixedMarketPrice
 from agent.ledger import Ledger, LedgerError
@@ -215,6 +216,9 @@ def _source_text(config: Config, book: ProgramBook | None) -> str:
         return f"OpenADR VTN {program.vtn_url} as VEN {program.ven_name!r}, {heard}; market base rate {rate}"
     if isinstance(market, FixedMarketPrice | OpenAdrMarket):
         return f"{market.type} at {_money(market.price_per_kwh)} {config.site.currency}/kWh"
+    if isinstance(market, OctopusMarketPrice):
+        vat = "with VAT" if market.vat_included else "before VAT"
+        return f"octopus unit rates of {market.tariff_code} ({vat}); after the last published rate: estimated"
     where = market.zone if isinstance(market, EntsoeMarketPrice) else market.country.upper()
     return f"{market.type} day-ahead prices ({where}); after the last published price: estimated"
 

@@ -30,7 +30,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from agent.config.base import Check, Finding, Strict
+from agent.config.octopus import OctopusMarketPrice
 from agent.config.openadr import OpenAdrMarket
+from agent.config.price_service import FetchedMarketPrice, HttpUrl
 from agent.config.types import ClockTime, Identifier, PartyId, PricePerKwh, Secret, show_value
 
 MonthDay = Annotated[
@@ -161,23 +163,6 @@ def _bidding_zone(value: str) -> str:
     return value
 
 
-HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+[^\s?#]*$", max_length=300)]
-
-
-class FetchedMarketPrice(Strict):
-    """How a day-ahead price service is asked: each attempt's timeout, retries, and how often
-    missing prices (tomorrow's, before they are published) are looked for again."""
-
-    timeout_s: Annotated[float, Field(gt=0.0, le=20.0)] = 8.0
-    retries: Annotated[int, Field(ge=0, le=5)] = 2
-    # The first wait before a retry; it doubles each time, up to 4 s.
-    backoff_s: Annotated[float, Field(ge=0.0, le=4.0)] = 1.0
-    refresh_s: Annotated[float, Field(ge=60.0, le=86_400.0)] = 900.0
-    # Intervals after the last published price are estimated from the same local time on up to
-    # this many earlier days.
-    estimate_days: Annotated[int, Field(ge=1, le=7)] = 3
-
-
 class EntsoeMarketPrice(FetchedMarketPrice):
     """Day-ahead prices of a bidding zone from the ENTSO-E Transparency Platform (needs a token)."""
 
@@ -207,11 +192,11 @@ def _fixed_by_default(value: Any) -> Any:
 # Every market price source but the day-ahead services has `price_per_kwh`: its price when
 # nothing else sets one.
 MarketPriceConfig = Annotated[
-    FixedMarketPrice | EntsoeMarketPrice | AwattarMarketPrice | OpenAdrMarket,
+    FixedMarketPrice | EntsoeMarketPrice | AwattarMarketPrice | OctopusMarketPrice | OpenAdrMarket,
     BeforeValidator(_fixed_by_default),
     Field(discriminator="type"),
 ]
-DYNAMIC_CURRENCY = {"awattar": "EUR"}
+DYNAMIC_CURRENCY = {"awattar": "EUR", "octopus": "GBP"}
 
 
 def _period_names(v: Mapping[str, Any]) -> set[str]:
@@ -277,8 +262,22 @@ def _demand_periods(v: Mapping[str, Any]) -> Finding | None:
     return None
 
 
+def _vat_once(v: Mapping[str, Any]) -> Finding | None:
+    # A market price that already carries VAT must not get it again from the formula.
+    market = v["market"]
+    included = _get(market, "type") == "octopus" and _get(market, "vat_included") is True
+    if included and Decimal(str(v["vat_multiplier"])) != 1:
+        return (
+            "vat_multiplier",
+            "must be 1 with market.vat_included: true (the rate already includes VAT); "
+            "or set vat_included: false and keep the multiplier",
+        )
+    return None
+
+
 class TariffSource(Strict):
     checks: ClassVar[tuple[Check, ...]] = (
+        _vat_once,
         _last_catches_all,
         _seasons_defined,
         _holidays_defined,

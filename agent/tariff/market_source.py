@@ -1,10 +1,11 @@
-"""The market price source a tariff's ``market`` section names: fixed, ENTSO-E or aWATTar (an
+"""The market price source a tariff's ``market`` section names: fixed, ENTSO-E, aWATTar or Octopus (an
 OpenADR program's is its VEN's book, given by the caller)."""
 
 from __future__ import annotations
 
 from agent.clock import Clock
 from agent.config import Config
+from agent.config.octopus import OctopusMarketPrice
 from agent.config.openadr import OpenAdrMarket
 from agent.config.tariff import AwattarMarketPrice, EntsoeMarketPrice, FixedMarketPrice
 from agent.tariff.awattar import AwattarClient
@@ -13,6 +14,7 @@ from agent.tariff.entsoe import EntsoeClient
 from agent.tariff.entsoe_zones import zone_code
 from agent.tariff.errors import TariffError
 from agent.tariff.http_fetch import RetryPolicy
+from agent.tariff.octopus import OctopusClient
 from agent.tariff.sources import FixedPriceSource, MarketPriceSource
 
 
@@ -32,6 +34,15 @@ def market_source(config: Config, clock: Clock) -> MarketPriceSource:
             token=market.token.get_secret_value(),
             zone_eic=zone_code(market.zone),
             currency=currency,
+            policy=policy,
+            clock=clock,
+            base_url=market.base_url,
+        )
+    elif isinstance(market, OctopusMarketPrice):
+        service = OctopusClient(
+            product_code=market.product_code,
+            tariff_code=market.tariff_code,
+            vat_included=market.vat_included,
             policy=policy,
             clock=clock,
             base_url=market.base_url,

@@ -54,7 +54,8 @@ def test_a_market_without_a_type_is_still_the_fixed_price() -> None:
         ),
         (
             ("type: openadr", "type: opendr"),
-            ":29: market.source.market.type: unknown type 'opendr'; allowed: fixed, entsoe, awattar, openadr",
+            ":29: market.source.market.type: unknown type 'opendr'; "
+            "allowed: fixed, entsoe, awattar, octopus, openadr",
         ),
         (
             ("        2: 0.80 ", "        4: 0.80 "),

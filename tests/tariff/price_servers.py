@@ -5,7 +5,10 @@ Each answers as its service documents it. ENTSO-E: ``GET /api?securityToken&docu
 ``TimeSeries`` per stored day (curve A03 omits a point equal to the one before), or an
 ``Acknowledgement_MarketDocument`` with reason 999 "No matching data found" when no stored day
 overlaps. aWATTar: ``GET /v1/marketdata?start=MS&end=MS`` → ``{"object": "list", "data": [...]}``.
-Both can be told to fail: an HTML error page with a status, or a slow answer.
+Octopus Energy: ``GET /v1/products/P/electricity-tariffs/T/standard-unit-rates/?period_from&period_to
+&page_size[&page]`` → ``{"count", "next", "previous", "results": [...]}``, newest first, a page at a
+time; an unknown product or tariff → 404 ``{"detail": "Not found."}``.
+Each can be told to fail: an HTML error page with a status, or a slow answer.
 """
 
 from __future__ import annotations
@@ -207,6 +210,78 @@ class AwattarServer:
                     }
                 )
         return web.json_response({"object": "list", "data": data, "url": "/de/v1/marketdata"})
+
+
+@dataclass
+class OctopusRate:
+    """One unit rate as the API keeps it: pence per kWh before and with VAT, as written on the wire."""
+
+    start: datetime
+    exc_vat: str
+    inc_vat: str
+    minutes: int = 30
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.minutes)
+
+
+def _octopus_z(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class OctopusServer:
+    """The public unit-rate endpoint of one product's tariff (no token)."""
+
+    def __init__(
+        self, product: str, tariff: str, rates: list[OctopusRate], *, max_page_size: int = 1500
+    ) -> None:
+        self.product = product
+        self.tariff = tariff
+        self.rates = rates
+        # The service caps page_size; a smaller cap here makes a reply span pages.
+        self.max_page_size = max_page_size
+        self.behaviour = Behaviour()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get(
+            "/v1/products/{product}/electricity-tariffs/{tariff}/standard-unit-rates/", self._handle
+        )
+        return app
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        failed = await self.behaviour.before(request)
+        if failed is not None:
+            return failed
+        if (request.match_info["product"], request.match_info["tariff"]) != (self.product, self.tariff):
+            return web.json_response({"detail": "Not found."}, status=404)
+        q = request.query
+        start = datetime.fromisoformat(q["period_from"])
+        end = datetime.fromisoformat(q["period_to"])
+        size = min(int(q.get("page_size", "100")), self.max_page_size)
+        page = int(q.get("page", "1"))
+        found = sorted((r for r in self.rates if r.start < end and r.end > start), key=lambda r: r.start)
+        found.reverse()  # newest first, as the API sends them
+        chunk = found[(page - 1) * size : page * size]
+        more = page * size < len(found)
+        return web.json_response(
+            {
+                "count": len(found),
+                "next": str(request.url.update_query(page=str(page + 1))) if more else None,
+                "previous": str(request.url.update_query(page=str(page - 1))) if page > 1 else None,
+                "results": [
+                    {
+                        "value_exc_vat": json.loads(r.exc_vat),
+                        "value_inc_vat": json.loads(r.inc_vat),
+                        "valid_from": _octopus_z(r.start),
+                        "valid_to": _octopus_z(r.end),
+                        "payment_method": None,
+                    }
+                    for r in chunk
+                ],
+            }
+        )
 
 
 @contextmanager

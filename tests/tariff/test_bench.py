@@ -17,6 +17,7 @@ def test_bench_covers_every_example_for_a_day_and_a_week() -> None:
         "de_dynamic_entsoe",
         "flat_feed_in",
         "three_period",
+        "uk_agile_octopus",
         "us_tou",
     }
     for row in out["contracts"].values():

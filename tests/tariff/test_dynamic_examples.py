@@ -18,6 +18,8 @@ from tests.tariff.price_servers import (
     AwattarServer,
     EntsoePeriod,
     EntsoeServer,
+    OctopusRate,
+    OctopusServer,
     serving,
 )
 
@@ -132,3 +134,86 @@ def test_austrian_hourly_tariff_by_hand(tmp_path: Path, capsys: pytest.CaptureFi
     one = rows["2026-06-14T13:00:00+02:00"]
     assert (one["import_per_kwh"], one["export_per_kwh"]) == ("0.10044", "-0.016")
     assert doc["tenders"][0]["price_per_kwh"] == "0.24876"
+
+
+def _agile_server() -> OctopusServer:
+    # London's local days of 12, 13 and 14 June 2026 (BST, UTC+1) at 10, 20 and 30 p/kWh before
+    # VAT; on the 14th, 18:00-18:30 is 18.9 p (19.845 p with VAT) and 18:30-19:00 is -2.8571 p
+    # (-3.0 p). The 15th is not published yet.
+    first = datetime(2026, 6, 11, 23, tzinfo=UTC)
+    rates = []
+    for day, pence in enumerate(("10.0", "20.0", "30.0")):
+        for half in range(48):
+            start = first + timedelta(days=day, minutes=30 * half)
+            rates.append(OctopusRate(start, pence, str(float(pence) * 1.05)))
+    special = {
+        datetime(2026, 6, 14, 17, tzinfo=UTC): ("18.9", "19.845"),
+        datetime(2026, 6, 14, 17, 30, tzinfo=UTC): ("-2.8571", "-3.0"),
+    }
+    return OctopusServer(
+        "AGILE-24-10-01",
+        "E-1R-AGILE-24-10-01-C",
+        [OctopusRate(r.start, *special[r.start]) if r.start in special else r for r in rates],
+    )
+
+
+def test_uk_agile_tariff_by_hand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    server = _agile_server()
+    with serving(server.app()) as url:
+        path = _config(tmp_path, "uk_agile_octopus.yaml", url)
+        doc = _run(path, "2026-06-14T18:00:00+01:00", 1, capsys)
+        rows = _by_start(doc)
+        assert len(rows) == 4  # two half hours, two quarter hours each
+        assert (
+            server.behaviour.requests[0]["period_from"] == "2026-06-11T17:00:00Z"
+        )  # 3 days to estimate from
+        # 18:15: the rate before VAT 18.9 p = 0.189 GBP; 0.189 x 1.0 + 0 (nothing added to Agile's
+        # rate) = 0.189, x 1.05 VAT = 0.19845 -- the API's own value_inc_vat, so VAT counts once.
+        quarter = rows["2026-06-14T18:15:00+01:00"]
+        assert (quarter["source"], quarter["state"]) == ("octopus", "firm")
+        assert (quarter["market_per_kwh"], quarter["import_per_kwh"], quarter["export_per_kwh"]) == (
+            "0.189",
+            "0.19845",
+            "0.15",
+        )
+        assert quarter["import_parts"] == {"market": "0.189", "vat": "0.00945"}
+        assert rows["2026-06-14T18:00:00+01:00"]["import_per_kwh"] == "0.19845"
+        # 18:30: -2.8571 p = -0.028571 GBP, x 1.05 = -0.02999955: the home is paid to import.
+        assert rows["2026-06-14T18:45:00+01:00"]["import_per_kwh"] == "-0.02999955"
+        assert doc["fixed_per_day"] == {"standing_charge": "0.4751"}
+        assert doc["tenders"][0]["price_per_kwh"] == "0.19845"
+
+        # Midnight on: the 15th is not published, so it is estimated as the mean of the same
+        # quarter hour on the 14th, 13th and 12th: (0.30 + 0.20 + 0.10) / 3 = 0.20, x 1.05 = 0.21.
+        doc = _run(path, "2026-06-14T23:00:00+01:00", 2, capsys)
+    rows = _by_start(doc)
+    late = rows["2026-06-14T23:45:00+01:00"]
+    assert (late["state"], late["import_per_kwh"]) == ("firm", "0.315")  # 0.30 x 1.05
+    early = rows["2026-06-15T00:15:00+01:00"]
+    assert (early["state"], early["market_per_kwh"], early["import_per_kwh"]) == ("estimated", "0.2", "0.21")
+
+
+def test_uk_agile_tariff_with_the_rate_including_vat(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # value_inc_vat and a multiplier of 1: the same price as before VAT x 1.05.
+    server = _agile_server()
+    with serving(server.app()) as url:
+        path = _config(tmp_path, "uk_agile_octopus.yaml", url)
+        doc = yaml.safe_load(path.read_text())
+        doc["market"]["source"]["market"]["vat_included"] = True
+        doc["market"]["source"]["vat_multiplier"] = 1.0
+        path.write_text(yaml.safe_dump(doc))
+        rows = _by_start(_run(path, "2026-06-14T18:00:00+01:00", 1, capsys))
+        assert (
+            main(["tariff", "--config", str(path), "--start", "2026-06-14T18:00:00+01:00", "--hours", "1"])
+            == 0
+        )
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].startswith(
+        "market price source: octopus unit rates of E-1R-AGILE-24-10-01-C (with VAT); "
+        "after the last published rate: estimated"
+    )
+    assert rows["2026-06-14T18:15:00+01:00"]["market_per_kwh"] == "0.19845"
+    assert rows["2026-06-14T18:15:00+01:00"]["import_per_kwh"] == "0.19845"
+    assert rows["2026-06-14T18:45:00+01:00"]["import_per_kwh"] == "-0.03"

@@ -21,6 +21,7 @@ def test_the_three_example_contracts_exist() -> None:
         "flat_feed_in.yaml",
         "de_dynamic_entsoe.yaml",
         "at_dynamic_awattar.yaml",
+        "uk_agile_octopus.yaml",
     }
 
 
