@@ -35,10 +35,11 @@ from agent.runtime.app import RunningAgent, build, serve
 from agent.runtime.telemetry import Poller
 from agent.systemd import Notifier
 from hil.fast.clock import VirtualClock
-from hil.fast.contract import recorded_market_prices
+from hil.fast.contract import feed_program, recorded_market_prices
 from hil.fast.vloop import run_virtual
 from hil.fast.world import FastWorld
 from hil.sim.loop import TAIL_S, SimResult, assemble_result, references
+from hil.sim.program import contract_market
 from hil.sim.scenario import Scenario
 from hil.sim.world import BROKER_NAME
 
@@ -112,6 +113,13 @@ async def _run(
         planner=planner,
         market_prices=recorded_market_prices(scenario, config, clock) if contract else None,
     )
+    program_events = contract_market(scenario, config.zone)[1] if contract else []
+    feeding = None
+    if agent.openadr is not None:
+        # No VTN here: the VEN is not run (it would register over HTTP); its events come from
+        # the scenario's program through the VEN's own handler.
+        feeding = asyncio.create_task(feed_program(agent.openadr, program_events, clock))
+        agent.openadr = None
     # As in the real-protocol run: one poll round per cycle.
     agent.cycle.poller = Poller(agent.devices, clock, period_s=scenario.cycle_s)
     await world.start_market()
@@ -124,6 +132,8 @@ async def _run(
     await clock.until(end + timedelta(seconds=TAIL_S))
     if watching is not None:
         watching.cancel()
+    if feeding is not None:
+        feeding.cancel()
     counters = {
         "plans": agent.cycle.planning.plans,
         "plan_failures": agent.cycle.planning.failures,

@@ -11,8 +11,9 @@ its day or month: a week from 07:00 pays the daily charge on eight local days an
 in full, on all three sides alike.
 
 The market price under a dynamic tariff is the scenario's recorded ``forward_price_per_kwh``,
-hourly (the prices the run's price service publishes); the reference plans against the contract's
-import and export prices of every interval with no publication delay.
+hourly (the prices the run's price service publishes); under an OpenADR price program it is the
+program's price by its events (:mod:`hil.sim.program`). The reference plans against the
+contract's import and export prices of every interval with no publication delay.
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ class ContractPricing:
         market: list[MarketPrice]
         if contract.dynamic:
             market = hourly_prices(market_at, start, end, contract.currency)
+        elif contract.program is not None:  # the program's price by its events
+            market = [
+                MarketPrice(iv.start_utc, step, market_at(iv.start_utc), contract.currency, "firm")
+                for iv in intervals
+            ]
         else:
             fixed = _fixed_market_price(contract)
             market = [MarketPrice(iv.start_utc, step, fixed, contract.currency, "firm") for iv in intervals]

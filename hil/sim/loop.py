@@ -31,8 +31,9 @@ from hil.sim.compare import comparison, mean_import_price_per_kwh, per_day
 from hil.sim.contract_pricing import ContractPricing, contract_parts, ledger_costs, settled_count
 from hil.sim.foresight import ForesightResult, run_foresight_windows
 from hil.sim.kpi import Kpis
+from hil.sim.program import contract_market
 from hil.sim.scenario import Scenario, ScenarioError
-from hil.sim.tariff import Pricing, Tariff, home_prices, scenario_tariff
+from hil.sim.tariff import Pricing, Tariff, scenario_tariff
 from hil.sim.worker import world_main
 
 _log = logging.getLogger("hil.sim")
@@ -163,14 +164,13 @@ def scenario_pricing(scenario: Scenario, config: Config) -> Pricing:
     contract = scenario.contract
     if contract is None:
         return scenario_tariff(scenario)
-    recorded = home_prices(scenario.home, scenario.start, run_seed=scenario.seed)
     return ContractPricing(
         contract,
         zone=config.zone,
         start=scenario.start,
         days=scenario.days,
         step=config.metering_interval,
-        market_at=recorded.at,
+        market_at=contract_market(scenario, config.zone)[0],
     )
 
 

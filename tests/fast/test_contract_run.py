@@ -1,8 +1,9 @@
 """The household under its contract on virtual time: no retailer, the ledger's bill is the contract's.
 
-Prices in the assertions are worked out by hand from configs/examples/us_tou.yaml and
-de_dynamic_entsoe.yaml and the recorded 2015 day-ahead prices (scenarios/data/prices_de_2015.csv);
-the metered energy is the ledger's, checked against the plant's own meter bins.
+Prices in the assertions are worked out by hand from configs/examples/us_tou.yaml,
+de_dynamic_entsoe.yaml and openadr_price_program.yaml and the recorded 2015 day-ahead prices
+(scenarios/data/prices_de_2015.csv); the metered energy is the ledger's, checked against the
+plant's own meter bins.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import yaml
 from agent.config import load_config
 from agent.ledger import Ledger
 from agent.ledger.contract import ContractSettlement
+from agent.openadr.book import ProgramBook
 from agent.runtime.app import RunningAgent
 from agent.runtime.state_file import StateFileError
 from agent.tariff import price_cache
@@ -34,13 +36,13 @@ BERLIN = ZoneInfo("Europe/Berlin")
 QUARTER = timedelta(minutes=15)
 
 
-def _scenario(week: str, contract: str, start: str, hours: float) -> Scenario:
+def _scenario(week: str, contract: str, start: str, hours: float, **extra: Any) -> Scenario:
     doc = yaml.safe_load((SCENARIOS / week).read_text(encoding="utf-8"))
     doc.pop("tariff", None)
     doc["start"] = start
     doc["days"] = hours / 24.0
     doc["simulate"].pop("faults", None)
-    doc["simulate"]["contract"] = {"config": f"../../configs/examples/{contract}.yaml"}
+    doc["simulate"]["contract"] = {"config": f"../../configs/examples/{contract}.yaml", **extra}
     # Parsed as if it lay beside the shipped weeks: their data paths are relative to it.
     return parse_scenario(doc, path=SCENARIOS / "contract_test.yaml")
 
@@ -178,3 +180,52 @@ def test_a_dynamic_household_sees_tomorrows_prices_only_after_publication(tmp_pa
     intervals = [s for t, s in settled.items() if sc.start <= t < sc.start + timedelta(hours=7)]
     assert len(intervals) == 28
     assert result.kpis.cost == pytest.approx(sum(float(s.amount) for s in intervals), abs=1e-9)
+
+
+def test_a_price_program_household_follows_its_events_without_a_vtn(tmp_path: Path) -> None:
+    # 2026-06-15 replays 2015-06-15, whose three dearest hours are 08:00, 18:00 and 19:00 (40.34,
+    # 40.54, 40.54 EUR/MWh): one event at level 2 (0.80 USD/kWh instead of the base 0.14).
+    sc = _scenario(
+        "summer_week.yaml",
+        "openadr_price_program",
+        "2026-06-15T12:00:00+02:00",
+        9.0,
+        events={"hours": 3, "level": 2},
+    )
+    seen: dict[str, Any] = {}
+    programs: list[tuple[datetime, list[str]]] = []
+
+    def probe(agent: RunningAgent, world: FastWorld) -> None:
+        _no_retailer(agent, seen)
+        seen["openadr"] = agent.openadr
+        assert agent.tariff is not None
+        book = agent.tariff.source
+        assert isinstance(book, ProgramBook)
+        programs.append((world.clock.now(), [e.event_id for e in book.events]))
+
+    result, _ = run_fast(sc, tmp_path, probe=probe)
+    assert seen["link"] is None
+    assert seen["openadr"] is None  # the VEN never ran against a VTN: no registration, no HTTP
+    assert "retailer" not in result.world
+    assert result.kpis.transactions == 0
+    publication = datetime(2026, 6, 15, 13, 0, tzinfo=BERLIN)
+    # Today's event from the start (none at the very first probe, before the feed's first round),
+    # tomorrow's after 13:00 (the probe at 13:00 sharp may run before the announcement).
+    before = [ids for now, ids in programs if now < publication]
+    assert all(ids in ([], ["cpp-2026-06-15"]) for ids in before)
+    assert ["cpp-2026-06-15"] in before
+    after = [sorted(ids) for now, ids in programs if now > publication]
+    assert after and all(ids == ["cpp-2026-06-15", "cpp-2026-06-16"] for ids in after), after[:3]
+    settled, _ = _ledger_settlements(tmp_path)
+    # By hand (USD/kWh): the base 0.14 + delivery 0.16 outside the event, 0.80 + 0.16 inside it;
+    # export 0.05; no VAT.
+    for at, import_price in (
+        (datetime(2026, 6, 15, 17, 45, tzinfo=BERLIN), Decimal("0.30")),
+        (datetime(2026, 6, 15, 18, 0, tzinfo=BERLIN), Decimal("0.96")),
+        (datetime(2026, 6, 15, 19, 45, tzinfo=BERLIN), Decimal("0.96")),
+        (datetime(2026, 6, 15, 20, 0, tzinfo=BERLIN), Decimal("0.30")),
+    ):
+        s = settled[at]
+        _check_metered(result, s)
+        assert s.amount == s.import_kwh * import_price - s.export_kwh * Decimal("0.05")
+    assert result.checks["settled"] == "ok"

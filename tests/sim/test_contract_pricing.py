@@ -16,6 +16,7 @@ from agent.tariff.errors import PricesNotPublished
 from hil.fast.recorded_prices import RecordedDayAhead, published_until
 from hil.sim.contract import parse_contract
 from hil.sim.contract_pricing import ContractPricing
+from hil.sim.program import program_price, schedule
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "configs" / "examples"
@@ -111,8 +112,14 @@ def test_contract_errors_name_the_field(tmp_path: Path) -> None:
         parse_contract({}, EXAMPLES)
     with pytest.raises(ScenarioError, match=r"simulate\.contract\.publish_at: must be a local time"):
         parse_contract({"config": "us_tou.yaml", "publish_at": "noon"}, EXAMPLES)
-    with pytest.raises(ScenarioError, match=r"OpenADR price program is not simulated"):
+    with pytest.raises(ScenarioError, match=r"simulate\.contract\.events: an OpenADR price program needs"):
         parse_contract({"config": "openadr_price_program.yaml"}, EXAMPLES)
+    with pytest.raises(ScenarioError, match=r"simulate\.contract\.events\.level: must be a SIMPLE level"):
+        parse_contract({"config": "openadr_price_program.yaml", "events": {"hours": 2, "level": 0}}, EXAMPLES)
+    with pytest.raises(ScenarioError, match=r"simulate\.contract\.events\.hours: must be a whole number"):
+        parse_contract({"config": "openadr_price_program.yaml", "events": {"hours": 0, "level": 3}}, EXAMPLES)
+    with pytest.raises(ScenarioError, match=r"simulate\.contract\.events: only an OpenADR price program"):
+        parse_contract({"config": "us_tou.yaml", "events": {"hours": 2, "level": 3}}, EXAMPLES)
     (tmp_path / "retailer.yaml").write_text("market: {source: retailer}\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"market\.source must be a tariff"):
         parse_contract({"config": "retailer.yaml"}, tmp_path)
@@ -127,3 +134,37 @@ def test_a_price_service_token_is_not_needed() -> None:
     # The example reads its token from ENTSOE_TOKEN; the simulation never asks the service.
     contract = parse_contract({"config": "de_dynamic_entsoe.yaml"}, EXAMPLES)
     assert contract.market["source"]["market"]["token"] == "recorded-prices"
+
+
+def test_a_program_day_is_one_event_on_its_dearest_hours_announced_the_day_before() -> None:
+    contract = parse_contract(
+        {"config": "openadr_price_program.yaml", "events": {"hours": 2, "level": 3}}, EXAMPLES
+    )
+    assert contract.program is not None and contract.events is not None
+    dear = {MONDAY.replace(hour=9), MONDAY.replace(hour=18), (MONDAY + timedelta(days=1)).replace(hour=19)}
+    dearer = {(MONDAY + timedelta(days=1)).replace(hour=7)}
+
+    def price_at(at: datetime) -> Decimal:
+        local = at.astimezone(BERLIN)
+        return Decimal("0.3") if local in dearer else Decimal("0.2") if local in dear else Decimal("0.05")
+
+    start = MONDAY.replace(hour=7)
+    events = schedule(
+        contract.events, contract.program, price_at, zone=BERLIN, start=start, days=1, publish_at=time(13)
+    )
+    assert [e.event["event_descriptor"]["event_id"] for e in events] == [
+        "cpp-2026-06-15",
+        "cpp-2026-06-16",
+        "cpp-2026-06-17",
+    ]
+    monday, tuesday = events[0], events[1]
+    assert monday.announce_at == start  # the run's first day: at its start
+    assert tuesday.announce_at == MONDAY.replace(hour=13)
+    assert [h.astimezone(BERLIN).hour for h in monday.hours] == [9, 18]
+    assert [h.astimezone(BERLIN).hour for h in tuesday.hours] == [7, 19]
+    # Hourly SIMPLE intervals from the first to the last chosen hour, level 0 between them.
+    levels = [i["signal_payload"] for i in monday.event["event_signals"][0]["intervals"]]
+    assert levels == [3.0] + [0.0] * 8 + [3.0]
+    price = program_price(events, contract.events, contract.program)
+    assert price(MONDAY.replace(hour=18, minute=45)) == Decimal("1.20")  # level 3 of the example
+    assert price(MONDAY.replace(hour=17, minute=45)) == Decimal("0.14")  # the base rate

@@ -20,6 +20,7 @@ EXPECTED = {
     "contract_flat_feed_in.yaml": ("flat rate with feed-in", "EUR", False),
     "contract_de_dynamic_entsoe.yaml": ("dynamic tariff, DE-LU day-ahead (illustrative)", "EUR", True),
     "contract_at_dynamic_awattar.yaml": ("hourly tariff, AT day-ahead (illustrative)", "EUR", True),
+    "contract_openadr_price_program.yaml": ("flat rate with an OpenADR critical-peak program", "USD", False),
 }
 
 
@@ -31,6 +32,7 @@ def test_one_week_per_example_contract() -> None:
         assert sc.contract is not None
         assert (sc.contract.name, sc.contract.currency, sc.contract.dynamic) == (contract, currency, dynamic)
         assert not [f for f in sc.faults if f.kind in ("retailer_silent", "bad_tender")]
+        assert (sc.contract.program is not None) == (sc.contract.events is not None)
 
 
 def _doc() -> dict[str, Any]:
