@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from agent.cli.main import main
 from hil.sim.loop import run_simulation
 from hil.sim.scenario import ScenarioError, load_scenario, parse_scenario
 
@@ -56,3 +57,9 @@ def test_a_contract_does_not_run_on_the_real_protocol_rig(tmp_path: Path) -> Non
     sc = parse_scenario(_doc(), path=SCENARIOS / "x.yaml")
     with pytest.raises(ScenarioError, match=r"simulate\.contract: a household contract runs on virtual time"):
         asyncio.run(run_simulation(sc, tmp_path))
+
+
+@pytest.mark.parametrize("command", ["hil", "demo"])
+def test_the_rig_on_its_wires_refuses_a_contract(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([command, "--scenario", str(SCENARIOS / "contract_us_tou.yaml")]) == 2
+    assert "simulate.contract: runs on virtual time" in capsys.readouterr().err
