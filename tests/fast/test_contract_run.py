@@ -120,6 +120,11 @@ def test_a_time_of_use_household_is_billed_by_its_contract(tmp_path: Path) -> No
     assert result.kpis.cost == pytest.approx(float(by_hand), abs=1e-9)
     standing = [c for c in charges if c.unit == "day"]
     assert [(c.component, c.amount) for c in standing] == [("base_services", Decimal("0.39"))]
+    # One (part) day: its costs are the run's, each side with its day's standing charge.
+    (day,) = result.daily_costs
+    assert day["agent"] == pytest.approx(result.kpis.cost, abs=1e-4)
+    assert day["baseline"] == pytest.approx(result.kpis.baseline_cost, abs=1e-4)
+    assert day["perfect_foresight"] == pytest.approx(result.kpis.perfect_foresight_cost, abs=1e-4)
     assert result.bill["base_services"] == pytest.approx(0.39, abs=1e-9)
 
 
