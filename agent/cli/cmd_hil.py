@@ -46,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
     except ScenarioError as e:
         print(f"hems hil: {e}", file=sys.stderr)
         return 2
+    if scenario.contract is not None:
+        # The rig's wires carry only the retailer: a contract is not served over them.
+        print("hems hil: simulate.contract: runs on virtual time (hems simulate --fast)", file=sys.stderr)
+        return 2
     if args.realtime:
         # A gateway keeps real time: the rig runs from now (the recorded week replays from the
         # same time of day), or the retailer's tenders would lie in the gateway's past.

@@ -100,6 +100,11 @@ def _job(args: argparse.Namespace, path: Path) -> Any:
     mode: Mode = "fast" if days > FAST_ABOVE_DAYS else "real"
     if args.fast or args.real_protocol:
         mode = "fast" if args.fast else "real"
+    if scenario.contract is not None:
+        # The real-protocol rig has only the retailer to trade with.
+        if args.real_protocol:
+            raise ScenarioError("simulate.contract", "a household contract runs on virtual time (--fast)")
+        mode = "fast"
     if not 0 < days <= MAX_DAYS[mode]:
         raise ScenarioError("--days", f"must be > 0 and <= {MAX_DAYS[mode]:g} in {mode} mode")
     scenario = scenario.with_days(days)

@@ -34,7 +34,7 @@ from agent.runtime.supervisor import Supervisor
 from agent.runtime.telemetry import Poller, start_all
 from agent.runtime.transact_phase import TransactPhase
 from agent.systemd import Notifier, Watchdog
-from agent.tariff import TariffCounterparty
+from agent.tariff import MarketPriceSource, TariffCounterparty
 from agent.tariff.contract_book import ContractBook
 from agent.trading import TradingRules
 from drivers.assembly import add_brokers, build_devices
@@ -93,13 +93,16 @@ async def build(
     mqtt_clients: Mapping[str, MqttClient] | None = None,
     link_client: MqttClient | None = None,
     planner: Planner | PlannerProcess | None = None,
+    market_prices: MarketPriceSource | None = None,
 ) -> RunningAgent:
     """Every part, built and started but for the supervised tasks (see :func:`serve`).
 
     A simulation on virtual time hands in what the field would provide: ``devices`` at the
     capability level (instead of the configured drivers), ``mqtt_clients`` and ``link_client``
     on its in-process bus (instead of connections to the configured brokers) and a ``planner``
-    in this process (instead of the planner's child process). Everything else is built as here.
+    in this process (instead of the planner's child process), and under a dynamic tariff
+    ``market_prices`` (recorded day-ahead prices instead of the price service's HTTP client).
+    Everything else is built as here.
     """
     config.state_dir.mkdir(parents=True, exist_ok=True)
     ledger = await asyncio.to_thread(
@@ -121,7 +124,7 @@ async def build(
     # market.source: tariff — the contract is the counterparty; the config allows no retailer link then.
     openadr = _openadr_ven(config, clock, devices)
     tariff = (
-        TariffCounterparty(config, openadr.book if openadr is not None else None, clock=clock)
+        TariffCounterparty(config, openadr.book if openadr is not None else market_prices, clock=clock)
         if config.market.tariff is not None
         else None
     )

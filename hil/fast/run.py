@@ -4,8 +4,10 @@
 real-protocol run would use, builds the agent from it with ``agent.runtime.app.build`` — its
 forecaster, planner (here in process), trading, retailer link (its book, outbox and SQLite
 store, on the in-process bus), dispatcher with its safe rules and read-back, settler and ledger
-on disk in ``directory`` — and serves it with ``serve`` until the scenario's end plus the same
-tail as the real-protocol run, then gathers the same KPIs (:func:`hil.sim.loop.assemble_result`).
+on disk in ``directory``; under a household contract (``simulate.contract``) no retailer
+link, and a dynamic tariff's prices from the recorded series, published day-ahead — and serves
+it with ``serve`` until the scenario's end plus the same tail as the real-protocol run, then
+gathers the same KPIs (:func:`hil.sim.loop.assemble_result`).
 
 Everything runs on :mod:`hil.fast.vloop`: no wall-clock sleep anywhere, and the same scenario and
 seed give the same run, event for event. A run of ``PARALLEL_REFERENCES_DAYS`` or more works out
@@ -33,9 +35,11 @@ from agent.runtime.app import RunningAgent, build, serve
 from agent.runtime.telemetry import Poller
 from agent.systemd import Notifier
 from hil.fast.clock import VirtualClock
+from hil.fast.contract import feed_program, recorded_market_prices
 from hil.fast.vloop import run_virtual
 from hil.fast.world import FastWorld
 from hil.sim.loop import TAIL_S, SimResult, assemble_result, references
+from hil.sim.program import contract_market
 from hil.sim.scenario import Scenario
 from hil.sim.world import BROKER_NAME
 
@@ -97,15 +101,25 @@ async def _run(
     )
     devices = world.make_devices(config, clock)
     planner = TimedPlanner(devices_from_config(config), *planner_shape(config))
+    contract = scenario.contract is not None
     agent = await build(
         config,
         clock,
         cycle_s=scenario.cycle_s,
         devices=devices,
         mqtt_clients={BROKER_NAME: world.bus.client("agent devices").as_mqtt()},
-        link_client=world.bus.client("retailer link", persistent=True).as_mqtt(),
+        # Under a contract the config has no retailer link: nothing to connect.
+        link_client=None if contract else world.bus.client("retailer link", persistent=True).as_mqtt(),
         planner=planner,
+        market_prices=recorded_market_prices(scenario, config, clock) if contract else None,
     )
+    program_events = contract_market(scenario, config.zone)[1] if contract else []
+    feeding = None
+    if agent.openadr is not None:
+        # No VTN here: the VEN is not run (it would register over HTTP); its events come from
+        # the scenario's program through the VEN's own handler.
+        feeding = asyncio.create_task(feed_program(agent.openadr, program_events, clock))
+        agent.openadr = None
     # As in the real-protocol run: one poll round per cycle.
     agent.cycle.poller = Poller(agent.devices, clock, period_s=scenario.cycle_s)
     await world.start_market()
@@ -118,6 +132,8 @@ async def _run(
     await clock.until(end + timedelta(seconds=TAIL_S))
     if watching is not None:
         watching.cancel()
+    if feeding is not None:
+        feeding.cancel()
     counters = {
         "plans": agent.cycle.planning.plans,
         "plan_failures": agent.cycle.planning.failures,

@@ -44,6 +44,7 @@ from agent.config import Config
 from drivers.assembly import device_limits
 from hil.emulators.mqtt_base import as_payload
 from hil.emulators.weather import ForecastErrors
+from hil.errors import HilError
 from hil.fast.bus import Bus
 from hil.fast.clock import VirtualClock
 from hil.fast.devices import FastDevice, FaultState
@@ -94,12 +95,15 @@ class FastWorld:
             rig.plant, sc.home, start=sc.start, end=self.end, bin_s=METERING.nominal.total_seconds()
         )
         rig.on_step.append(self.recorder)
-        tariff = scenario_tariff(sc)
-        rs = RetailerSettings(
-            host=LOOPBACK, port=UNSERVED_PORT, home=SITE_ID, tz=ZoneInfo(sc.home.timezone),
-            prefix=TOPIC_PREFIX, metering=METERING,
-        )  # fmt: skip
-        self.retailer = FastRetailer(rs, tariff.wholesale, clock, tariff.rules, self.bus)
+        # Under a household contract there is no retailer: the agent runs as a gateway does.
+        self._retailer: FastRetailer | None = None
+        if sc.contract is None:
+            tariff = scenario_tariff(sc)
+            rs = RetailerSettings(
+                host=LOOPBACK, port=UNSERVED_PORT, home=SITE_ID, tz=ZoneInfo(sc.home.timezone),
+                prefix=TOPIC_PREFIX, metering=METERING,
+            )  # fmt: skip
+            self._retailer = FastRetailer(rs, tariff.wholesale, clock, tariff.rules, self.bus)
         self.weather_client = self.bus.client("weather service")
         self.weather_quiet = False
         self.devices: dict[str, FastDevice] = {}
@@ -107,6 +111,13 @@ class FastWorld:
         self.fault_log: list[str] = []
         self.steps = 0
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def retailer(self) -> FastRetailer:
+        """The retailer simulator (a run under a household contract has none)."""
+        if self._retailer is None:
+            raise HilError("a run under a household contract has no retailer")
+        return self._retailer
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -121,7 +132,8 @@ class FastWorld:
     async def start_market(self) -> None:
         """The retailer, once the agent's link has subscribed: its first round (a day of ladders)
         is not retained, and on MQTT a link that subscribed later would never see it."""
-        await self.retailer.start()
+        if self._retailer is not None:
+            await self._retailer.start()
 
     async def _plant_loop(self) -> None:
         while True:
@@ -145,17 +157,24 @@ class FastWorld:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await self.retailer.stop()
+        if self._retailer is not None:
+            await self._retailer.stop()
         await self.weather_client.close()
 
     # -- the agent's side -----------------------------------------------------------------------
 
     def agent_config(self, state_dir: Path) -> dict[str, Any]:
-        """The real-protocol world's agent config (hil.sim.world.World.agent_config), unchanged."""
+        """The real-protocol world's agent config (hil.sim.world.World.agent_config), unchanged; under
+        a contract its ``market`` section and currency, and no retailer link."""
         doc = self.rig.agent_config(state_dir=state_dir, broker_name=BROKER_NAME, site_id=SITE_ID)
         doc["metering_interval"] = METERING.value
-        doc["retailer"] = {"broker": BROKER_NAME, "topic_prefix": TOPIC_PREFIX}
-        doc["market"] = {"spot_spread_per_kwh": installer_spread_per_kwh(self.retailer.rules)}
+        contract = self.scenario.contract
+        if self._retailer is not None:
+            doc["retailer"] = {"broker": BROKER_NAME, "topic_prefix": TOPIC_PREFIX}
+            doc["market"] = {"spot_spread_per_kwh": installer_spread_per_kwh(self._retailer.rules)}
+        elif contract is not None:
+            doc["market"] = dict(contract.market)
+            doc["site"]["currency"] = contract.currency
         return merge(doc, self.scenario.agent)
 
     def write_agent_config(self, path: Path, state_dir: Path) -> Path:
@@ -208,11 +227,11 @@ class FastWorld:
             self.bus.down()
             await self.clock.sleep(f.duration_s or BROKER_DOWN_S)
             self.bus.up()
-        elif f.kind == "retailer_silent":
-            self.retailer.silence(f.duration_s)
-        elif f.kind == "bad_tender" and f.tender is not None:
+        elif f.kind == "retailer_silent" and self._retailer is not None:
+            self._retailer.silence(f.duration_s)
+        elif f.kind == "bad_tender" and f.tender is not None and self._retailer is not None:
             with contextlib.suppress(Exception):  # the bus may be down; the fault still counts
-                await self.retailer.publish_bad(BadTender(f.tender))
+                await self._retailer.publish_bad(BadTender(f.tender))
         elif f.kind == "clock_jump":
             self.clock.jump(f.seconds)
 
@@ -221,7 +240,7 @@ class FastWorld:
     def results(self) -> dict[str, Any]:
         return world_results(
             self.recorder,
-            self.retailer,
+            self._retailer,
             faults_injected=self.faults_injected,
             fault_log=self.fault_log,
             broker="in-process bus",

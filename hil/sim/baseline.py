@@ -9,7 +9,8 @@ charges at full rate from arrival until it is full, and PV is never curtailed.
 Billing: with no forward transactions every metered kWh of a metering interval settles at that
 interval's spot price, plus the DSO's network charge on imported and exported kWh, as the
 retailer simulator bills a home that never trades (the same rules that bill the agent's
-deviations from its position and its metered flows).
+deviations from its position and its metered flows). Under a household contract the metered
+flows are billed by the contract, as the agent's ledger bills its own (hil/sim/contract_pricing.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from hil.plant import HomeParams, build_plant
 from hil.plant.own_control import TANK_HYSTERESIS_K, OwnControl
 from hil.sim.recorder import Recorder
-from hil.sim.tariff import Tariff
+from hil.sim.tariff import Pricing
 
 __all__ = ["TANK_HYSTERESIS_K", "BaselineController", "BaselineResult", "run_baseline"]
 
@@ -36,7 +37,7 @@ class BaselineResult:
 
 
 def run_baseline(
-    params: HomeParams, start: datetime, days: float, tariff: Tariff, *, bin_s: float, step_s: float = 30.0
+    params: HomeParams, start: datetime, days: float, tariff: Pricing, *, bin_s: float, step_s: float = 30.0
 ) -> BaselineResult:
     end = start + timedelta(days=days)
     plant = build_plant(params, start, days=int(days) + 2)
@@ -46,7 +47,6 @@ def run_baseline(
         inputs = control.inputs(plant)
         recorder(plant.step(min(step_s, left_s), inputs), inputs)
     recorder.finish()
-    cost = sum(
-        tariff.metered_cost(b.start, b.import_kwh, b.export_kwh) for b in recorder.bins if b.start < end
-    )
+    flows = [(b.start, b.import_kwh, b.export_kwh) for b in recorder.bins if b.start < end]
+    cost = sum(tariff.flow_costs(flows))
     return BaselineResult(cost, recorder)

@@ -14,7 +14,7 @@ from typing import Any
 
 from hil.plant.params import HomeParams
 from hil.sim import kpi
-from hil.sim.tariff import Tariff
+from hil.sim.tariff import Pricing, Tariff
 
 
 def _stored(bin_: dict[str, Any], p: HomeParams) -> float:
@@ -27,10 +27,10 @@ def _stored(bin_: dict[str, Any], p: HomeParams) -> float:
     )
 
 
-def mean_import_price_per_kwh(tariff: Tariff, start: datetime, days: float, bin_s: float) -> float:
+def mean_import_price_per_kwh(tariff: Pricing, start: datetime, days: float, bin_s: float) -> float:
     n = max(1, int(days * 86400 // bin_s))
     step = timedelta(seconds=bin_s)
-    mean_spot = sum(tariff.spot_per_kwh(start + i * step) for i in range(n)) / n
+    mean_spot = sum(tariff.buy_per_kwh(start + i * step) for i in range(n)) / n
     return mean_spot + tariff.import_adder_per_kwh
 
 
@@ -85,24 +85,29 @@ def per_day(
     agent: Callable[[datetime, datetime], float],
     baseline_bins: Sequence[dict[str, Any]],
     foresight_grid_kw: Sequence[float],
-    tariff: Tariff,
+    tariff: Pricing,
     bin_s: float,
 ) -> list[dict[str, Any]]:
     """Cost of each 24 h from the start: the agent's bill, the baseline's and the reference's."""
     out = []
     per_day_bins = round(86400 / bin_s)
     h = bin_s / 3600.0
+    # Billed over the whole run once (a contract's standing charges fall on the first interval of
+    # their day or month), then summed by day.
+    base_costs = tariff.flow_costs(
+        [(datetime.fromisoformat(b["start"]), b["import_kwh"], b["export_kwh"]) for b in baseline_bins]
+    )
+    ref_costs = tariff.flow_costs(
+        [
+            (start + timedelta(seconds=i * bin_s), max(kw, 0.0) * h, max(-kw, 0.0) * h)
+            for i, kw in enumerate(foresight_grid_kw)
+        ]
+    )
     for d in range(int(days + 0.999999)):
         lo, hi = d * per_day_bins, min((d + 1) * per_day_bins, int(days * 86400 // bin_s))
         day0 = start + timedelta(days=d)
-        base = sum(
-            tariff.metered_cost(datetime.fromisoformat(b["start"]), b["import_kwh"], b["export_kwh"])
-            for b in baseline_bins[lo:hi]
-        )
-        ref = sum(
-            tariff.metered_cost(start + timedelta(seconds=i * bin_s), max(kw, 0.0) * h, max(-kw, 0.0) * h)
-            for i, kw in enumerate(foresight_grid_kw[lo:hi], start=lo)
-        )
+        base = sum(base_costs[lo:hi])
+        ref = sum(ref_costs[lo:hi])
         end = min(day0 + timedelta(days=1), start + timedelta(days=days))
         out.append(
             {

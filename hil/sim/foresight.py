@@ -5,7 +5,9 @@ array will actually have, the outdoor temperature and solar gains, every hot-wat
 EV session of the period, and the spot price of every interval (buy and sell at spot, the
 cheapest tariff the retailer offers: its forward ladders straddle spot), plus the DSO's network
 charge per imported and exported kWh. Its cost is the plan's grid energy billed that way (energy
-at spot plus the network charge on each flow), comparable with the baseline's bill.
+at spot plus the network charge on each flow), comparable with the baseline's bill. Under a
+household contract it plans against the contract's import and export price of every interval and
+its flows are billed by the contract (hil/sim/contract_pricing.py), as the baseline's are.
 
 Periods longer than :data:`WINDOW_DAYS` are solved in overlapping windows
 (:func:`run_foresight_windows`): each window plans ``WINDOW_DAYS`` plus :data:`OVERLAP_DAYS` of
@@ -19,7 +21,7 @@ look-ahead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -37,7 +39,7 @@ from agent.planning import devices_from_config
 from agent.planning.devices import cooling_cop_series
 from hil.errors import HilError
 from hil.plant import HomeParams, build_plant
-from hil.sim.tariff import Tariff
+from hil.sim.tariff import Pricing
 
 # Beyond any real flow: the spot market takes whatever the home meters.
 UNLIMITED_KW = 1000.0
@@ -50,6 +52,7 @@ class ForesightResult:
     cost: float
     grid_kw: list[float]
     solve_s: float
+    flows: list[tuple[datetime, float, float]] = field(default_factory=list)  # billed: start, in, out (kWh)
 
 
 def _cooling_cop(config: Config, outdoor_c: np.ndarray) -> np.ndarray:
@@ -72,13 +75,19 @@ def _days_to_changeover(params: HomeParams, start: datetime, days: float, step_s
 
 
 def run_foresight_windows(
-    config: Config, params: HomeParams, start: datetime, days: float, tariff: Tariff, *, step_s: float = 900.0
+    config: Config,
+    params: HomeParams,
+    start: datetime,
+    days: float,
+    tariff: Pricing,
+    *,
+    step_s: float = 900.0,
 ) -> ForesightResult:
     """:func:`run_foresight` over the period, in overlapping windows where it is long (see above);
     a window also ends where the heat pump changes over, so each is billed in one mode."""
     if days <= WINDOW_DAYS + OVERLAP_DAYS and _days_to_changeover(params, start, days, step_s) is None:
         return run_foresight(config, params, start, days, tariff, step_s=step_s)
-    cost, grid_kw, solve_s = 0.0, [], 0.0
+    cost, grid_kw, solve_s, flows = 0.0, [], 0.0, []
     done = 0.0
     while done < days - 1e-9:
         billed = min(WINDOW_DAYS, days - done)
@@ -90,8 +99,11 @@ def run_foresight_windows(
         )
         cost, solve_s = cost + part.cost, solve_s + part.solve_s
         grid_kw += part.grid_kw
+        flows += part.flows
         done += billed
-    return ForesightResult(cost, grid_kw, solve_s)
+    # Billed once over the whole period: a contract's standing charges fall once per day and month.
+    cost = sum(tariff.flow_costs(flows))
+    return ForesightResult(cost, grid_kw, solve_s, flows)
 
 
 def run_foresight(
@@ -99,7 +111,7 @@ def run_foresight(
     params: HomeParams,
     start: datetime,
     days: float,
-    tariff: Tariff,
+    tariff: Pricing,
     *,
     step_s: float = 900.0,
     bill_days: float | None = None,
@@ -111,7 +123,7 @@ def run_foresight(
     plant = build_plant(params, start, days=int(days) + 2)
     starts = [start + timedelta(seconds=i * step_s) for i in range(n)]
     mids = [t + timedelta(seconds=step_s / 2) for t in starts]
-    spot = np.array([tariff.spot_per_kwh(t) for t in starts])
+    buy, sell, import_adder, export_adder = np.array([tariff.plan_prices(t) for t in starts]).T
     weather = [plant.weather.at(t) for t in mids]
     base = np.array([plant.base_load.kw(t) for t in mids])
     pv = np.zeros(n)
@@ -119,13 +131,13 @@ def run_foresight(
         lat, lon = plant.weather.latitude_deg, plant.weather.longitude_deg
         pv = np.array([plant.pv.available_kw(w, lat, lon) for w in weather])
     grid = GridInputs(
-        buy_price_per_kwh=spot,
+        buy_price_per_kwh=buy,
         buy_max_kw=np.full(n, UNLIMITED_KW),
-        sell_price_per_kwh=spot,
+        sell_price_per_kwh=sell,
         sell_max_kw=np.full(n, UNLIMITED_KW),
         position_kw=np.zeros(n),
-        import_adder_per_kwh=np.full(n, tariff.import_adder_per_kwh),
-        export_adder_per_kwh=np.full(n, tariff.export_adder_per_kwh),
+        import_adder_per_kwh=import_adder,
+        export_adder_per_kwh=export_adder,
     )
     devices = devices_from_config(config, buy_steps=1, sell_steps=1)
     heat = None
@@ -162,8 +174,9 @@ def run_foresight(
         ev = EvInputs(tuple(sessions))
     battery = None
     if devices.battery is not None and plant.battery is not None:
+        import_price = [tariff.buy_per_kwh(t) for t in starts]
         battery = BatteryInputs(
-            energy_kwh=plant.battery.energy_kwh, terminal_value_per_kwh=float(np.median(spot))
+            energy_kwh=plant.battery.energy_kwh, terminal_value_per_kwh=float(np.median(import_price))
         )
     inputs = PlanInputs(
         grid=grid, base_kw=base, pv_kw=pv, battery=battery, ev=ev, heat_pump=heat, water_heater=water
@@ -175,8 +188,9 @@ def run_foresight(
     export_kw = np.asarray(plan.series["export_kw"], dtype=np.float64)
     # Billed by the baseline's rule: energy at spot plus the network charge on each flow. Leaving
     # the charge out made the bound look some 14 EUR a week lower than any home could pay.
-    cost = sum(
-        tariff.metered_cost(t, imp * dt_h, exp * dt_h)
+    flows = [
+        (t, imp * dt_h, exp * dt_h)
         for t, imp, exp in zip(starts[:n_bill], import_kw[:n_bill], export_kw[:n_bill], strict=True)
-    )
-    return ForesightResult(float(cost), grid_kw[:n_bill].tolist(), plan.solver.solve_ms / 1000.0)
+    ]
+    cost = sum(tariff.flow_costs(flows))
+    return ForesightResult(float(cost), grid_kw[:n_bill].tolist(), plan.solver.solve_ms / 1000.0, flows)

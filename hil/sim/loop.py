@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.config import load_config
+from agent.config import Config, load_config
 from agent.ledger import Ledger
 from agent.runtime.app import build, serve
 from agent.runtime.telemetry import Poller
@@ -28,10 +28,12 @@ from hil.errors import HilError
 from hil.sim.baseline import run_baseline
 from hil.sim.clock import HeldClock
 from hil.sim.compare import comparison, mean_import_price_per_kwh, per_day
+from hil.sim.contract_pricing import ContractPricing, contract_parts, ledger_costs, settled_count
 from hil.sim.foresight import ForesightResult, run_foresight_windows
 from hil.sim.kpi import Kpis
-from hil.sim.scenario import Scenario
-from hil.sim.tariff import scenario_tariff
+from hil.sim.program import contract_market
+from hil.sim.scenario import Scenario, ScenarioError
+from hil.sim.tariff import Pricing, Tariff, scenario_tariff
 from hil.sim.worker import world_main
 
 _log = logging.getLogger("hil.sim")
@@ -80,6 +82,8 @@ async def _recv(conn: Any, timeout_s: float) -> tuple[Any, ...]:
 
 
 async def run_simulation(scenario: Scenario, directory: Path, *, broker: str = "auto") -> SimResult:
+    if scenario.contract is not None:
+        raise ScenarioError("simulate.contract", "a household contract runs on virtual time only (--fast)")
     wall0 = time.perf_counter()
     # The planner's worker thread holds the GIL for long stretches; by default the event loop waits
     # up to 5 ms for it after every socket operation, which at thousands of times real time ages
@@ -154,9 +158,25 @@ class References:
     foresight: ForesightResult
 
 
+def scenario_pricing(scenario: Scenario, config: Config) -> Pricing:
+    """The prices the baseline and the reference are planned and billed by: the household's
+    contract where the scenario names one, else the retailer's rules."""
+    contract = scenario.contract
+    if contract is None:
+        return scenario_tariff(scenario)
+    return ContractPricing(
+        contract,
+        zone=config.zone,
+        start=scenario.start,
+        days=scenario.days,
+        step=config.metering_interval,
+        market_at=contract_market(scenario, config.zone)[0],
+    )
+
+
 def references(scenario: Scenario, config_path: str) -> References:
     config = load_config(Path(config_path))
-    tariff = scenario_tariff(scenario)
+    tariff = scenario_pricing(scenario, config)
     bin_s = config.metering_interval.nominal.total_seconds()
     baseline = run_baseline(scenario.home, scenario.start, scenario.days, tariff, bin_s=bin_s)
     foresight = run_foresight_windows(
@@ -177,7 +197,7 @@ def assemble_result(
 ) -> SimResult:
     """The run's KPIs and checks; ``refs``: the references if worked out already."""
     config = load_config(Path(config_path))
-    tariff = scenario_tariff(scenario)
+    tariff = scenario_pricing(scenario, config)
     bin_s = config.metering_interval.nominal.total_seconds()
     if refs is None:
         refs = references(scenario, config_path)
@@ -185,11 +205,31 @@ def assemble_result(
     foresight = refs.foresight
     ledger = Ledger.open(config.state_dir, config.zone, home_party=config.party_id)
     try:
-        bill = ledger.bill(config.party_id, scenario.start, end)
+        if scenario.contract is None:
+            bill = ledger.bill(config.party_id, scenario.start, end)
+            cost = float(bill.total)
+            bill_parts = {
+                "forward": float(bill.forward),
+                "spot": float(bill.spot),
+                "transport": float(bill.transport),
+                "retailer_view": float(world.get("retailer", {}).get("bill", "nan")),
+            }
+            settled_intervals = sum(1 for x in bill.lines if x.kind.value == "spot")
+
+            def agent_cost(a: datetime, b: datetime) -> float:
+                return float(ledger.bill(config.party_id, a, b).total)
+        else:
+            charges = ledger_costs(ledger, config.party_id, scenario.start, end)
+            cost = sum(amount for _, amount in charges)
+            bill_parts = contract_parts(ledger, config.party_id, scenario.start, end)
+            settled_intervals = settled_count(ledger, config.party_id, scenario.start, end)
+
+            def agent_cost(a: datetime, b: datetime) -> float:
+                return sum(amount for at, amount in charges if a <= at < b)
+
         ledger_tx = {t.id: t for t in ledger.transactions(party=config.party_id)}
         daily = per_day(
-            scenario.start, scenario.days,
-            agent=lambda a, b: float(ledger.bill(config.party_id, a, b).total),
+            scenario.start, scenario.days, agent=agent_cost,
             baseline_bins=baseline_bins, foresight_grid_kw=foresight.grid_kw, tariff=tariff, bin_s=bin_s,
         )  # fmt: skip
     finally:
@@ -210,7 +250,6 @@ def assemble_result(
         if not missing and not extra
         else f"missing in the ledger: {missing[:5]}; unknown to the retailer: {extra[:5]}"
     )
-    settled_intervals = bill.lines and sum(1 for x in bill.lines if x.kind.value == "spot")
     expected = int(scenario.days * 86400 // bin_s)
     checks["settled"] = (
         "ok"
@@ -218,7 +257,7 @@ def assemble_result(
         else (f"{settled_intervals or 0} of {expected} intervals settled")
     )
     kpis = Kpis(
-        cost=float(bill.total),
+        cost=cost,
         baseline_cost=refs.baseline_cost,
         perfect_foresight_cost=foresight.cost,
         comfort_violation_c_h=world["comfort_violation_c_h"],
@@ -232,7 +271,7 @@ def assemble_result(
         plans=int(counters["plans"]),
         plan_failures=int(counters["plan_failures"]),
         **comparison(
-            cost=float(bill.total),
+            cost=cost,
             baseline_cost=refs.baseline_cost,
             foresight_cost=foresight.cost,
             bins=world["bins"],
@@ -240,12 +279,13 @@ def assemble_result(
             params=scenario.home,
             price_per_kwh=mean_import_price_per_kwh(tariff, scenario.start, scenario.days, bin_s),
             bin_s=bin_s,
-            tariff=tariff,
+            # The market KPIs read spot prices, which a contract does not have.
+            tariff=tariff if isinstance(tariff, Tariff) else None,
         ),
     )
     step = timedelta(seconds=bin_s)
     n = int(scenario.days * 86400 // bin_s)
-    prices = [tariff.spot_per_kwh(scenario.start + i * step) for i in range(n)]
+    prices = [tariff.buy_per_kwh(scenario.start + i * step) for i in range(n)]
     return SimResult(
         scenario=scenario,
         kpis=kpis,
@@ -254,12 +294,7 @@ def assemble_result(
         baseline_bins=baseline_bins,
         foresight_grid_kw=foresight.grid_kw,
         prices=prices,
-        bill={
-            "forward": float(bill.forward),
-            "spot": float(bill.spot),
-            "transport": float(bill.transport),
-            "retailer_view": float(retailer.get("bill", "nan")),
-        },
+        bill=bill_parts,
         wall_s=time.perf_counter() - wall0,
         agent_counters=counters,
         daily_costs=daily,

@@ -17,6 +17,7 @@ from typing import Any, Literal, get_args
 
 from agent.scenario import ScenarioError, ScenarioSpec, load_spec, parse_spec
 from hil.plant.params import HomeParams
+from hil.sim.contract import ContractSpec, parse_contract
 from hil.sim.home import PRESETS, home_params, pricing_overrides
 
 __all__ = [
@@ -79,6 +80,8 @@ class Scenario:
     path: Path | None = None
     spec: ScenarioSpec | None = None  # the scenario as the agent reads it (devices, data, tariff)
     seed: int = 2015  # the weather forecast's errors (and any other randomness of the run)
+    # The household's contract (simulate.contract): the agent runs under it, with no retailer.
+    contract: ContractSpec | None = None
 
     def with_days(self, days: float) -> Scenario:
         return dataclasses.replace(self, days=days)
@@ -132,7 +135,7 @@ def _fault(doc: Any, i: int) -> Fault:
     return Fault(at_s, kind, device, duration, tender, seconds)
 
 
-SIMULATE_KEYS = {"preset", "speed", "cycle_s", "agent", "pricing", "faults", "seed"}
+SIMULATE_KEYS = {"preset", "speed", "cycle_s", "agent", "pricing", "faults", "seed", "contract"}
 MAX_DAYS = 366.0
 
 
@@ -170,7 +173,19 @@ def from_spec(spec: ScenarioSpec) -> Scenario:
         path=spec.path,
         spec=spec,
         seed=_seed(d.get("seed", 2015)),
+        contract=_contract(d, spec, faults),
     )
+
+
+def _contract(d: dict[str, Any], spec: ScenarioSpec, faults: tuple[Fault, ...]) -> ContractSpec | None:
+    if "contract" not in d:
+        return None
+    for i, f in enumerate(faults):
+        if f.kind in ("retailer_silent", "bad_tender"):
+            raise ScenarioError(
+                f"simulate.faults[{i}].kind", f"{f.kind} needs the retailer; a run under a contract has none"
+            )
+    return parse_contract(d["contract"], spec.path.parent if spec.path else Path.cwd())
 
 
 def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,11 @@ retailer's rules take the scenario's tariff (retail adder, network charges) with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from agent.scenario.series import SeriesSpec, load_raw
@@ -47,6 +49,38 @@ class ReplayedPrices:
         return self._value(self.spot, instant)
 
 
+# A metered flow: the interval's start, import and export energy (kWh).
+Flow = tuple[datetime, float, float]
+
+
+class Pricing(Protocol):
+    """How the baseline and the reference are planned and billed: the retailer's rules
+    (:class:`Tariff`) or a household contract (``hil.sim.contract_pricing.ContractPricing``)."""
+
+    @property
+    def import_adder_per_kwh(self) -> float: ...
+
+    @property
+    def export_adder_per_kwh(self) -> float: ...
+
+    def buy_per_kwh(self, at: datetime) -> float:
+        """The energy price of importing in the interval of ``at`` (before the import adder)."""
+        ...
+
+    def sell_per_kwh(self, at: datetime) -> float:
+        """The energy price of exporting in the interval of ``at`` (before the export adder)."""
+        ...
+
+    def flow_costs(self, flows: Sequence[Flow]) -> list[float]:
+        """What each metered flow costs, in order (the whole bill is their sum)."""
+        ...
+
+    def plan_prices(self, at: datetime) -> tuple[float, float, float, float]:
+        """The reference plan's prices in the interval of ``at``: (buy, sell, import adder,
+        export adder), as ``agent.optimizer.grid.GridInputs`` takes them."""
+        ...
+
+
 @dataclass(frozen=True)
 class Tariff:
     rules: PricingRules
@@ -62,6 +96,19 @@ class Tariff:
     @property
     def export_adder_per_kwh(self) -> float:
         return float(self.rules.export_adder_per_kwh)
+
+    def buy_per_kwh(self, at: datetime) -> float:
+        return self.spot_per_kwh(at)
+
+    def sell_per_kwh(self, at: datetime) -> float:
+        return self.spot_per_kwh(at)
+
+    def flow_costs(self, flows: Sequence[Flow]) -> list[float]:
+        return [self.metered_cost(at, imp, exp) for at, imp, exp in flows]
+
+    def plan_prices(self, at: datetime) -> tuple[float, float, float, float]:
+        spot = self.spot_per_kwh(at)
+        return spot, spot, self.import_adder_per_kwh, self.export_adder_per_kwh
 
     def metered_cost(self, at: datetime, import_kwh: float, export_kwh: float) -> float:
         """A metering interval settled wholly at spot, with the DSO's network charge on each flow
