@@ -61,7 +61,10 @@ from agent.planning.errors import PlanningInputError
 _log = logging.getLogger("agent.planning")
 
 DEFAULT_LADDER_STEPS = 4  # 3 actionable tenders per interval and side, plus the expected price
-DEFAULT_BATTERY_WEAR_QUADRATIC_PER_KW2H = 0.001  # spreads charging over intervals at equal prices
+# Only enough to break ties between hours of equal price: at 0.001 the plan spread the battery's
+# charge over the whole day and exported morning PV it was relying on the afternoon to replace,
+# which a cloudier afternoon than forecast did not (every shipped and contract week cost more).
+DEFAULT_BATTERY_WEAR_QUADRATIC_PER_KW2H = 0.00005
 DEFAULT_V2G_FLOOR_SOC = 0.2  # never discharge the car below a fifth for the grid
 DEFAULT_V2G_WEAR_PER_KWH = 0.05
 DEFAULT_COMFORT_WEIGHT_PER_K2H = 0.05
