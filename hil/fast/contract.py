@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from agent.clock import Clock
 from agent.config import Config
-from agent.config.tariff import FetchedMarketPrice
+from agent.config.price_service import FetchedMarketPrice
 from agent.openadr import OpenAdrVen
 from agent.tariff.dynamic import DynamicPriceSource
 from agent.tariff.sources import MarketPriceSource
