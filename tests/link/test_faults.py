@@ -62,7 +62,15 @@ async def test_broker_restart_loses_nothing_in_either_direction(
     finally:
         quick.close()
     await link.flush(FLUSH_S)
-    accepts = await retailer.wait_for("accept", timeout_s=FLUSH_S)
+    try:
+        accepts = await retailer.wait_for("accept", timeout_s=FLUSH_S)
+    except TimeoutError:
+        # What the broker saw (who connected, with which session, what it queued) says why.
+        kinds = [r.kind for r in retailer.received()]
+        raise AssertionError(
+            f"the retailer (connected: {retailer.connected.is_set()}) got {kinds} but no acceptance;"
+            f" broker log:\n{broker.log_tail(60)}"
+        ) from None
     assert [decode_acceptance(r.payload) for r in accepts][-1] == accepted
     deliveries = await retailer.wait_for("delivery", timeout_s=FLUSH_S)
     assert deliveries[-1].json["id"] == delivery_id
