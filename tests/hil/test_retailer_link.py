@@ -119,8 +119,14 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
 async def test_tenders_spot_and_transport_reach_the_home_and_acceptances_are_filled(pair: Pair) -> None:
     sim, link = pair.sim, pair.link
     noon = containing(START + timedelta(minutes=30), Duration.PT1H, BERLIN)
+    # The indicative hour is published after the ladders: wait for it too (the link commits each
+    # message in turn, so the noon ladder can be in the book a moment before it).
     await until(
-        "the noon ladder", lambda: len(link.book.snapshot(pair.clock.now()).actionable(interval=noon)) == 6
+        "the noon ladder and the indicative hour after it",
+        lambda: (
+            len(link.book.snapshot(pair.clock.now()).actionable(interval=noon)) == 6
+            and bool(link.book.snapshot(pair.clock.now()).indicative())
+        ),
     )
     book = link.book.snapshot(pair.clock.now())
     sells = sorted(o.tender.price_per_kwh for o in book.actionable(Side.SELL, noon))
