@@ -7,6 +7,7 @@ from agent.clock import Clock
 from agent.config import Config
 from agent.config.octopus import OctopusMarketPrice
 from agent.config.openadr import OpenAdrMarket
+from agent.config.price_service import FetchedMarketPrice
 from agent.config.tariff import AwattarMarketPrice, EntsoeMarketPrice, FixedMarketPrice
 from agent.tariff.awattar import AwattarClient
 from agent.tariff.dynamic import DynamicPriceSource, PriceService
@@ -50,10 +51,18 @@ def market_source(config: Config, clock: Clock) -> MarketPriceSource:
     else:
         assert isinstance(market, AwattarMarketPrice)
         service = AwattarClient(country=market.country, policy=policy, clock=clock, base_url=market.base_url)
+    return dynamic_source(config, market, service, clock)
+
+
+def dynamic_source(
+    config: Config, market: FetchedMarketPrice, service: PriceService, clock: Clock
+) -> DynamicPriceSource:
+    """Day-ahead prices from ``service`` as the config's ``market`` section schedules them: the
+    cache in the state directory, the refresh period and the days estimates are made from."""
     return DynamicPriceSource(
         service,
         state_dir=config.state_dir,
-        currency=currency,
+        currency=config.site.currency,
         zone=config.zone,
         clock=clock,
         refresh_s=market.refresh_s,

@@ -24,7 +24,7 @@ from agent.clock import Clock
 from agent.config import Config
 from agent.config.price_service import FetchedMarketPrice
 from agent.openadr import OpenAdrVen
-from agent.tariff.dynamic import DynamicPriceSource
+from agent.tariff.market_source import dynamic_source
 from agent.tariff.sources import MarketPriceSource
 from hil.fast.clock import VirtualClock
 from hil.fast.recorded_prices import RecordedDayAhead
@@ -48,15 +48,7 @@ def recorded_market_prices(scenario: Scenario, config: Config, clock: Clock) -> 
         clock=clock,
         publish_at=contract.publish_at,
     )
-    return DynamicPriceSource(
-        service,
-        state_dir=config.state_dir,
-        currency=config.site.currency,
-        zone=config.zone,
-        clock=clock,
-        refresh_s=tariff.market.refresh_s,
-        estimate_days=tariff.market.estimate_days,
-    )
+    return dynamic_source(config, tariff.market, service, clock)
 
 
 _log = logging.getLogger("hil.fast")

@@ -29,7 +29,7 @@ from drivers.mqtt.settings import BrokerSettings
 from hil.plant.data import DATA_DIR
 from hil.retailer import BadTender, RetailerSettings, RetailerSim, Wholesale
 from hil.retailer.book import HomeTenderState
-from tests.support.mosquitto import MosquittoBroker
+from tests.support.mosquitto import MosquittoBroker, persistent_broker
 
 WEEK = date(2015, 6, 15)  # the shipped June week
 
@@ -57,19 +57,9 @@ async def until(what: str, predicate: Callable[[], bool], timeout_s: float = 15.
         raise AssertionError(f"timed out waiting for {what}") from None
 
 
-def persistent(directory: Path) -> MosquittoBroker:
-    broker = MosquittoBroker(directory)
-    (directory / "store").mkdir(exist_ok=True)
-    text = broker.config_file.read_text()
-    broker.config_file.write_text(
-        text.replace("persistence false", f"persistence true\npersistence_location {directory}/store/")
-    )
-    return broker
-
-
 @pytest.fixture
 async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
-    broker = persistent(tmp_path / "broker")
+    broker = persistent_broker(tmp_path / "broker")
     broker.start()
     clock = ScaledClock(START, speed=SPEED)
     sim = RetailerSim(
