@@ -50,7 +50,8 @@ class RetryPolicy:
         return float(min(MAX_BACKOFF_S, self.backoff_s * 2**attempt))
 
 
-def _retryable(status: int) -> bool:
+def retryable_status(status: int) -> bool:
+    """An answer worth asking again for: rate-limited or a server-side failure."""
     return status == 429 or status >= 500
 
 
@@ -67,7 +68,7 @@ async def get(service: str, url: str, params: Mapping[str, str], policy: RetryPo
         except aiohttp.ClientError as e:
             last_error = f"cannot reach {url} ({type(e).__name__}: {e})"
         else:
-            if not _retryable(reply.status) or attempt == policy.retries:
+            if not retryable_status(reply.status) or attempt == policy.retries:
                 return reply
             last_error = f"HTTP {reply.status}: {reply.text_head()}"
         log.debug("%s: attempt %d failed: %s", service, attempt + 1, last_error)

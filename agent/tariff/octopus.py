@@ -26,7 +26,7 @@ from yarl import URL
 from agent.clock import Clock
 from agent.market.intervals import Duration
 from agent.tariff.errors import PriceFormatError, PriceServiceError, PricesNotPublished
-from agent.tariff.http_fetch import RetryPolicy, get
+from agent.tariff.http_fetch import RetryPolicy, get, retryable_status
 from agent.tariff.sources import MarketPrice
 
 SERVICE = "Octopus Energy"
@@ -200,7 +200,7 @@ class OctopusClient:
                 "(check product_code and tariff_code)",
                 retryable=False,
             )
-        raise PriceServiceError(SERVICE, f"HTTP {status}: {head}", retryable=status == 429 or status >= 500)
+        raise PriceServiceError(SERVICE, f"HTTP {status}: {head}", retryable=retryable_status(status))
 
     def _same_service(self, next_url: str) -> str:
         target = URL(next_url)
