@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -72,12 +72,15 @@ class Planner:
     def plan(
         self, inputs: PlanInputs, *, elapsed_intervals: int | None = 0,
         bid_intervals: int = 0, bid_offsets_per_kwh: Sequence[float] = DEFAULT_BID_OFFSETS_PER_KWH,
-        bid_from: int = 0,
+        bid_from: int = 0, bid_price_range: Mapping[int, tuple[float, float]] | None = None,
     ) -> Plan:  # fmt: skip
         """Plan from ``inputs``. ``elapsed_intervals``: how far time moved since the last plan
         (its solution, shifted by that much, is the warm start; None: start cold). Bid curves
         are priced for ``bid_intervals`` intervals from ``bid_from`` (each costs a few solves,
-        so an interval nothing can be posted for is best skipped)."""
+        so an interval nothing can be posted for is best skipped). ``bid_price_range``, where
+        given, narrows that to the intervals it names and, in each, to the probe prices from its
+        low to its high end (a buy below the low end or a sell above the high end would not be
+        posted, so its probe solve is saved); a curve left with no price is not priced."""
         with self._lock:
             n = self.model.numbers(inputs)
             warm = self._warm(elapsed_intervals)
@@ -92,20 +95,22 @@ class Planner:
             self._last = (raw.x, raw.y)
             if bid_intervals > 0:
                 bids = self._bids(
-                    n, raw, plan, range(bid_from, bid_from + bid_intervals), bid_offsets_per_kwh
-                )
+                    n, raw, plan, range(bid_from, bid_from + bid_intervals), bid_offsets_per_kwh,
+                    price_range=bid_price_range,
+                )  # fmt: skip
                 plan = replace(plan, bids=bids)
             return plan
 
     async def plan_async(
         self, inputs: PlanInputs, *, elapsed_intervals: int | None = 0,
         bid_intervals: int = 0, bid_offsets_per_kwh: Sequence[float] = DEFAULT_BID_OFFSETS_PER_KWH,
-        bid_from: int = 0,
+        bid_from: int = 0, bid_price_range: Mapping[int, tuple[float, float]] | None = None,
     ) -> Plan:  # fmt: skip
         """:meth:`plan` in a worker thread (the solver blocks)."""
         return await asyncio.to_thread(
             self.plan, inputs, elapsed_intervals=elapsed_intervals,
             bid_intervals=bid_intervals, bid_offsets_per_kwh=bid_offsets_per_kwh, bid_from=bid_from,
+            bid_price_range=bid_price_range,
         )  # fmt: skip
 
     def reference_plan(self, inputs: PlanInputs) -> Plan:
@@ -175,17 +180,28 @@ class Planner:
         )
 
     def _bids(
-        self, n: Numbers, base: RawSolution, plan: Plan, which: range, offsets: Sequence[float]
-    ) -> tuple[BidCurve, ...]:
-        ts = [t for t in which if 0 <= t < self.model.horizon]
+        self, n: Numbers, base: RawSolution, plan: Plan, which: range, offsets: Sequence[float], *,
+        price_range: Mapping[int, tuple[float, float]] | None,
+    ) -> tuple[BidCurve, ...]:  # fmt: skip
+        everywhere = (-np.inf, np.inf)
+        prices: dict[int, list[float]] = {}
+        for t in which:
+            if not 0 <= t < self.model.horizon or (price_range is not None and t not in price_range):
+                continue
+            mv = float(plan.marginal_value_per_kwh[t])
+            low, high = everywhere if price_range is None else price_range[t]
+            # Below the marginal value a probe can only buy, above it only sell (convexity).
+            kept = [
+                p for p in sorted({round(mv + o, 6) for o in offsets}) if low <= p < mv or mv <= p <= high
+            ]
+            if kept:
+                prices[t] = kept
         # Every probe of this plan keeps all bid intervals' market columns in its smaller problem,
         # so one solver (set up once) serves them all instead of one per interval (memory).
-        market = self._market(ts)
+        market = self._market(list(prices))
         return tuple(
-            BidCurve(
-                t, self._curve(n, base, t, float(plan.marginal_value_per_kwh[t]), offsets, market=market)
-            )
-            for t in ts
+            BidCurve(t, self._curve(n, base, t, float(plan.marginal_value_per_kwh[t]), ps, market=market))
+            for t, ps in prices.items()
         )
 
     def _market(self, ts: Sequence[int]) -> tuple[int, ...]:
@@ -194,16 +210,15 @@ class Planner:
         return tuple(sorted({xb.start + t for t in ts} | {xs.start + t for t in ts}))
 
     def _curve(
-        self, n: Numbers, base: RawSolution, t: int, mv: float, offsets: Sequence[float], *,
+        self, n: Numbers, base: RawSolution, t: int, mv: float, prices: list[float], *,
         market: tuple[int, ...],
     ) -> tuple[BidPoint, ...]:  # fmt: skip
-        """Probe interval ``t`` at ``mv + offset`` for each offset, one solve per price at most.
+        """Probe interval ``t`` at each of ``prices`` (ascending), one solve per price at most.
 
         The quantity never rises with the price (convexity), so a price whose neighbours on both
         sides got the same quantity gets it too, without a solve: probes go outermost first on each
         side of the marginal value, then bisect only where the quantities differ.
         """
-        prices = sorted({round(mv + o, 6) for o in offsets})
         found: dict[int, float] = {}
 
         def bisect(idx: list[int]) -> None:

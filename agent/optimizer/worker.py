@@ -22,7 +22,7 @@ import contextlib
 import logging
 import multiprocessing as mp
 import signal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -76,13 +76,14 @@ class PlannerProcess:
     async def plan_async(
         self, inputs: PlanInputs, *, elapsed_intervals: int | None = 0,
         bid_intervals: int = 0, bid_offsets_per_kwh: Sequence[float] = DEFAULT_BID_OFFSETS_PER_KWH,
-        bid_from: int = 0,
+        bid_from: int = 0, bid_price_range: Mapping[int, tuple[float, float]] | None = None,
     ) -> Plan:  # fmt: skip
         options = {
             "elapsed_intervals": elapsed_intervals,
             "bid_intervals": bid_intervals,
             "bid_offsets_per_kwh": tuple(bid_offsets_per_kwh),
             "bid_from": bid_from,
+            "bid_price_range": None if bid_price_range is None else dict(bid_price_range),
         }
         async with self._lock:
             try:

@@ -37,6 +37,8 @@ from agent.optimizer.worker import PlannerProcess
 from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon, planner_shape
 from agent.planning.market import MarketRules
 from agent.tariff import TariffCounterparty
+from agent.trading import TradingRules
+from agent.trading.post import postable_price_range
 from agent.trading.spot_premium import SpotPremium
 
 log = logging.getLogger(__name__)
@@ -298,11 +300,20 @@ class PlanPhase:
         if self.current is not None:
             elapsed = max(0, self.current.index_at(intervals[0].start_utc) or 0)
         # The first interval holds now: nothing can be posted for it, so it gets no bid curve.
+        # Only the prices at which a tender could be posted are probed (each probe is a solve).
+        bid_range = postable_price_range(
+            built.intervals,
+            TradingRules.from_config(config),
+            now,
+            range(1, 1 + self._bid_intervals),
+            ladders=built.ladders,
+        )
         plan = await self._planner.plan_async(
             built.inputs,
             elapsed_intervals=elapsed,
             bid_intervals=self._bid_intervals,
             bid_offsets_per_kwh=BID_OFFSETS_PER_KWH,
             bid_from=1,
+            bid_price_range=bid_range if self._link is not None else {},
         )
         return PlanRecord(plan, built, forecasts, now, reason)

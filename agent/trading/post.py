@@ -30,6 +30,7 @@ again is idempotent, a changed one is a new tender.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,6 +92,40 @@ def tenders_from_bids(
                     actionable=True,
                 )
             )
+    return out
+
+
+def postable_price_range(
+    intervals: Sequence[Interval],
+    rules: TradingRules,
+    now: datetime,
+    which: range,
+    *,
+    ladders: Ladders | None = None,
+) -> dict[int, tuple[float, float]]:
+    """For each plan interval in ``which`` that :func:`tenders_from_bids` could post a tender in,
+    the prices a bid curve there is worth probing at: a buy point below the low end, or a sell
+    point above the high end, would be dropped (below the retailer's dearest buy, above its
+    cheapest sell). The planner probes only inside these (each probe is a full solve); the
+    tenders posted are the same as from the whole curve."""
+    out: dict[int, tuple[float, float]] = {}
+    if not rules.forward_trading:
+        return out
+    for t in which:
+        if not 0 <= t < len(intervals):
+            continue
+        iv = intervals[t]
+        if not rules.in_window(iv, now) or iv.start_utc - rules.post_lead <= now:
+            continue
+        limits = _Limits()
+        if ladders is not None:
+            if ladders.market_priced is not None and not ladders.market_priced[t]:
+                continue
+            limits = _limits(ladders, t)
+        # A buy is rounded down to the tick and a sell up: a price outside the range stays out.
+        low = -math.inf if limits.buy_floor is None else float(limits.buy_floor)
+        high = math.inf if limits.sell_cap is None else float(limits.sell_cap)
+        out[t] = (low, high)
     return out
 
 
