@@ -29,9 +29,11 @@ def _built(ask: str, bid: str, soc: float) -> BuiltInputs:
     return scenario(CFG, DEV, ladder, spot=spot, soc=soc, base_kw=1.5)
 
 
-def _posted(built: BuiltInputs, **narrow: dict[int, tuple[float, float]]) -> tuple[Posted, int]:
+def _posted(built: BuiltInputs, narrow: dict[int, tuple[float, float]] | None = None) -> tuple[Posted, int]:
     before = PLANNER.probe_solves
-    plan = PLANNER.plan(built.inputs, elapsed_intervals=None, bid_intervals=len(BIDS), bid_from=1, **narrow)
+    plan = PLANNER.plan(
+        built.inputs, elapsed_intervals=None, bid_intervals=len(BIDS), bid_from=1, bid_price_range=narrow
+    )
     solves = PLANNER.probe_solves - before
     tenders = tenders_from_bids(plan, built.intervals, RULES, NOW, ladders=built.ladders)
     return sorted(
@@ -53,7 +55,7 @@ def test_the_narrowed_probes_post_what_the_whole_curve_posts(ask: str, bid: str,
     built = _built(ask, bid, soc)
     price_range = postable_price_range(built.intervals, RULES, NOW, BIDS, ladders=built.ladders)
     whole, whole_solves = _posted(built)
-    narrowed, narrowed_solves = _posted(built, bid_price_range=price_range)
+    narrowed, narrowed_solves = _posted(built, price_range)
     assert narrowed == whole
     assert narrowed_solves < whole_solves
 
