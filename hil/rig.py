@@ -217,7 +217,8 @@ class Rig:
         return PlantInputs(
             heat_pump_kw=hp_kw,
             element_on=element_on,
-            battery_kw=self.controls.battery_kw(own.battery_kw(plant)),
+            battery_kw=self.controls.battery_setpoint_kw(),
+            battery_window_kw=self.controls.battery_window_kw(),
             ev_limit_a=self.evse.offered_a() if self.mqtt else own.ev_limit_a,
             pv_limit_kw=self.controls.pv_limit_kw(),
         )

@@ -16,6 +16,7 @@ discharging, as the model defines it; the battery is started and under remote co
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from drivers.modbus.sunspec.image import Value
@@ -155,14 +156,20 @@ class InverterControls:
     def pv_limit_kw(self) -> float | None:
         return self.lim_pct / 100.0 * self.w_max_w / 1000.0 if self.lim_enabled else None
 
-    def battery_kw(self, self_consumption_kw: float) -> float:
-        """The battery setpoint these controls ask for, given what self-consumption would do."""
-        charge_kw = self.in_pct / 100.0 * self.w_cha_max_w / 1000.0
-        discharge_kw = self.out_pct / 100.0 * self.w_cha_max_w / 1000.0
+    def battery_setpoint_kw(self) -> float:
+        """The exact battery power these controls ask for (+charge), where they ask for one."""
         if self.stor_mode == 1:
-            return charge_kw
+            return self.in_pct / 100.0 * self.w_cha_max_w / 1000.0
         if self.stor_mode == 2:
-            return -discharge_kw
+            return -self.out_pct / 100.0 * self.w_cha_max_w / 1000.0
+        return 0.0
+
+    def battery_window_kw(self) -> tuple[float, float] | None:
+        """The self-consumption window these controls leave the inverter's own loop (kW), or None
+        where they ask for an exact power: no control (mode 0) leaves it all, mode 3 its rates."""
+        if self.stor_mode == 0:
+            return (-math.inf, math.inf)
         if self.stor_mode == 3:
-            return max(-discharge_kw, min(self_consumption_kw, charge_kw))
-        return self_consumption_kw
+            rate_kw = self.w_cha_max_w / 1000.0
+            return (-self.out_pct / 100.0 * rate_kw, self.in_pct / 100.0 * rate_kw)
+        return None

@@ -13,7 +13,7 @@ pilot) is the same code in both simulation modes.
 Faults act where a driver would see them: ``gone`` (the device is off the network: every refresh
 and write raises :class:`~drivers.errors.DeviceUnavailable`), ``garbage`` (refresh raises
 :class:`~drivers.errors.ProtocolError`), ``silent`` (nothing new arrives: values age until
-stale). Values go stale after :data:`STALE_AFTER_S`.
+stale). Values go stale after three missed polls.
 """
 
 from __future__ import annotations
@@ -42,14 +42,18 @@ from hil.rig import Rig
 from hil.store_facets import StoreFacet, StoreMeter
 
 FaultState = Literal["gone", "garbage", "silent"]
-# Three missed polls of a one-minute cycle: one late round is not yet stale, a dead device is soon.
-STALE_AFTER_S = 180.0
+# Three missed polls: one late round is not yet stale, a dead device is soon.
+STALE_AFTER_POLLS = 3
+STALE_AFTER_S = 180.0  # of the one-minute cycle
 # The Shelly map's "on" carries toggle_after 600: the switch opens by itself unless renewed.
 TOGGLE_AFTER_S = 600
 
 
 class FastDevice(DeviceIdentity):
-    def __init__(self, name: str, role: Role, rig: Rig, limits: DeviceLimits, clock: Clock) -> None:
+    def __init__(
+        self, name: str, role: Role, rig: Rig, limits: DeviceLimits, clock: Clock, *,
+        stale_after_s: float = STALE_AFTER_S,
+    ) -> None:  # fmt: skip
         self._name = name
         self._driver = "fast"
         self.role = role
@@ -57,7 +61,7 @@ class FastDevice(DeviceIdentity):
         self.limits = limits
         self.fault: FaultState | None = None
         self._health = Health(name, clock, logging.getLogger(f"hil.fast.{name}"))
-        self.store = ValueStore(clock, name, STALE_AFTER_S)
+        self.store = ValueStore(clock, name, stale_after_s)
         self._capabilities = _capabilities(self)
         self._read: Callable[[], dict[str, tuple[Any, str]]] = READERS[role](rig)
         for value_name, (_, unit) in self._read().items():

@@ -47,7 +47,7 @@ from hil.emulators.weather import ForecastErrors
 from hil.errors import HilError
 from hil.fast.bus import Bus
 from hil.fast.clock import VirtualClock
-from hil.fast.devices import FastDevice, FaultState
+from hil.fast.devices import STALE_AFTER_POLLS, FastDevice, FaultState
 from hil.fast.readings import Role
 from hil.fast.retailer import FastRetailer
 from hil.retailer import BadTender, RetailerSettings
@@ -188,7 +188,10 @@ class FastWorld:
         """One capability-level device per configured device, by role, with its configured limits."""
         for name, dev in config.devices.items():
             role: Role = dev.role
-            self.devices[name] = FastDevice(name, role, self.rig, device_limits(dev), clock)
+            self.devices[name] = FastDevice(
+                name, role, self.rig, device_limits(dev), clock,
+                stale_after_s=STALE_AFTER_POLLS * self.scenario.cycle_s,
+            )  # fmt: skip
         return self.devices
 
     # -- faults ---------------------------------------------------------------------------------

@@ -15,20 +15,25 @@ commanded (or cannot reach).
   tank falls below ``target − TANK_HYSTERESIS_K`` (5 K, a common mechanical tank thermostat's
   differential) and stays on until the tank reaches the target; between the two it keeps its last
   state.
-* **Hybrid inverter**: self-consumption. The battery is asked for the last step's surplus,
+* **Hybrid inverter**: self-consumption. The battery takes the surplus of the same moment,
   ``pv − base − heat_pump − water_heater − ev`` (positive: charge, negative: discharge into the
-  deficit); the battery's own limits and state of charge cap what it takes.
+  deficit), as an inverter's own loop does within seconds (:attr:`PlantInputs.battery_window_kw`,
+  with no window); the battery's own limits and state of charge cap what it takes.
 * **EV charger**: offers the car its full current (``ev_max_a``) from arrival until it is full.
 * **PV**: never curtailed.
 """
 
 from __future__ import annotations
 
+import math
+
 from hil.plant.house import thermostat_electric_kw
 from hil.plant.params import HomeParams
-from hil.plant.plant import Plant, PlantInputs, PlantStep
+from hil.plant.plant import Plant, PlantInputs
 
 TANK_HYSTERESIS_K = 5.0
+# Self-consumption with no window: everything the battery's own limits allow.
+SELF_CONSUMPTION_KW = (-math.inf, math.inf)
 
 
 def tank_thermostat_on(tank_c: float, target_c: float, was_on: bool) -> bool:
@@ -38,14 +43,6 @@ def tank_thermostat_on(tank_c: float, target_c: float, was_on: bool) -> bool:
     if tank_c < target_c - TANK_HYSTERESIS_K:
         return True
     return was_on
-
-
-def self_consumption_kw(last: PlantStep | None) -> float:
-    """The battery power self-consumption asks for after ``last`` (+charge / −discharge)."""
-    if last is None:
-        return 0.0
-    p = last.powers_kw
-    return p["pv"] - p["base"] - p["heat_pump"] - p["water_heater"] - p["ev"]
 
 
 class OwnControl:
@@ -74,9 +71,6 @@ class OwnControl:
             )
         return self.element_on
 
-    def battery_kw(self, plant: Plant) -> float:
-        return self_consumption_kw(plant.last)
-
     @property
     def ev_limit_a(self) -> float:
         return self.params.ev_max_a
@@ -86,7 +80,7 @@ class OwnControl:
         return PlantInputs(
             heat_pump_kw=self.heat_pump_kw(plant),
             element_on=self.tank_element_on(plant),
-            battery_kw=self.battery_kw(plant),
+            battery_window_kw=SELF_CONSUMPTION_KW,
             ev_limit_a=self.ev_limit_a,
             pv_limit_kw=None,
         )

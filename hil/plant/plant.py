@@ -33,6 +33,11 @@ class PlantInputs:
     heat_pump_kw: float = 0.0  # electric power asked of the heat pump
     element_on: bool = False  # water-heater relay
     battery_kw: float = 0.0  # +charge / −discharge setpoint
+    # Self-consumption instead of the setpoint: the battery takes what the rest of the home leaves
+    # at the meter (PV less the loads), held to (lo, hi) kW. A hybrid inverter's own loop settles
+    # within a second or two, so inside a step it follows the step's own loads (not the last
+    # step's: an element switched on would otherwise be served from the grid for a whole step).
+    battery_window_kw: tuple[float, float] | None = None
     ev_limit_a: float = 0.0  # what the charger offers the car
     pv_limit_kw: float | None = None  # curtailment; None = none
 
@@ -124,10 +129,6 @@ class Plant:
             tank_step = self.tank.step(el_kw, litres, dt_s)
             powers["water_heater"] = el_kw
 
-        battery_step = self.battery.step(inputs.battery_kw, dt_s) if self.battery is not None else None
-        if battery_step is not None:
-            powers["battery"] = battery_step.power_kw
-
         ev_step = self.ev.step(inputs.ev_limit_a, dt_s) if self.ev is not None else None
         if ev_step is not None:
             powers["ev"] = ev_step.power_kw
@@ -136,6 +137,16 @@ class Plant:
         if self.pv is not None:
             available = self.pv.available_kw(w, self.weather.latitude_deg, self.weather.longitude_deg)
             powers["pv"] = self.pv.step(available, inputs.pv_limit_kw, dt_s)
+
+        battery_step = None
+        if self.battery is not None:
+            requested_kw = inputs.battery_kw
+            if inputs.battery_window_kw is not None:
+                lo_kw, hi_kw = inputs.battery_window_kw
+                rest_kw = sum(powers[d] for d in DEVICES if d not in ("pv", "battery")) - powers["pv"]
+                requested_kw = min(max(-rest_kw, lo_kw), hi_kw)
+            battery_step = self.battery.step(requested_kw, dt_s)
+            powers["battery"] = battery_step.power_kw
 
         grid_kw = sum(powers[d] for d in DEVICES if d != "pv") - powers["pv"]
         self.meter.book(grid_kw, dt_s)

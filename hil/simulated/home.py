@@ -25,7 +25,7 @@ from typing import Any, Literal
 from agent.clock import Clock
 from drivers.base import DeviceContext, DeviceLimits
 from hil.plant import SUMMER, HomeParams, Plant, PlantInputs, build_plant
-from hil.plant.own_control import OwnControl
+from hil.plant.own_control import SELF_CONSUMPTION_KW, OwnControl
 
 Role = Literal["meter", "pv_inverter", "battery", "ev_charger", "heat_pump", "thermostat", "water_heater"]
 LINK_KEY = "simulated:home"
@@ -105,7 +105,8 @@ class SimulatedHome:
         return PlantInputs(
             heat_pump_kw=own.heat_pump_kw(plant, self.setpoint_c),
             element_on=thermostat_on if self.element_on is None else self.element_on,
-            battery_kw=own.battery_kw(plant) if self.battery_kw is None else self.battery_kw,
+            battery_kw=0.0 if self.battery_kw is None else self.battery_kw,
+            battery_window_kw=SELF_CONSUMPTION_KW if self.battery_kw is None else None,
             ev_limit_a=own.ev_limit_a if self.ev_limit_a is None else self.ev_limit_a,
             pv_limit_kw=self.pv_limit_kw,
         )

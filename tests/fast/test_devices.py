@@ -46,8 +46,7 @@ def test_a_battery_window_becomes_the_inverters_self_consumption_limits() -> Non
     assert bat is not None
     asyncio.run(bat.set_power_window_w(-1000.0, 2500.0))  # type: ignore[attr-defined]
     # Self-consumption wanting 4 kW of charge is held to the window's 2.5 kW, a 3 kW draw to 1 kW.
-    assert rig.controls.battery_kw(4.0) == pytest.approx(2.5)
-    assert rig.controls.battery_kw(-3.0) == pytest.approx(-1.0)
+    assert rig.controls.battery_window_kw() == pytest.approx((-1.0, 2.5))
     with pytest.raises(DriverConfigError):
         asyncio.run(bat.set_power_w(6000.0))
 
@@ -79,5 +78,19 @@ def test_faults_reach_the_driver_as_its_own_errors_and_silence_goes_stale() -> N
     meter.fault = "silent"
     asyncio.run(meter.refresh())
     clock.advance(STALE_AFTER_S + 1.0)
+    with pytest.raises(StaleValue):
+        em.import_kwh()
+
+
+def test_a_slower_cycle_goes_stale_after_three_of_its_own_missed_polls() -> None:
+    # A five-minute cycle polls every 300 s: a reading 250 s old is the last poll's, not stale.
+    clock = ManualClock(START)
+    meter = FastDevice("grid", "meter", _rig(clock), DeviceLimits(), clock, stale_after_s=900.0)
+    asyncio.run(meter.refresh())
+    em = meter.capabilities.energy_meter
+    assert em is not None
+    clock.advance(250.0)
+    em.import_kwh()
+    clock.advance(651.0)
     with pytest.raises(StaleValue):
         em.import_kwh()

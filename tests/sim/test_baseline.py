@@ -14,7 +14,7 @@ import pytest
 
 from agent.clock import ManualClock
 from hil.plant import SUMMER, WINTER, Plant, PlantInputs, PlantStep, build_plant
-from hil.plant.own_control import TANK_HYSTERESIS_K, OwnControl, self_consumption_kw, tank_thermostat_on
+from hil.plant.own_control import TANK_HYSTERESIS_K, OwnControl, tank_thermostat_on
 from hil.rig import Rig
 from hil.sim.baseline import BaselineController, run_baseline
 from hil.sim.scenario import parse_scenario
@@ -48,20 +48,35 @@ def test_tank_thermostat_table(tank_c: float, was_on: bool, on: bool) -> None:
     assert tank_thermostat_on(tank_c, 60.0, was_on) is on
 
 
-def _step(**powers_kw: float) -> PlantStep:
-    powers = {"pv": 0.0, "base": 0.0, "heat_pump": 0.0, "water_heater": 0.0, "ev": 0.0, "battery": 0.0}
-    return PlantStep(
-        WINTER_NIGHT, 30.0, powers | powers_kw, 0.0, 0.0, 0.0, 0.0, None, None, None, None
-    )  # fmt: skip
+def _step(at: datetime, element_on: bool, window: tuple[float, float]) -> PlantStep:
+    plant = build_plant(SUMMER, at, days=1)
+    return plant.step(30.0, PlantInputs(element_on=element_on, battery_window_kw=window))
 
 
-def test_self_consumption_charges_the_surplus_and_covers_the_deficit() -> None:
-    assert self_consumption_kw(None) == 0.0  # nothing measured yet
-    # 5.0 kW of PV, 0.8 base, 1.2 heat pump: 3.0 kW left over to charge.
-    assert self_consumption_kw(_step(pv=5.0, base=0.8, heat_pump=1.2)) == pytest.approx(3.0)
-    # Night: 0.5 base + 2.0 heat pump + 3.0 element + 1.0 EV, no PV: discharge 6.5 kW (the battery caps it).
-    deficit = _step(base=0.5, heat_pump=2.0, water_heater=3.0, ev=1.0, battery=-1.0)
-    assert self_consumption_kw(deficit) == pytest.approx(-6.5)
+NOON = datetime(2026, 6, 15, 12, tzinfo=BERLIN)
+NIGHT = datetime(2026, 6, 15, 2, tzinfo=BERLIN)
+
+
+def test_self_consumption_follows_the_loads_of_the_same_step() -> None:
+    # The 3 kW element switched on in the very step is served by the battery at once, by day
+    # (less charge) and by night (discharge): no step of import while an inverter would catch up.
+    for at in (NOON, NIGHT):
+        for element_on in (False, True):
+            step = _step(at, element_on, (-math.inf, math.inf))
+            assert step.powers_kw["water_heater"] == (3.0 if element_on else 0.0)
+            assert abs(step.powers_kw["battery"]) < SUMMER.battery_charge_kw  # inside its power
+            assert step.grid_kw == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_window_holds_self_consumption_to_its_limits() -> None:
+    # Night, element on: more than 3 kW short, but the window lets the battery give 0.5 kW only.
+    night = _step(NIGHT, True, (-0.5, 2.0))
+    assert night.powers_kw["battery"] == pytest.approx(-0.5)
+    assert night.grid_kw > 2.5
+    # Noon, nothing on: kilowatts of surplus, but the window takes 0.2 kW; the rest is exported.
+    noon = _step(NOON, False, (-0.5, 0.2))
+    assert noon.powers_kw["battery"] == pytest.approx(0.2)
+    assert noon.grid_kw < -1.0
 
 
 def test_heat_pump_modulates_over_half_a_kelvin_around_the_setpoint() -> None:
@@ -115,9 +130,8 @@ def test_every_home_runs_the_same_rules(user: Callable[[Plant], Callable[[], Pla
     assert now.heat_pump_kw == pytest.approx(0.75 * WINTER.heat_pump_max_kw)
     assert now.ev_limit_a == WINTER.ev_max_a
     assert now.pv_limit_kw is None
-    assert now.battery_kw == 0.0  # nothing measured yet: nothing to balance
-    plant.last = _step(pv=4.0, base=1.5)
-    assert inputs().battery_kw == pytest.approx(2.5)
+    # The battery is left to self-consumption, with no window of its own.
+    assert (now.battery_kw, now.battery_window_kw) == (0.0, (-math.inf, math.inf))
 
 
 class FlatSpot(Tariff):
