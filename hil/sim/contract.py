@@ -32,7 +32,8 @@ import yaml
 from pydantic import ValidationError
 
 from agent.config.openadr import OpenAdrMarket
-from agent.config.tariff import AwattarMarketPrice, EntsoeMarketPrice, TariffSource
+from agent.config.price_service import FetchedMarketPrice
+from agent.config.tariff import TariffSource
 from agent.scenario import ScenarioError
 from hil.sim.program import EventRule
 
@@ -62,8 +63,9 @@ class ContractSpec:
 
     @property
     def dynamic(self) -> bool:
-        """Whether the market price comes from a day-ahead price service."""
-        return isinstance(self.source.market, EntsoeMarketPrice | AwattarMarketPrice)
+        """Whether the market price comes from a price service (ENTSO-E, aWATTar, Octopus, ...):
+        the same test that gives the agent's run its recorded prices (hil.fast.contract)."""
+        return isinstance(self.source.market, FetchedMarketPrice)
 
     @property
     def program(self) -> OpenAdrMarket | None:

@@ -174,7 +174,7 @@ def test_uk_agile_tariff_by_hand(tmp_path: Path, capsys: pytest.CaptureFixture[s
         assert (quarter["market_per_kwh"], quarter["import_per_kwh"], quarter["export_per_kwh"]) == (
             "0.189",
             "0.19845",
-            "0.15",
+            "0.05",
         )
         assert quarter["import_parts"] == {"market": "0.189", "vat": "0.00945"}
         assert rows["2026-06-14T18:00:00+01:00"]["import_per_kwh"] == "0.19845"
