@@ -15,6 +15,12 @@ Two things keep a run deterministic and the wall clock out of it:
   the loop only asks to sleep when nothing is ready, which in this process means every task waits
   on a timer or on a message that a timer will bring.
 
+* asyncio takes a timer as due when it falls before ``time() + clock resolution``, with the
+  monotonic clock's resolution (1 ns) as the margin. Past 2**24 virtual seconds (194 days) a
+  float's spacing is over twice that, so ``time() + 1 ns == time()``, and a timer set for the
+  present instant (a zero delay) is never due: the loop polls forever at one instant. The margin
+  is set to looptime's own tick (1 µs), which the clock never splits anyway.
+
 Nothing in the simulation does real I/O; a run that waits on none (every task blocked with no
 timer) ends with looptime's ``IdleTimeoutError`` after ``IDLE_TIMEOUT_S`` virtual seconds rather
 than hanging.
@@ -25,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import looptime
 
@@ -36,6 +42,8 @@ IDLE_TIMEOUT_S = 1.0
 # Idle cycles before a jump: looptime's default (42) is for tests that schedule timers late; here
 # a select with a timeout only ever comes when nothing at all is ready.
 NOOP_CYCLES = 1
+# looptime's time step (its default resolution), and the margin by which a timer is due.
+TICK_S = 1e-6
 
 
 class InlineExecutor(concurrent.futures.ThreadPoolExecutor):
@@ -54,9 +62,13 @@ class InlineExecutor(concurrent.futures.ThreadPoolExecutor):
         return fut
 
 
-def new_virtual_loop() -> asyncio.AbstractEventLoop:
-    """A fresh event loop on virtual time starting at 0.0, with the inline default executor."""
-    loop = looptime.new_event_loop(start=0.0, noop_cycles=NOOP_CYCLES, idle_timeout=IDLE_TIMEOUT_S)
+def new_virtual_loop(start_s: float = 0.0) -> asyncio.AbstractEventLoop:
+    """A fresh event loop on virtual time starting at ``start_s``, with the inline default executor."""
+    loop = looptime.new_event_loop(
+        start=start_s, noop_cycles=NOOP_CYCLES, idle_timeout=IDLE_TIMEOUT_S, resolution=TICK_S
+    )
+    # asyncio's own margin for a due timer (see the module's doc); private, but read only there.
+    cast(asyncio.BaseEventLoop, loop)._clock_resolution = TICK_S  # type: ignore[attr-defined]
     loop.set_default_executor(InlineExecutor())
     return loop
 

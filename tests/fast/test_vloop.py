@@ -69,3 +69,36 @@ def test_the_selector_is_only_ever_polled(monkeypatch: pytest.MonkeyPatch) -> No
     run_virtual(main())
     assert len(timeouts) >= 100
     assert set(timeouts) == {0}
+
+
+PAST_2_POW_24 = """
+import asyncio
+from hil.fast.vloop import new_virtual_loop
+
+async def main():
+    loop = asyncio.get_running_loop()
+    for _ in range(3):
+        await asyncio.sleep(60.0)
+        due = loop.create_future()
+        loop.call_at(loop.time(), due.set_result, "due")  # a timer for this very instant
+        await due
+        await asyncio.sleep(0.25)
+    return loop.time()
+
+with asyncio.Runner(loop_factory=lambda: new_virtual_loop(2.0**24 - 30.0)) as runner:
+    print(runner.run(main()))
+"""
+
+
+def test_a_timer_for_the_present_instant_is_due_past_194_days() -> None:
+    # Past 2**24 s a float's spacing exceeds twice asyncio's 1 ns margin for a due timer, and a
+    # zero-delay timer was never due: a year's run stood still at 194 days, polling. A child
+    # process, as such a loop never returns.
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", PAST_2_POW_24], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == pytest.approx(2.0**24 - 30.0 + 3 * 60.25)
