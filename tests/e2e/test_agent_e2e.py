@@ -201,7 +201,8 @@ async def test_agent_trades_dispatches_settles_and_survives_faults(tmp_path: Pat
         # minutes late, so the intervals it covers are judged by these instants, not by 12:11.
         gone_at = clock.now()
         plans_in_gap = agent.cycle.planning.plans
-        await sim_until(clock, at(12, 21))
+        # Ten simulated minutes from when it went, however late that was: two whole intervals.
+        await sim_until(clock, gone_at + timedelta(minutes=10))
         back_from = clock.now()
         await rig.modbus_back("meter")
         # The first whole interval with the meter back (12:25 when all ran on time), and one more.

@@ -53,8 +53,10 @@ class ScriptedRetailer:
         self._paho.reconnect_delay_set(1, 1)
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = SESSION_EXPIRY_S
-        # A clean session on the first connect (nothing left from an earlier test), kept after.
-        self._paho.connect(host, port, clean_start=mqtt.MQTT_CLEAN_START_FIRST_ONLY, properties=props)
+        # Never a clean start, not even on the first connect: Mosquitto 2.0 does not carry a session
+        # that began with a clean start across its own restart (what the home published while this
+        # client was reconnecting was dropped). Each test has its own broker, so nothing is left over.
+        self._paho.connect(host, port, clean_start=False, properties=props)
         self._paho.loop_start()
         if not self.connected.wait(PUBLISH_TIMEOUT_S):
             raise TimeoutError("scripted retailer could not connect")
