@@ -104,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if profiler is not None:
         out["profile_s"] = profile_parts(pstats.Stats(profiler))
-    if not args.json:
-        print(f"kpis: {json.dumps(result.kpis.to_json())}", file=sys.stderr)
+    # On stderr either way: the JSON on stdout stays the benchmark's alone.
+    print(f"kpis: {json.dumps(result.kpis.to_json())}", file=sys.stderr)
     print(json.dumps(out))
     return 0
 

@@ -6,6 +6,9 @@ works on that image. *plan* starts a background re-plan when one is due (never w
 into device commands (or safe rules when there is none, the householder paused, or the
 telemetry is stale); *settle* stores meter counters and settles closed intervals. A failing
 phase is logged and the cycle goes on; the watchdog is fed only by completed cycles.
+Between cycles it also wakes when a metering interval's scheduled plan falls due and when a
+re-plan ends, so a cycle as long as the interval still plans each one and a new plan is
+dispatched as soon as it is made.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ log = logging.getLogger(__name__)
 DEFAULT_CYCLE_S = 10.0
 # Real seconds the first cycle waits for the first poll of the devices.
 FIRST_POLL_WAIT_S = 10.0
+# A cycle woken for a scheduled plan wakes this much after it (the clock may read a hair early).
+WAKE_MARGIN_S = 0.01
 
 
 class ControlCycle:
@@ -97,7 +102,26 @@ class ControlCycle:
             honour_cancellation()
             started_s = self.clock.monotonic_s()
             await self.run_once()
-            await self.clock.sleep(max(0.0, self.cycle_s - (self.clock.monotonic_s() - started_s)))
+            await self._rest(max(0.0, self.cycle_s - (self.clock.monotonic_s() - started_s)))
+
+    async def _rest(self, rest_s: float) -> None:
+        """Sleep until the next cycle, or sooner: until the next metering interval's plan is due
+        (a cycle as long as the interval would otherwise never run in its first seconds, and so
+        never plan it), or until the re-plan under way ends (its plan is dispatched at once)."""
+        plan_at = self.planning.next_scheduled(self.clock.now())
+        if plan_at is not None:
+            until_plan_s = (plan_at - self.clock.now()).total_seconds()
+            if until_plan_s > 0:
+                rest_s = min(rest_s, until_plan_s + WAKE_MARGIN_S)
+        plan = self.planning.task
+        if plan is None:
+            await self.clock.sleep(rest_s)
+            return
+        sleeping = asyncio.ensure_future(self.clock.sleep(rest_s))
+        try:
+            await asyncio.wait({sleeping, plan}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
 
     async def run_once(self) -> None:
         wall0 = time.perf_counter()

@@ -136,6 +136,22 @@ class PlanPhase:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The re-plan under way (None: none is): the cycle wakes when it ends, so a new plan is
+        dispatched at once rather than at the next cycle."""
+        return self._task if self.running else None
+
+    def next_scheduled(self, now: datetime) -> datetime | None:
+        """When the next metering interval's plan falls due (None: nothing planned yet, so a
+        plan is due whenever the cycle runs). A cycle longer than the interval wakes for it."""
+        if self.current is None:
+            return None
+        interval = containing(now, self._config.metering_interval, self._config.zone)
+        if interval == self._seen_interval:
+            interval = interval.next()
+        return interval.start_utc + timedelta(seconds=SETTLE_S)
+
     def due(self, now: datetime, state: MeasuredState, overrides_version: int) -> str | None:
         """Why a re-plan is due now, or None."""
         if self.running:

@@ -23,7 +23,9 @@ def scenario_yaml(name: str, days: float, *, seed: int | None = None) -> str:
     )
 
 
-def scenario(hours: float, *, faults: list[dict[str, Any]] | None = None, seed: int = 2015) -> Scenario:
+def scenario(
+    hours: float, *, faults: list[dict[str, Any]] | None = None, seed: int = 2015, cycle_s: float = 60
+) -> Scenario:
     return parse_scenario(
         {
             "name": f"summer {hours:g} h",
@@ -31,6 +33,6 @@ def scenario(hours: float, *, faults: list[dict[str, Any]] | None = None, seed: 
             "start": START,
             "days": hours / 24.0,
             "grid": {"import_limit_kw": 17, "export_limit_kw": 10},
-            "simulate": {"preset": "summer", "cycle_s": 60, "seed": seed, "faults": faults or []},
+            "simulate": {"preset": "summer", "cycle_s": cycle_s, "seed": seed, "faults": faults or []},
         }
     )

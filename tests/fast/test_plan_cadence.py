@@ -8,6 +8,7 @@ import itertools
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from agent.link.topics import Inbound
 from agent.market import codec
@@ -56,6 +57,47 @@ def test_the_retailers_burst_around_each_boundary_gives_one_plan_per_metering_in
     # The near ladders, published just after each boundary and closing before the next one,
     # were still traded: the one plan per interval comes after them.
     assert result.kpis.transactions > 0
+
+
+def test_a_cycle_as_long_as_the_metering_interval_plans_each_interval_and_dispatches_it_at_once(
+    tmp_path: Path,
+) -> None:
+    # A fifteen-minute cycle runs at the boundaries, before a new interval's plan is due: it
+    # wakes for that plan, and again when the plan is made, so each interval is dispatched on
+    # its own plan from its first minute (not the next cycle's, a quarter of an hour late).
+    cycles: list[tuple[datetime, datetime | None]] = []  # (cycle end, when its plan was made)
+
+    installed: list[bool] = []
+
+    def probe(agent: RunningAgent, world: FastWorld) -> None:
+        if installed:
+            return
+        installed.append(True)
+        before = agent.cycle._on_cycle
+
+        def record() -> None:
+            current = agent.cycle.planning.current
+            cycles.append((world.clock.now(), None if current is None else current.made_at))
+            if before is not None:
+                before()
+
+        agent.cycle._on_cycle = record
+
+    run_fast(scenario(3.0, cycle_s=METERING.nominal.total_seconds()), tmp_path, probe=probe)
+    zone = scenario(3.0).home.timezone
+    first = containing(cycles[0][0], METERING, ZoneInfo(zone))
+    interval = first.next()
+    checked = 0
+    while interval.end_utc <= cycles[-1][0]:
+        early = [
+            made
+            for at, made in cycles
+            if interval.start_utc <= at < interval.start_utc + timedelta(minutes=1) and made is not None
+        ]
+        assert any(interval.start_utc <= made for made in early), (interval, early)
+        interval = interval.next()
+        checked += 1
+    assert checked >= 10
 
 
 def _tender(world: FastWorld, now: datetime, *, interval: Interval, expires: datetime, tag: str) -> Tender:
