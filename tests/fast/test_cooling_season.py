@@ -37,7 +37,7 @@ def test_a_july_day_of_the_year_scenario_is_cooled_within_the_band(tmp_path: Pat
     result, _ = run_fast(day, tmp_path, probe=probe)
     assert result.ok, result.checks
     after = [(mode, pump) for at, mode, pump in seen if at >= JULY + timedelta(minutes=10)]
-    assert len(after) > 1000  # a sample per cycle over the day
+    assert len(after) >= (86_400 - 600) / day.cycle_s - 1  # a sample per cycle over the day
     assert set(after) == {("cool", "cooling")}
     bins = result.world["bins"]
     assert sum(b["energy_kwh"]["heat_pump"] for b in bins) > 2.0  # kWh: it cooled
