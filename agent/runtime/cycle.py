@@ -108,9 +108,10 @@ class ControlCycle:
         """Sleep until the next cycle, or sooner: until the next metering interval's plan is due
         (a cycle as long as the interval would otherwise never run in its first seconds, and so
         never plan it), or until the re-plan under way ends (its plan is dispatched at once)."""
-        plan_at = self.planning.next_scheduled(self.clock.now())
+        now = self.clock.now()
+        plan_at = self.planning.next_scheduled(now)
         if plan_at is not None:
-            until_plan_s = (plan_at - self.clock.now()).total_seconds()
+            until_plan_s = (plan_at - now).total_seconds()
             if until_plan_s > 0:
                 rest_s = min(rest_s, until_plan_s + WAKE_MARGIN_S)
         plan = self.planning.task

@@ -145,8 +145,11 @@ class PlanPhase:
     def next_scheduled(self, now: datetime) -> datetime | None:
         """When the next metering interval's plan falls due (None: nothing planned yet, so a
         plan is due whenever the cycle runs). A cycle longer than the interval wakes for it."""
-        if self.current is None:
-            return None
+        return None if self.current is None else self._scheduled(now)
+
+    def _scheduled(self, now: datetime) -> datetime:
+        """``SETTLE_S`` into the current metering interval if it has not been planned yet (the
+        instant may have passed: then its plan is due), else into the next one."""
         interval = containing(now, self._config.metering_interval, self._config.zone)
         if interval == self._seen_interval:
             interval = interval.next()
@@ -169,13 +172,9 @@ class PlanPhase:
             # Within a minute, not at the next metering interval: a car just home may be the
             # one the plan kept the battery for, and it charges in the cheapest hours from now.
             return "car plugged in" if state.ev_plugged else "car unplugged"
-        interval = containing(now, self._config.metering_interval, self._config.zone)
-        if interval != self._seen_interval:
-            if (now - interval.start_utc).total_seconds() >= SETTLE_S:
-                return "new metering interval"
-            scheduled = interval.start_utc + timedelta(seconds=SETTLE_S)
-        else:
-            scheduled = interval.next().start_utc + timedelta(seconds=SETTLE_S)
+        scheduled = self._scheduled(now)
+        if now >= scheduled:
+            return "new metering interval"
         departure = self._departure(now, state)
         if departure is not None:
             return departure

@@ -83,9 +83,9 @@ def test_a_cycle_as_long_as_the_metering_interval_plans_each_interval_and_dispat
 
         agent.cycle._on_cycle = record
 
-    run_fast(scenario(3.0, cycle_s=METERING.nominal.total_seconds()), tmp_path, probe=probe)
-    zone = scenario(3.0).home.timezone
-    first = containing(cycles[0][0], METERING, ZoneInfo(zone))
+    sc = scenario(3.0, cycle_s=METERING.nominal.total_seconds())
+    run_fast(sc, tmp_path, probe=probe)
+    first = containing(cycles[0][0], METERING, ZoneInfo(sc.home.timezone))
     interval = first.next()
     checked = 0
     while interval.end_utc <= cycles[-1][0]:
