@@ -17,8 +17,12 @@ def test_the_benchmark_prints_its_keys(tmp_path: Path, capsys: pytest.CaptureFix
     sc = tmp_path / "short.yaml"
     sc.write_text(scenario_yaml("short", 0.05), encoding="utf-8")
     assert main(["--scenario", str(sc), "--json", "--profile"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    printed = capsys.readouterr()
+    out = json.loads(printed.out)
     assert set(out) >= KEYS
+    # The run's KPIs go to stderr with --json too (stdout stays the benchmark's object alone).
+    (kpis_line,) = [line for line in printed.err.splitlines() if line.startswith("kpis: ")]
+    assert json.loads(kpis_line.removeprefix("kpis: "))["plans"] == out["plans"]
     assert out["scenario"] == "short"
     assert out["sim_days"] == 0.05
     assert out["plans"] > 0
