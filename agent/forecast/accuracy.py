@@ -13,8 +13,10 @@ lead bucket.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,14 +29,17 @@ DAY_S = 86_400.0
 _COVERED = 0.99
 
 
+def _bucket_names(bounds_h: tuple[float, ...]) -> tuple[str, ...]:
+    inner = [f"{lo:g}-{hi:g}h" for lo, hi in itertools.pairwise(bounds_h)]
+    return (f"<{bounds_h[0]:g}h", *inner, f">={bounds_h[-1]:g}h")
+
+
+# Worked out once: a plan records some 400 forecasts, each needing its bucket's name.
+_BUCKET_NAMES = _bucket_names(LEAD_BUCKETS_H)
+
+
 def bucket_name(lead_s: float) -> str:
-    lead_h = max(0.0, lead_s / 3600.0)
-    i = bisect.bisect_right(LEAD_BUCKETS_H, lead_h)
-    if i == 0:
-        return f"<{LEAD_BUCKETS_H[0]:g}h"
-    if i == len(LEAD_BUCKETS_H):
-        return f">={LEAD_BUCKETS_H[-1]:g}h"
-    return f"{LEAD_BUCKETS_H[i - 1]:g}-{LEAD_BUCKETS_H[i]:g}h"
+    return _BUCKET_NAMES[bisect.bisect_right(LEAD_BUCKETS_H, max(0.0, lead_s / 3600.0))]
 
 
 @dataclass(frozen=True)
@@ -82,14 +87,26 @@ class ErrorRecorder:
         self._samples: dict[str, deque[ErrorSample]] = {}
 
     def record_forecast(self, quantity: str, interval: Interval, issued_at: datetime, value: float) -> None:
-        if not math.isfinite(value):
-            return
-        start_s, end_s = interval.start_utc.timestamp(), interval.end_utc.timestamp()
+        span = (interval.start_utc.timestamp(), interval.end_utc.timestamp())
+        self.record_forecasts(quantity, [span], issued_at.timestamp(), [value])
+
+    def record_forecasts(
+        self,
+        quantity: str,
+        spans_s: Sequence[tuple[float, float]],
+        issued_s: float,
+        values: Iterable[float],
+    ) -> None:
+        """A forecast issued at ``issued_s`` (epoch seconds) for intervals given as (start, end)
+        epoch seconds, one value each (a plan's horizon at once)."""
         by_start = self._pending.setdefault(quantity, {})
-        pending = by_start.get(start_s)
-        if pending is None or pending.end_s != end_s:
-            pending = by_start[start_s] = _Pending(start_s, end_s)
-        pending.forecasts.setdefault(bucket_name(start_s - issued_at.timestamp()), value)
+        for (start_s, end_s), value in zip(spans_s, values, strict=True):
+            if not math.isfinite(value):
+                continue
+            pending = by_start.get(start_s)
+            if pending is None or pending.end_s != end_s:
+                pending = by_start[start_s] = _Pending(start_s, end_s)
+            pending.forecasts.setdefault(bucket_name(start_s - issued_s), value)
 
     def record_measurement(self, quantity: str, interval: Interval, value: float) -> None:
         """A measured mean over ``interval`` (any step); closes the forecast intervals it completes."""

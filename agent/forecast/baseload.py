@@ -66,6 +66,17 @@ def _shifted_start(start: datetime, days: int, tz: ZoneInfo) -> float | None:
     return candidate.timestamp()
 
 
+@functools.lru_cache(maxsize=4096)
+def _lookback_starts(
+    start: datetime, step_days: int, count: int, tz: ZoneInfo
+) -> tuple[tuple[int, float], ...]:
+    """(k, epoch seconds) of the same wall time ``step_days * (k + 1)`` days before ``start``,
+    for k < ``count``, skipping those in a DST gap. Kept: each plan asks again for the windows
+    the previous plans asked for."""
+    shifted = ((k, _shifted_start(start, step_days * (k + 1), tz)) for k in range(count))
+    return tuple((k, s) for k, s in shifted if s is not None)
+
+
 def _combine(values: Vec, weights: Vec, how: str) -> float:
     if how == "median":
         order = np.argsort(values)
@@ -112,13 +123,11 @@ class BaseLoadForecaster:
         a: list[float] = []
         b: list[float] = []
         for i, (start, span_s) in enumerate(zip(starts, spans_s, strict=True)):
-            for k in range(count):
-                s = _shifted_start(start, step_days * (k + 1), self.tz)
-                if s is not None:
-                    rows.append(i)
-                    shifts.append(k)
-                    a.append(s)
-                    b.append(s + span_s)
+            for k, s in _lookback_starts(start, step_days, count, self.tz):
+                rows.append(i)
+                shifts.append(k)
+                a.append(s)
+                b.append(s + span_s)
         out = np.full(len(starts), np.nan)
         if not rows:
             return out
@@ -126,6 +135,14 @@ class BaseLoadForecaster:
         weights = self.settings.recency ** np.array(shifts, dtype=np.float64)
         ok = np.isfinite(means)
         index = np.array(rows)
+        if self.settings.combine == "mean":
+            # All windows at once (a plan asks for some 200): sums of weights and of weighted means.
+            w = np.where(ok, weights, 0.0)
+            total_w = np.bincount(index, weights=w, minlength=len(starts))
+            total = np.bincount(index, weights=w * np.where(ok, means, 0.0), minlength=len(starts))
+            found = total_w > 0.0
+            out[found] = total[found] / total_w[found]
+            return out
         # rows ascend: each window's lookbacks are one contiguous run
         bounds = np.searchsorted(index, np.arange(len(starts) + 1))
         for i in range(len(starts)):
@@ -152,9 +169,10 @@ class BaseLoadForecaster:
             full = self.prior.weight(days) >= 1.0
             for i in range(len(starts)):
                 found = float(values[i]) if methods[i] else None
+                if found is not None and full:
+                    continue  # the history alone (the prior's weight is nil)
                 values[i] = self.prior.blend(found, self.prior.window_mean_kw(starts_s[i], spans_s[i]), days)
-                if found is None or not full:
-                    methods[i] = "prior"
+                methods[i] = "prior"
             return values, methods
         for i in (i for i, m in enumerate(methods) if not m):
             if self.seed is not None:

@@ -108,9 +108,10 @@ class Forecaster:
             ("outdoor_c", result.outdoor_c),
             ("draw_l_per_h", result.draw_l / np.maximum(hours, 1e-9)),
         )
+        spans_s = [(iv.start_utc.timestamp(), iv.end_utc.timestamp()) for iv in intervals]
+        issued_s = result.issued_at.timestamp()
         for quantity, values in rows:
-            for iv, value in zip(intervals, values, strict=True):
-                self.recorder.record_forecast(quantity, iv, result.issued_at, float(value))
+            self.recorder.record_forecasts(quantity, spans_s, issued_s, np.asarray(values, float).tolist())
 
     # -- measurements ---------------------------------------------------------------------------
 

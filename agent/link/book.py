@@ -12,8 +12,8 @@ Sides are the issuer's view (as on the wire): a retailer ``sell`` tender offers 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from agent.market.intervals import Interval
@@ -22,6 +22,7 @@ from agent.market.records import Product, Side, SpotPrice, Tender, Transaction
 # Spot prices are kept this long after their interval ends: settlement of a late interval reads
 # them from the ledger, the book only serves the cycle's look at recent and coming prices.
 SPOT_KEEP = timedelta(hours=2)
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,9 @@ class TenderBook:
         self._executed_kw: dict[str, dict[str, Decimal]] = {}  # tender id -> transaction id -> kW
         self._version = 0
         self._changed = asyncio.Event()
+        # The last snapshot and when its first live tender expires (the plan and the trading
+        # step of one cycle read the same book: one sort and one sum per tender, not two).
+        self._snapshot: tuple[BookSnapshot, datetime] | None = None
 
     # -- change notification ---------------------------------------------------------------
 
@@ -161,6 +165,17 @@ class TenderBook:
         return max(Decimal(0), t.quantity_kw - max(accepted, executed))
 
     def snapshot(self, now: datetime) -> BookSnapshot:
+        kept = self._snapshot
+        if kept is not None and kept[0].version == self._version and kept[0].taken <= now < kept[1]:
+            # Nothing changed and nothing expired since: the same view, taken now.
+            return replace(kept[0], taken=now)
+        view = self._take(now)
+        live = (*self._received.values(), *self._own.values())
+        next_expiry = min((t.expires for t in live if not t.is_expired(now)), default=None)
+        self._snapshot = (view, next_expiry if next_expiry is not None else _NEVER)
+        return view
+
+    def _take(self, now: datetime) -> BookSnapshot:
         def offers(tenders: list[Tender]) -> tuple[Offer, ...]:
             live = [t for t in tenders if not t.is_expired(now)]
             live.sort(

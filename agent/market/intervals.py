@@ -308,8 +308,15 @@ class Interval:
 
 def containing(instant: datetime, duration: Duration, tz: ZoneInfo) -> Interval:
     """The interval of ``duration`` that contains ``instant``."""
-    t = _utc(instant)
-    return Interval(_start_of(t, tz, duration), duration, tz)
+    return _containing_utc(_utc(instant), duration, tz)
+
+
+@lru_cache(maxsize=4096)
+def _containing_utc(t_utc: datetime, duration: Duration, tz: ZoneInfo) -> Interval:
+    # Intervals are immutable, and the same ones are asked for over and over (each plan walks
+    # its horizon with next(), the link and the trading step look up the interval under way);
+    # building one works out its start twice and its end in the zone's calendar.
+    return Interval(_start_of(t_utc, tz, duration), duration, tz)
 
 
 def _walk(start_utc: datetime, end_utc: datetime, duration: Duration, tz: ZoneInfo) -> Iterator[Interval]:

@@ -120,6 +120,10 @@ def _spot_series(
     latest = max(usable, key=lambda s: s.interval.start_utc, default=None)
     fill = float(latest.price_per_kwh) if latest is not None else default
     out = np.where(np.isnan(quoted), fill, quoted)
+    if horizon:
+        # Most known spot prices are of the past: only those inside the horizon can price it.
+        first, last = horizon[0].start_utc, horizon[-1].end_utc
+        usable = [s for s in usable if s.interval.end_utc > first and s.interval.start_utc < last]
     for i, iv in enumerate(horizon):
         inside = [float(s.price_per_kwh) for s in usable if iv.contains_interval(s.interval)]
         if inside:

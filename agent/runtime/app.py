@@ -20,6 +20,7 @@ from agent.dispatch import Dispatcher, DispatchSettings
 from agent.forecast import Forecaster, build_forecaster
 from agent.ledger import Ledger
 from agent.link import RetailerLink, build_link
+from agent.link.settings import HEARTBEAT_S
 from agent.openadr import OpenAdrVen, build_ven, openadr_market
 from agent.optimizer import Planner
 from agent.optimizer.worker import PlannerProcess
@@ -94,14 +95,16 @@ async def build(
     link_client: MqttClient | None = None,
     planner: Planner | PlannerProcess | None = None,
     market_prices: MarketPriceSource | None = None,
+    link_heartbeat_s: float = HEARTBEAT_S,
 ) -> RunningAgent:
     """Every part, built and started but for the supervised tasks (see :func:`serve`).
 
     A simulation on virtual time hands in what the field would provide: ``devices`` at the
     capability level (instead of the configured drivers), ``mqtt_clients`` and ``link_client``
     on its in-process bus (instead of connections to the configured brokers) and a ``planner``
-    in this process (instead of the planner's child process), and under a dynamic tariff
-    ``market_prices`` (recorded day-ahead prices instead of the price service's HTTP client).
+    in this process (instead of the planner's child process), under a dynamic tariff
+    ``market_prices`` (recorded day-ahead prices instead of the price service's HTTP client),
+    and may space the link's heartbeats (``link_heartbeat_s``) further apart than the field's.
     Everything else is built as here.
     """
     config.state_dir.mkdir(parents=True, exist_ok=True)
@@ -118,7 +121,11 @@ async def build(
     for client in clients.values():
         await client.start()
     await start_all(devices)
-    link = build_link(config, ledger, clock, client=link_client) if config.retailer is not None else None
+    link = (
+        build_link(config, ledger, clock, client=link_client, heartbeat_s=link_heartbeat_s)
+        if config.retailer is not None
+        else None
+    )
     if link is not None:
         await link.start()
     # market.source: tariff — the contract is the counterparty; the config allows no retailer link then.

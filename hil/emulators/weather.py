@@ -20,6 +20,7 @@ forecast in every run.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ from typing import Any
 
 from agent.clock import Clock
 from hil.emulators.mqtt_base import MqttEmulator
-from hil.plant.weather import Weather
+from hil.plant.weather import Weather, WeatherSample
 
 ERROR_CORRELATION = 0.9  # hour to hour: forecast errors come in spells, not as white noise
 _HOUR = timedelta(hours=1)
@@ -48,6 +49,12 @@ class ForecastErrors:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0.0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+
+
+@functools.lru_cache(maxsize=256)
+def _truth(weather: Weather, at: datetime) -> WeatherSample:
+    # Each refresh looks again at the hours the previous ones looked at.
+    return weather.at(at)
 
 
 def forecast_points(
@@ -69,8 +76,8 @@ def forecast_points(
         z_ghi = ERROR_CORRELATION * z_ghi + innovation * rng.gauss(0.0, 1.0)
         sd_t = errors.temp_sd_c + errors.temp_sd_per_day_c * lead_days
         sd_g = errors.ghi_sd + errors.ghi_sd_per_day * lead_days
-        temp.append((at, weather.at(at).temp_air_c + sd_t * z_temp))
-        true_ghi = weather.at(mid).ghi_w_per_m2
+        temp.append((at, _truth(weather, at).temp_air_c + sd_t * z_temp))
+        true_ghi = _truth(weather, mid).ghi_w_per_m2
         ghi.append((mid, min(1.5 * true_ghi, max(0.0, true_ghi * (1.0 + sd_g * z_ghi)))))
     return {"temp_air_c": temp, "ghi_w_per_m2": ghi}
 

@@ -39,12 +39,14 @@ class MemoSchedule(Schedule):
 
     ``Schedule.due`` rebuilds the ladders of the next day and a half on every call to find the
     few not yet published; the ladders are pure functions of their interval, so this keeps them
-    (and forgets those whose gate has passed). The publications are the same.
+    (and forgets those whose gate has passed), and each hour's transport tenders likewise. The
+    publications are the same.
     """
 
     def __init__(self, s: RetailerSettings, rules: PricingRules, wholesale: WholesalePrices) -> None:
         super().__init__(s, rules, wholesale)
         self._memo: dict[tuple[str, Interval, datetime, bool, int | None], list[Tender]] = {}
+        self._transport_memo: dict[Interval, list[Tender]] = {}
 
     def _ladder(
         self, tag: str, interval: Interval, expires: datetime, *, actionable: bool, steps: int | None = None
@@ -57,8 +59,15 @@ class MemoSchedule(Schedule):
             )
         return hit
 
+    def _transport(self, hour: Interval) -> list[Tender]:
+        hit = self._transport_memo.get(hour)
+        if hit is None:
+            hit = self._transport_memo[hour] = super()._transport(hour)
+        return hit
+
     def forget_before(self, now: datetime) -> None:
         self._memo = {k: v for k, v in self._memo.items() if k[2] > now}
+        self._transport_memo = {k: v for k, v in self._transport_memo.items() if k.end_utc > now}
 
 
 def next_tick(now: datetime, s: RetailerSettings, tick_s: float) -> datetime:

@@ -46,6 +46,9 @@ from hil.sim.world import BROKER_NAME
 SHUTDOWN_TIMEOUT_S = 60.0  # virtual seconds
 # Shorter runs work out their references in this process: starting another costs more.
 PARALLEL_REFERENCES_DAYS = 2.0
+# The link's heartbeat tells the retailer the home is alive and how its link fares; the
+# simulated retailer only counts them. Every 30 s (the field's) it was a twentieth of a run.
+HEARTBEAT_S = 900.0  # virtual seconds
 
 # Called once per cycle period with the running agent and the world (tests watch the run with it).
 Probe = Callable[[RunningAgent, FastWorld], None]
@@ -112,6 +115,7 @@ async def _run(
         link_client=None if contract else world.bus.client("retailer link", persistent=True).as_mqtt(),
         planner=planner,
         market_prices=recorded_market_prices(scenario, config, clock) if contract else None,
+        link_heartbeat_s=HEARTBEAT_S,
     )
     program_events = contract_market(scenario, config.zone)[1] if contract else []
     feeding = None

@@ -11,6 +11,7 @@ irradiance and geometry stay consistent.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -41,11 +42,14 @@ class DataClock:
         if self.span <= timedelta(0):
             raise PlantDataError("must be positive", field="span")
 
+    @functools.cached_property
+    def _start_wall(self) -> datetime:
+        return self.sim_start.astimezone(self.site_tz).replace(tzinfo=None)
+
     def wall(self, at: datetime) -> datetime:
         """The naive recorded wall-clock time shown at ``at``."""
         sim_wall = at.astimezone(self.site_tz).replace(tzinfo=None)
-        start_wall = self.sim_start.astimezone(self.site_tz).replace(tzinfo=None)
-        return self.data_start + (sim_wall - start_wall) % self.span
+        return self.data_start + (sim_wall - self._start_wall) % self.span
 
     def in_zone(self, at: datetime, zone: tzinfo) -> datetime:
         """The recorded instant shown at ``at``, for data recorded in ``zone``."""
@@ -85,16 +89,24 @@ class Weather:
         self.temp_shift_s = temp_shift_s
 
     def at(self, at: datetime) -> WeatherSample:
+        # The columns usually share one zone: map the instant once per zone, not once per column.
+        mapped: dict[tzinfo, datetime] = {}
+
+        def in_zone(zone: tzinfo) -> datetime:
+            if zone not in mapped:
+                mapped[zone] = self.clock.in_zone(at, zone)
+            return mapped[zone]
+
         irr = {}
         for k in WEATHER_COLUMNS[:3]:
             series, zone = self._c[k]
             # Irradiance is an average over its row's interval: it stands at the interval's middle.
-            irr[k] = max(0.0, series.linear(self.clock.in_zone(at, zone), shift_s=series.step_s / 2.0))
+            irr[k] = max(0.0, series.linear(in_zone(zone), shift_s=series.step_s / 2.0))
         temp, temp_zone = self._c["temp_air_c"]
         return WeatherSample(
             ghi_w_per_m2=irr["ghi_w_per_m2"],
             dni_w_per_m2=irr["dni_w_per_m2"],
             dhi_w_per_m2=irr["dhi_w_per_m2"],
-            temp_air_c=temp.linear(self.clock.in_zone(at, temp_zone), shift_s=self.temp_shift_s),
-            at_station=self.clock.in_zone(at, self._c["ghi_w_per_m2"][1]),
+            temp_air_c=temp.linear(in_zone(temp_zone), shift_s=self.temp_shift_s),
+            at_station=in_zone(self._c["ghi_w_per_m2"][1]),
         )
