@@ -3,7 +3,9 @@
 Money is in the site currency over the simulated period; energies in kWh; comfort and tank
 violations in °C·h: the time integral of how far the temperature lay outside its band
 (``∫ max(0, lo − T, T − hi) dt``), so 0.5 °C·h is half a degree for an hour or a degree for half
-an hour.
+an hour. Comfort counts the side of the band the heat pump works against in the mode in force
+(below it heating, above it cooling: :func:`hil.sim.recorder.comfort_limits_c`);
+``baseline_comfort_violation_c_h`` is the ordinary-rules baseline's on the same house and weather.
 
 For an honest comparison (a run may not win by emptying its stores):
 
@@ -40,6 +42,7 @@ KPI_KEYS = (
     "baseline_cost",
     "perfect_foresight_cost",
     "comfort_violation_c_h",
+    "baseline_comfort_violation_c_h",
     "tank_violation_c_h",
     "ev_shortfall_kwh",
     "energy_balance_error_kwh",
@@ -129,6 +132,8 @@ class Kpis:
     baseline_cost: float
     perfect_foresight_cost: float
     comfort_violation_c_h: float
+    # The ordinary-rules baseline's, on the same house and weather: what the weather alone does.
+    baseline_comfort_violation_c_h: float
     tank_violation_c_h: float
     ev_shortfall_kwh: float
     energy_balance_error_kwh: float

@@ -156,6 +156,7 @@ class References:
     baseline_cost: float
     baseline_bins: list[dict[str, Any]]
     foresight: ForesightResult
+    baseline_comfort_c_h: float
 
 
 def scenario_pricing(scenario: Scenario, config: Config) -> Pricing:
@@ -182,7 +183,12 @@ def references(scenario: Scenario, config_path: str) -> References:
     foresight = run_foresight_windows(
         config, scenario.home, scenario.start, scenario.days, tariff, step_s=bin_s
     )
-    return References(baseline.cost, [b.to_json() for b in baseline.recorder.bins], foresight)
+    return References(
+        baseline.cost,
+        [b.to_json() for b in baseline.recorder.bins],
+        foresight,
+        baseline.recorder.comfort_c_h,
+    )
 
 
 def assemble_result(
@@ -261,6 +267,7 @@ def assemble_result(
         baseline_cost=refs.baseline_cost,
         perfect_foresight_cost=foresight.cost,
         comfort_violation_c_h=world["comfort_violation_c_h"],
+        baseline_comfort_violation_c_h=refs.baseline_comfort_c_h,
         tank_violation_c_h=world["tank_violation_c_h"],
         ev_shortfall_kwh=world["ev_shortfall_kwh"],
         energy_balance_error_kwh=world["energy_balance_error_kwh"],

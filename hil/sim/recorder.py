@@ -2,12 +2,14 @@
 
 A :class:`Recorder` listens to every plant step (``rig.on_step`` in the closed loop, or the
 baseline's own loop), so the agent's run and the baseline are measured by the same code. Steps
-are summed into bins of ``bin_s`` (energies, and the state at the bin's end); comfort and tank
-violations are integrated per step; each step is checked against the devices' physical limits.
+are summed into bins of ``bin_s`` (energies, and the state at the bin's end); comfort (on the
+side the heat pump works against: :func:`comfort_limits_c`) and tank violations are integrated
+per step; each step is checked against the devices' physical limits.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +24,21 @@ LIMIT_EPS = 1e-6
 # limit; above the configured tank_max_c is a tank violation, not a device limit); heat still in
 # the element as it cuts out may carry the water a little past it.
 TANK_OVERSHOOT_C = 1.0
+
+
+def comfort_limits_c(params: HomeParams, at: datetime) -> tuple[float, float]:
+    """The indoor temperatures (low, high) outside which the house is uncomfortable at ``at``:
+    the band of the heat pump's mode in force by the home's rule, on the side the heat pump
+    works against. A heating house warmer than its band (the sun's gains) or a cooling one
+    cooler than its band (a cool night) is no discomfort: the householder set the heating
+    setpoint as the least and the cooling setpoint as the most they want, and a heat pump can
+    only move the house one way in each mode. Counting both sides made a summer of cool nights
+    read as thousands of degree-hours of discomfort, the baseline's as much as the agent's."""
+    mode = params.mode_at(at)
+    target_c, band_c = params.comfort(mode)
+    if mode == "cooling":
+        return -math.inf, target_c + band_c
+    return target_c - band_c, math.inf
 
 
 @dataclass
@@ -78,9 +95,7 @@ class Recorder:
             return
         p = self.params
         if step.house is not None:
-            # the band of the mode in force by the home's rule, for the agent and the baseline alike
-            target_c, band_c = p.comfort_at(step.start)
-            lo, hi = target_c - band_c, target_c + band_c
+            lo, hi = comfort_limits_c(p, step.start)
             self.comfort_c_h += band_violation_c_h(self._indoor, step.house.indoor_c, lo, hi, step.dt_s)
             self._indoor = step.house.indoor_c
         if step.tank is not None:
