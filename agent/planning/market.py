@@ -121,7 +121,12 @@ def _price_refusal(t: Tender, rules: MarketRules) -> str | None:
 
 def covered(t: Tender, horizon: Sequence[Interval]) -> list[int]:
     """Indices of the plan intervals that ``t``'s interval contains."""
-    return _HorizonIndex.of(horizon).covered(t.interval)
+    return covered_by(t.interval, horizon)
+
+
+def covered_by(outer: Interval, horizon: Sequence[Interval]) -> list[int]:
+    """Indices of the plan intervals that ``outer`` contains."""
+    return _HorizonIndex.of(horizon).covered(outer)
 
 
 class _HorizonIndex:

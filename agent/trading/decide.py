@@ -12,6 +12,7 @@ from agent.optimizer import Plan
 from agent.planning.inputs import BuiltInputs
 from agent.trading.accept import AcceptDecision, decide_acceptances
 from agent.trading.cancel import Reconciliation, reconcile
+from agent.trading.hedge import hedge_room_kw
 from agent.trading.post import tenders_from_bids
 from agent.trading.rules import TradingRules
 
@@ -38,6 +39,8 @@ def decide(
     """
     if not rules.forward_trading:
         return TradeActions((), reconcile(open_own, (), rules, now, open_kw=open_own_kw))
-    accept = decide_acceptances(plan, built.ladders.map, built.inputs.grid.position_kw, rules, now)
-    wanted = tenders_from_bids(plan, built.intervals, rules, now, ladders=built.ladders)
+    position_kw = built.inputs.grid.position_kw
+    accept = decide_acceptances(plan, built.ladders.map, position_kw, rules, now)
+    room_kw = hedge_room_kw(plan, built.intervals, position_kw, accept, rules.hedge_ratio)
+    wanted = tenders_from_bids(plan, built.intervals, rules, now, ladders=built.ladders, room_kw=room_kw)
     return TradeActions(tuple(accept), reconcile(open_own, wanted, rules, now, open_kw=open_own_kw))

@@ -41,6 +41,7 @@ from agent.market.records import Product, Side, Tender
 from agent.optimizer import BidCurve, Plan
 from agent.planning.ladders import Ladders
 from agent.trading.errors import TradingError
+from agent.trading.hedge import within_room
 from agent.trading.rules import TradingRules
 
 
@@ -60,7 +61,10 @@ def tenders_from_bids(
     now: datetime,
     *,
     ladders: Ladders | None = None,
+    room_kw: Sequence[tuple[float, float]] | None = None,
 ) -> list[Tender]:
+    """``room_kw``: per plan interval, how many kW the home may still post to buy and to sell
+    (:func:`agent.trading.hedge.hedge_room_kw`); None: the curves alone."""
     if len(intervals) != plan.horizon:
         raise TradingError("intervals", f"expected the plan's {plan.horizon} intervals, got {len(intervals)}")
     out: list[Tender] = []
@@ -76,7 +80,10 @@ def tenders_from_bids(
             if ladders.market_priced is not None and not ladders.market_priced[curve.interval]:
                 continue
             limits = _limits(ladders, curve.interval)
-        for side, price, qty in _increments(curve, rules, limits):
+        increments = _increments(curve, rules, limits)
+        if room_kw is not None:
+            increments = within_room(increments, room_kw[curve.interval], rules)
+        for side, price, qty in increments:
             out.append(
                 Tender(
                     id=tender_id(rules.home_party, iv, side, price, qty),

@@ -61,3 +61,24 @@ def test_with_forward_trading_off_nothing_is_accepted_or_posted_and_open_tenders
     assert actions.accept == ()
     assert actions.own.post == ()
     assert set(actions.own.cancel) == set(posted_before.own.post) and posted_before.own.post
+
+
+def test_the_homes_own_tenders_never_take_its_position_past_the_planned_exchange() -> None:
+    block = tender("h", IVS[4].parent(Duration.PT1H), Side.SELL, "0.02", "1")
+    spot = [SpotPrice(IVS[0], Decimal("0.25"), "EUR")]
+    built = scenario(CFG, DEV, [block], base_kw=2.0, soc=0.5, spot=spot)
+    plan = PLANNER.plan(built.inputs, elapsed_intervals=None, bid_intervals=3)
+    actions = decide(plan, built, [], RULES, NOW)
+    assert actions.own.post  # the plan bids: something to check
+    for t, iv in enumerate(IVS):
+        planned_kw = float(plan.series["grid_kw"][t])  # hedge ratio 1 in this home
+        accepted_kw = sum(
+            float(a.quantity_kw) * (1 if a.home_side is Side.BUY else -1)
+            for a in actions.accept
+            if a.interval.contains_interval(iv)
+        )
+        posted = [p for p in actions.own.post if p.interval == iv]
+        bought = sum(float(p.quantity_kw) for p in posted if p.side is Side.BUY)
+        sold = sum(float(p.quantity_kw) for p in posted if p.side is Side.SELL)
+        assert bought <= max(0.0, planned_kw - accepted_kw) + 1e-9
+        assert sold <= max(0.0, accepted_kw - planned_kw) + 1e-9
