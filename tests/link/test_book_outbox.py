@@ -53,6 +53,27 @@ def test_open_quantity_counts_accepted_and_executed_once() -> None:
     assert book.available_kw(t.id) == Decimal(2)
 
 
+def test_a_snapshot_taken_again_drops_what_expired_meanwhile_though_nothing_was_written() -> None:
+    book = TenderBook(h.HOME)
+    soon = h.tender(NOW, expires=NOW + timedelta(minutes=5))
+    later = h.tender(NOW, expires=NOW + timedelta(hours=1))
+    for t in (soon, later):
+        book.add_tender(t)
+    first = book.snapshot(NOW)
+    again = book.snapshot(NOW + timedelta(minutes=4))
+    assert [o.tender for o in again.offers] == [o.tender for o in first.offers]
+    assert again.taken == NOW + timedelta(minutes=4)
+    expired = book.snapshot(NOW + timedelta(minutes=5))
+    assert [o.tender for o in expired.offers] == [later]
+    # an acceptance written since changes what is open, at once
+    book.reserve(later.id, "a-1", Decimal(1))
+    (offer,) = book.snapshot(NOW + timedelta(minutes=5)).offers
+    assert offer.available_kw == later.quantity_kw - Decimal(1)
+    # a clock that went back gets a snapshot of its own instant
+    back = book.snapshot(NOW)
+    assert {o.tender.id for o in back.offers} == {soon.id, later.id} and back.taken == NOW
+
+
 def test_snapshot_filters_by_side_and_interval() -> None:
     book = TenderBook(h.HOME)
     sell = h.tender(NOW)
