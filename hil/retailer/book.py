@@ -8,6 +8,8 @@ the position (metered net import minus the net forward energy) at that interval'
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -68,13 +70,27 @@ class RetailerBook:
 
     def position_kwh(self, interval: Interval) -> Decimal:
         """Net forward energy bought by the home over ``interval`` (energy transactions only)."""
-        total = Decimal(0)
+        return self.positions_kwh([interval])[interval]
+
+    def positions_kwh(self, intervals: Iterable[Interval]) -> dict[Interval, Decimal]:
+        """:meth:`position_kwh` of each of ``intervals``, in one pass over the transactions (a
+        year's bill asks for 35,000 intervals against 40,000 transactions: one pass each was
+        most of a simulated year's time)."""
+        wanted = sorted(set(intervals), key=lambda iv: (iv.start_utc, iv.end_utc))
+        starts = [iv.start_utc for iv in wanted]
+        out = dict.fromkeys(wanted, Decimal(0))
         for tx in self.transactions.values():
-            if tx.product is Product.ENERGY and tx.interval.contains_interval(interval):
-                sign = 1 if tx.buyer == self.home else -1
-                seconds = Decimal(int(interval.span.total_seconds()))
-                total += sign * tx.quantity_kw * seconds / _SECONDS_PER_HOUR
-        return total
+            if tx.product is not Product.ENERGY:
+                continue
+            sign = 1 if tx.buyer == self.home else -1
+            i = bisect.bisect_left(starts, tx.interval.start_utc)
+            while i < len(wanted) and wanted[i].start_utc < tx.interval.end_utc:
+                interval = wanted[i]
+                if tx.interval.contains_interval(interval):
+                    seconds = Decimal(int(interval.span.total_seconds()))
+                    out[interval] += sign * tx.quantity_kw * seconds / _SECONDS_PER_HOUR
+                i += 1
+        return out
 
     def bill(self, start: datetime, end: datetime) -> RetailerBill:
         forward = transport = Decimal(0)
@@ -91,12 +107,10 @@ class RetailerBook:
                 forward += amount
         spot = Decimal(0)
         billed: list[Interval] = []
-        for interval, d in sorted(self.deliveries.items(), key=lambda kv: kv[0].start_utc):
-            if not start <= interval.start_utc < end:
-                continue
-            price = self.spot.get(interval)
-            if price is None:
-                continue
-            spot += (d.net_kwh - self.position_kwh(interval)) * price.price_per_kwh
+        delivered = sorted(self.deliveries.items(), key=lambda kv: kv[0].start_utc)
+        priced = [(iv, d) for iv, d in delivered if start <= iv.start_utc < end and iv in self.spot]
+        positions = self.positions_kwh(iv for iv, _ in priced)
+        for interval, d in priced:
+            spot += (d.net_kwh - positions[interval]) * self.spot[interval].price_per_kwh
             billed.append(interval)
         return RetailerBill(forward, spot, transport, tuple(billed))
