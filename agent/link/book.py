@@ -170,9 +170,9 @@ class TenderBook:
             # Nothing changed and nothing expired since: the same view, taken now.
             return replace(kept[0], taken=now)
         view = self._take(now)
-        live = (*self._received.values(), *self._own.values())
-        next_expiry = min((t.expires for t in live if not t.is_expired(now)), default=None)
-        self._snapshot = (view, next_expiry if next_expiry is not None else _NEVER)
+        # The view holds exactly the tenders live now: the first of them to expire ends it.
+        live = (*view.offers, *view.transport, *view.own)
+        self._snapshot = (view, min((o.tender.expires for o in live), default=_NEVER))
         return view
 
     def _take(self, now: datetime) -> BookSnapshot:

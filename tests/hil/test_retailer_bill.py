@@ -59,9 +59,7 @@ def _by_hand(book: RetailerBook, quarter: Interval) -> Decimal:
 
 @settings(max_examples=60, deadline=None)
 @given(trades)
-def test_positions_in_one_pass_are_each_intervals_own_sum(
-    rows: list[tuple[int, bool, bool, int, Product]],
-) -> None:
+def test_positions_in_one_pass_are_each_intervals_own_sum(rows: list[Row]) -> None:
     book = _book(rows)
     assert book.positions_kwh(QUARTERS) == {q: _by_hand(book, q) for q in QUARTERS}
 
