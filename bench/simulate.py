@@ -8,7 +8,9 @@ Runs a scenario with ``hems simulate --fast``'s code (:func:`hil.fast.run.run_fa
 perfect-foresight reference. Added: ``cpu_s``, the process's CPU time over the same (which a
 machine shared with other work does not inflate), ``cpu_children_s``, that of the process a
 run of two days or more works the references out in (alongside the agent, on another core),
-and ``plans_s``, the wall time of all plans.
+and ``plans_s``, the wall time of all plans. ``--split N`` runs the period as N parts side by
+side (:mod:`hil.fast.split`) on ``--jobs`` processes: ``cpu_children_s`` is then the parts' and
+the references' CPU time, and ``peak_rss_children_mb`` the largest of theirs.
 ``plans`` and ``plan_ms_median`` are the agent's plans (one solve plus its bid-curve probes
 each). ``--profile`` runs under cProfile and adds ``profile_s``: the own time by part — the
 solver, SQLite, the agent's Python, the simulated world, the event loop — so the report can say
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import dataclasses
 import json
 import pstats
 import resource
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from hil.fast.run import run_fast
+from hil.fast.split import DEFAULT_WARM_UP_DAYS, Split, run_split
 from hil.sim.batch import scratch_dir
 from hil.sim.scenario import load_scenario
 
@@ -74,18 +78,28 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", type=Path, default=YEAR if YEAR.exists() else WEEK)
     ap.add_argument("--days", type=float, default=None, help="simulated days (default: the scenario's)")
+    ap.add_argument("--cycle-s", type=float, default=None, help="the control cycle (default: the scenario's)")
+    ap.add_argument("--split", type=int, default=1, help="run the period as this many parts side by side")
+    ap.add_argument("--warm-up-days", type=float, default=DEFAULT_WARM_UP_DAYS, help="with --split")
+    ap.add_argument("--jobs", type=int, default=2, help="with --split: processes")
     ap.add_argument("--profile", action="store_true", help="add the cProfile own time by part")
     ap.add_argument("--json", action="store_true", help="print the JSON object only")
     args = ap.parse_args(argv)
     scenario = load_scenario(args.scenario)
     if args.days is not None:
         scenario = scenario.with_days(args.days)
+    if args.cycle_s is not None:
+        scenario = dataclasses.replace(scenario, cycle_s=args.cycle_s)
+    split = Split(args.split, args.warm_up_days, args.jobs) if args.split > 1 else None
     profiler = cProfile.Profile() if args.profile else None
     with tempfile.TemporaryDirectory(prefix="hems-bench-", dir=scratch_dir()) as tmp:
         if profiler is not None:
             profiler.enable()
         cpu0, children0 = _cpu_s(), _cpu_s(resource.RUSAGE_CHILDREN)
-        result, stats = run_fast(scenario, Path(tmp))
+        if split is None:
+            result, stats = run_fast(scenario, Path(tmp))
+        else:
+            result, stats = run_split(scenario, Path(tmp), split)
         cpu_s = _cpu_s() - cpu0
         children_s = _cpu_s(resource.RUSAGE_CHILDREN) - children0  # reaped when the run returns
         if profiler is not None:
@@ -101,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_s": round(cpu_s, 2),
         "cpu_children_s": round(children_s, 2),
         "plans_s": round(sum(stats.plan_ms) / 1000.0, 2),
+        "cycle_s": scenario.cycle_s,
     }
+    if split is not None:
+        out["split"] = {"parts": split.parts, "warm_up_days": split.warm_up_days, "jobs": split.workers}
+        children_rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        out["peak_rss_children_mb"] = round(children_rss_kb / 1024.0, 1)
     if profiler is not None:
         out["profile_s"] = profile_parts(pstats.Stats(profiler))
     # On stderr either way: the JSON on stdout stays the benchmark's alone.

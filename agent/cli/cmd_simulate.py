@@ -7,6 +7,11 @@ devices at the capability level and the retailer's messages on an in-process bus
 (the same scenario and ``--seed`` give the same KPIs, byte for byte) and as fast as the agent's
 own computation allows. Without either, runs longer than two days are fast, shorter ones real.
 
+A long run may be split (``--split N``): its period is cut at whole days into N parts that run
+side by side (each part and the references in a process of its own, or ``--jobs`` processes),
+each after a warm-up of ``--warm-up-days`` that counts nowhere, and the parts' figures are
+joined (hil/fast/split.py says how, and what it changes).
+
 Several scenarios (``--scenario A.yaml B.yaml``) run in parallel processes (``--jobs``) and print
 one table (``--json``: a list, one object per scenario with its name and mode). One scenario
 prints its KPIs as a table, or exactly the KPI object with ``--json``; ``--report DIR`` writes an
@@ -46,7 +51,19 @@ def register(sub: Any) -> None:
         "--real-protocol", action="store_true", help="the rig on loopback sockets, accelerated wall clock"
     )
     p.add_argument("--seed", type=int, default=None, help="the run's seed (default: the scenario's)")
-    p.add_argument("--jobs", type=int, default=None, help="parallel runs for a batch (default: the cores)")
+    p.add_argument(
+        "--jobs", type=int, default=None, help="parallel runs for a batch or a split run (default: the cores)"
+    )
+    p.add_argument(
+        "--split", type=int, default=1, metavar="N", help="fast mode: run the period as N parts side by side"
+    )
+    p.add_argument(
+        "--warm-up-days",
+        type=float,
+        default=None,
+        metavar="D",
+        help="with --split: days each part runs unmeasured before its own (default: 7)",
+    )
     p.add_argument(
         "--broker",
         choices=("auto", "mosquitto"),
@@ -83,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         for name, verdict in o.checks.items():
             print(f"{o.name}: check {name}: {verdict}", file=sys.stderr)
+        for note in o.notes:
+            print(f"{o.name}: {note}", file=sys.stderr)
         if o.report is not None:
             print(f"report: {o.report}", file=sys.stderr)
     _print(outcomes, as_json=args.json, batch=len(jobs) > 1)
@@ -100,6 +119,8 @@ def _job(args: argparse.Namespace, path: Path) -> Any:
     mode: Mode = "fast" if days > FAST_ABOVE_DAYS else "real"
     if args.fast or args.real_protocol:
         mode = "fast" if args.fast else "real"
+    elif args.split != 1:
+        mode = "fast"  # only a virtual-time run splits
     if scenario.contract is not None:
         # The real-protocol rig has only the retailer to trade with.
         if args.real_protocol:
@@ -119,7 +140,23 @@ def _job(args: argparse.Namespace, path: Path) -> Any:
     batch = len(args.scenario) > 1
     keep = _place(args.keep, path, batch)
     report = _place(args.report, path, batch)
-    return Job(scenario, mode, keep=keep, report=report, broker=args.broker)
+    split = _split(args, scenario, mode)
+    return Job(scenario, mode, keep=keep, report=report, broker=args.broker, split=split)
+
+
+def _split(args: argparse.Namespace, scenario: Any, mode: str) -> Any:
+    from hil.fast.split import DEFAULT_WARM_UP_DAYS, Split, plan_parts
+    from hil.sim.scenario import ScenarioError
+
+    if args.split == 1 and args.warm_up_days is None:
+        return None
+    if mode != "fast":
+        raise ScenarioError("--split", "a split run is a virtual-time run (--fast)")
+    warm_up_days = DEFAULT_WARM_UP_DAYS if args.warm_up_days is None else args.warm_up_days
+    plan_parts(scenario, args.split, warm_up_days)  # the options' errors before anything runs
+    # By default every part and the references at once: the system shares the cores among them,
+    # and the run ends when the last one does.
+    return Split(args.split, warm_up_days, args.jobs or args.split + 1)
 
 
 def _place(option: str | None, scenario: Path, batch: bool) -> Path | None:

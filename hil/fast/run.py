@@ -24,7 +24,7 @@ import multiprocessing as mp
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from hil.fast.clock import VirtualClock
 from hil.fast.contract import feed_program, recorded_market_prices
 from hil.fast.vloop import run_virtual
 from hil.fast.world import FastWorld
-from hil.sim.loop import TAIL_S, SimResult, assemble_result, references
+from hil.sim.loop import TAIL_S, AgentSide, References, SimResult, agent_side, assemble_result, references
 from hil.sim.program import contract_market
 from hil.sim.scenario import Scenario
 from hil.sim.world import BROKER_NAME
@@ -85,17 +85,56 @@ async def _watch(probe: Probe, agent: RunningAgent, world: FastWorld, period_s: 
         await asyncio.sleep(period_s)
 
 
-async def _run(
-    scenario: Scenario, directory: Path, probe: Probe | None, pool: concurrent.futures.Executor | None
-) -> tuple[SimResult, FastStats]:
+@dataclass(frozen=True)
+class RunRecord:
+    """What one virtual-time run leaves for its KPIs (picklable: a part of a split run hands it
+    to the process that joins the parts)."""
+
+    world: dict[str, Any]
+    counters: dict[str, Any]
+    config_path: str
+    stats: FastStats
+
+
+def _counters(agent: RunningAgent) -> dict[str, Any]:
+    return {
+        "plans": agent.cycle.planning.plans,
+        "plan_failures": agent.cycle.planning.failures,
+        "cycles": agent.state.timing.cycles,
+        "mode": agent.state.mode,
+        "counters": dict(agent.state.counters),
+    }
+
+
+def _since(now: dict[str, Any], then: dict[str, Any] | None) -> dict[str, Any]:
+    """The counters gathered since ``then`` (None: since the start)."""
+    if then is None:
+        return now
+    out = dict(now)
+    for key in ("plans", "plan_failures", "cycles"):
+        out[key] = now[key] - then[key]
+    out["counters"] = {k: v - then["counters"].get(k, 0) for k, v in now["counters"].items()}
+    return out
+
+
+async def _simulate(
+    scenario: Scenario,
+    directory: Path,
+    probe: Probe | None,
+    *,
+    measure_from: datetime | None = None,
+    followed_at: datetime | None = None,
+    on_config: Callable[[Path], None] | None = None,
+) -> RunRecord:
     wall0 = time.perf_counter()
     loop = asyncio.get_running_loop()
     clock = VirtualClock(scenario.start, loop)
     end = scenario.start + timedelta(days=scenario.days)
-    world = FastWorld(scenario, clock, directory)
+    world = FastWorld(scenario, clock, directory, measure_from=measure_from, followed_at=followed_at)
     await world.start()
     config_path = world.write_agent_config(directory / "hems.yaml", directory / "state")
-    refs = pool.submit(references, scenario, str(config_path)) if pool is not None else None
+    if on_config is not None:
+        on_config(config_path)
     config = load_config(config_path)
     # One plan per metering interval for the retailer's burst of publications around it: a third
     # of the plans of re-planning at every tender change.
@@ -133,40 +172,67 @@ async def _run(
     watching = None
     if probe is not None:
         watching = asyncio.create_task(_watch(probe, agent, world, scenario.cycle_s))
+    at_measure: dict[str, Any] | None = None
+    if measure_from is not None and measure_from > scenario.start:
+        # The warm-up's plans and cycles are not the measured window's.
+        await clock.until(measure_from)
+        at_measure = _counters(agent)
     await clock.until(end + timedelta(seconds=TAIL_S))
     if watching is not None:
         watching.cancel()
     if feeding is not None:
         feeding.cancel()
-    counters = {
-        "plans": agent.cycle.planning.plans,
-        "plan_failures": agent.cycle.planning.failures,
-        "cycles": agent.state.timing.cycles,
-        "mode": agent.state.mode,
-        "counters": dict(agent.state.counters),
-    }
+    counters = _since(_counters(agent), at_measure)
     stop.set()
     await asyncio.wait_for(serving, SHUTDOWN_TIMEOUT_S)
     await world.stop()
-    results = world.results()
-    result = assemble_result(
-        scenario,
-        str(config_path),
-        results,
-        counters,
-        end,
-        wall0=wall0,
-        refs=refs.result() if refs is not None else None,  # the agent is done: nothing else to run
-    )
     stats = FastStats(time.perf_counter() - wall0, world.steps, world.bus.published, tuple(planner.plan_ms))
-    return result, stats
+    return RunRecord(world.results(), counters, str(config_path), stats)
 
 
 def run_fast(
     scenario: Scenario, directory: Path, *, probe: Probe | None = None
 ) -> tuple[SimResult, FastStats]:
     """Run ``scenario`` on virtual time (blocking; call it outside any running event loop)."""
+    wall0 = time.perf_counter()
     if scenario.days < PARALLEL_REFERENCES_DAYS:
-        return run_virtual(_run(scenario, directory, probe, None))
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
-        return run_virtual(_run(scenario, directory, probe, pool))
+        record = run_virtual(_simulate(scenario, directory, probe))
+        refs = None
+    else:
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+            pending: list[concurrent.futures.Future[References]] = []
+
+            def submit(config_path: Path) -> None:
+                pending.append(pool.submit(references, scenario, str(config_path)))
+
+            record = run_virtual(_simulate(scenario, directory, probe, on_config=submit))
+            refs = pending[0].result()  # the agent is done: nothing else to run
+    end = scenario.start + timedelta(days=scenario.days)
+    result = assemble_result(
+        scenario, record.config_path, record.world, record.counters, end, wall0=wall0, refs=refs
+    )
+    return result, record.stats
+
+
+def run_part(
+    scenario: Scenario, directory: Path, measure_from: datetime, followed_at: datetime | None
+) -> tuple[RunRecord, AgentSide]:
+    """One part of a split run (:mod:`hil.fast.split`): ``scenario`` from its warm-up's start,
+    measured from ``measure_from`` to where the next part takes over (``followed_at``)."""
+    record = run_virtual(
+        _simulate(scenario, directory, None, measure_from=measure_from, followed_at=followed_at)
+    )
+    config = load_config(Path(record.config_path))
+    end = scenario.start + timedelta(days=scenario.days)
+    return record, agent_side(scenario, config, record.world, measure_from, end, followed_at=followed_at)
+
+
+def references_for(scenario: Scenario, directory: Path) -> tuple[str, References]:
+    """The references of ``scenario``, and the agent config a run of it writes (in ``directory``)."""
+
+    async def write() -> Path:
+        world = FastWorld(scenario, VirtualClock(scenario.start, asyncio.get_running_loop()), directory)
+        return world.write_agent_config(directory / "hems.yaml", directory / "state")
+
+    path = str(run_virtual(write()))
+    return path, references(scenario, path)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,8 +78,21 @@ MQTT_DEVICES = {"thermostat": "thermostat", "water_heater": "water_heater", "ev_
 
 
 class FastWorld:
-    def __init__(self, scenario: Scenario, clock: VirtualClock, directory: Path) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        clock: VirtualClock,
+        directory: Path,
+        *,
+        measure_from: datetime | None = None,
+        followed_at: datetime | None = None,
+    ) -> None:
+        """``measure_from``: where the plant's record and the retailer's bill begin (default: the
+        start; later for a part of a split run, whose first days warm the agent up);
+        ``followed_at``: where the next part of a split run takes over (its tenders are its own)."""
         self.scenario = sc = scenario
+        self.measure_from = sc.start if measure_from is None else measure_from
+        self.followed_at = followed_at
         self.clock = clock
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
@@ -92,8 +105,9 @@ class FastWorld:
         self.rig = rig = Rig(sc.home, clock=clock, settings=settings, start=sc.start, days=int(sc.days) + 2)
         rig.weather.errors = ForecastErrors(seed=sc.seed)
         self.recorder = Recorder(
-            rig.plant, sc.home, start=sc.start, end=self.end, bin_s=METERING.nominal.total_seconds()
-        )
+            rig.plant, sc.home, start=sc.start, end=self.end, bin_s=METERING.nominal.total_seconds(),
+            measure_from=self.measure_from,
+        )  # fmt: skip
         rig.on_step.append(self.recorder)
         # Under a household contract there is no retailer: the agent runs as a gateway does.
         self._retailer: FastRetailer | None = None
@@ -247,6 +261,7 @@ class FastWorld:
             faults_injected=self.faults_injected,
             fault_log=self.fault_log,
             broker="in-process bus",
-            start=self.scenario.start,
+            start=self.measure_from,
             end=self.end,
+            tenders_before=self.followed_at,
         )

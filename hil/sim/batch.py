@@ -15,10 +15,13 @@ import multiprocessing as mp
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from hil.errors import HilError
 from hil.sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from hil.fast.split import Split
 
 Mode = Literal["fast", "real"]
 
@@ -30,6 +33,7 @@ class Job:
     keep: Path | None = None
     report: Path | None = None
     broker: str = "auto"
+    split: Split | None = None  # a fast run in parts side by side
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Outcome:
     wall_s: float
     report: Path | None = None
     error: str | None = None
+    notes: tuple[str, ...] = ()  # for the log: how the run was made
 
 
 def run_job(job: Job) -> Outcome:
@@ -50,7 +55,11 @@ def run_job(job: Job) -> Outcome:
     try:
         with tempfile.TemporaryDirectory(prefix="hems-sim-", dir=scratch_dir()) as tmp:
             directory = job.keep or Path(tmp)
-            if job.mode == "fast":
+            if job.mode == "fast" and job.split is not None:
+                from hil.fast.split import run_split
+
+                result, _ = run_split(sc, directory, job.split)
+            elif job.mode == "fast":
                 from hil.fast.run import run_fast
 
                 result, _ = run_fast(sc, directory)
@@ -65,9 +74,17 @@ def run_job(job: Job) -> Outcome:
         from hil.report import write_report
 
         index = write_report(result, job.report)
+    notes: tuple[str, ...] = ()
+    split = result.world.get("split")
+    if split is not None:
+        notes = (
+            f"split into {len(split['parts'])} parts; the stores held {split['seam_stored_kwh']} kWh more "
+            "at the parts' starts than at the ends before them (charged in cost_adjusted)",
+        )
     return Outcome(
-        sc.name, job.mode, sc.days, result.kpis.to_json(), result.checks, result.ok, result.wall_s, index
-    )
+        sc.name, job.mode, sc.days, result.kpis.to_json(), result.checks, result.ok, result.wall_s, index,
+        notes=notes,
+    )  # fmt: skip
 
 
 def scratch_dir() -> str | None:

@@ -17,7 +17,9 @@ from hil.sim import kpi
 from hil.sim.tariff import Pricing, Tariff
 
 
-def _stored(bin_: dict[str, Any], p: HomeParams) -> float:
+def stored_in(bin_: dict[str, Any], p: HomeParams) -> float:
+    """The energy a bin's stores hold at its end (battery, car, tank from 0 °C), kWh."""
+
     def value(key: str) -> float:
         v = float(bin_.get(key, 0.0))
         return 0.0 if math.isnan(v) else v  # a store the home lacks records NaN
@@ -45,11 +47,13 @@ def comparison(
     price_per_kwh: float,
     bin_s: float,
     tariff: Tariff | None = None,
+    seam_stored_kwh: float = 0.0,
 ) -> dict[str, float]:
     """The KPIs beyond the bill, from the run's and the baseline's bins (with ``tariff``, the
-    real-market ones too: each bin at the spot price it settled at)."""
-    stored = _stored(bins[-1], params) if bins else 0.0
-    base_stored = _stored(baseline_bins[-1], params) if baseline_bins else 0.0
+    real-market ones too: each bin at the spot price it settled at). ``seam_stored_kwh``: what
+    a split run's stores gained at the seams between its parts, counted as not stored at the end."""
+    stored = (stored_in(bins[-1], params) if bins else 0.0) - seam_stored_kwh
+    base_stored = stored_in(baseline_bins[-1], params) if baseline_bins else 0.0
     adjusted = kpi.cost_adjusted(cost, stored, base_stored, price_per_kwh)
     imports = [float(b["import_kwh"]) for b in bins]
     export_kwh = sum(float(b["export_kwh"]) for b in bins)

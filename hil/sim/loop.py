@@ -191,6 +191,83 @@ def references(scenario: Scenario, config_path: str) -> References:
     )
 
 
+@dataclass(frozen=True)
+class AgentSide:
+    """What the agent's own records say about a window of the run: its bill, its cost per day,
+    the intervals it settled, and its transactions against the retailer's."""
+
+    cost: float
+    bill: dict[str, float]
+    settled_intervals: int
+    transactions: int
+    day_costs: tuple[float, ...]  # each 24 h from the window's start (the last may be shorter)
+    missing: tuple[str, ...]  # the retailer's transactions the ledger lacks
+    extra: tuple[str, ...]  # the ledger's transactions the retailer does not know
+
+
+def agent_side(
+    scenario: Scenario,
+    config: Config,
+    world: dict[str, Any],
+    start: datetime,
+    end: datetime,
+    *,
+    followed_at: datetime | None = None,
+) -> AgentSide:
+    """The agent's side of ``[start, end)`` from its ledger; ``followed_at``: where another part
+    of a split run takes over (the transactions for its intervals are counted there)."""
+    ledger = Ledger.open(config.state_dir, config.zone, home_party=config.party_id)
+    try:
+        if scenario.contract is None:
+            bill = ledger.bill(config.party_id, start, end)
+            cost = float(bill.total)
+            bill_parts = {
+                "forward": float(bill.forward),
+                "spot": float(bill.spot),
+                "transport": float(bill.transport),
+                "retailer_view": float(world.get("retailer", {}).get("bill", "nan")),
+            }
+            settled_intervals = sum(1 for x in bill.lines if x.kind.value == "spot")
+
+            def cost_between(a: datetime, b: datetime) -> float:
+                return float(ledger.bill(config.party_id, a, b).total)
+        else:
+            charges = ledger_costs(ledger, config.party_id, start, end)
+            cost = sum(amount for _, amount in charges)
+            bill_parts = contract_parts(ledger, config.party_id, start, end)
+            settled_intervals = settled_count(ledger, config.party_id, start, end)
+
+            def cost_between(a: datetime, b: datetime) -> float:
+                return sum(amount for at, amount in charges if a <= at < b)
+
+        ledger_tx = {t.id: t for t in ledger.transactions(party=config.party_id)}
+        days = (end - start).total_seconds() / 86400.0
+        day_costs = tuple(
+            round(cost_between(start + timedelta(days=d), min(start + timedelta(days=d + 1), end)), 4)
+            for d in range(int(days + 0.999999))
+        )
+    finally:
+        ledger.close()
+    retailer = world.get("retailer", {})
+    theirs = {
+        t["id"] for t in retailer.get("transactions", []) if datetime.fromisoformat(t["executed"]) < end
+    }
+    counted = [
+        t
+        for t in ledger_tx.values()
+        if t.interval.start_utc >= start and (followed_at is None or t.interval.start_utc < followed_at)
+    ]
+    return AgentSide(
+        cost=cost,
+        bill=bill_parts,
+        settled_intervals=settled_intervals,
+        transactions=len(counted),
+        day_costs=day_costs,
+        missing=tuple(sorted(theirs - set(ledger_tx))),
+        extra=tuple(sorted(set(ledger_tx) - {t["id"] for t in retailer.get("transactions", [])})),
+    )
+
+
 def assemble_result(
     scenario: Scenario,
     config_path: str,
@@ -203,65 +280,60 @@ def assemble_result(
 ) -> SimResult:
     """The run's KPIs and checks; ``refs``: the references if worked out already."""
     config = load_config(Path(config_path))
+    side = agent_side(scenario, config, world, scenario.start, end)
+    return combine(scenario, config_path, world, counters, side, wall0=wall0, refs=refs)
+
+
+def combine(
+    scenario: Scenario,
+    config_path: str,
+    world: dict[str, Any],
+    counters: dict[str, Any],
+    side: AgentSide,
+    *,
+    wall0: float,
+    refs: References | None = None,
+    seam_stored_kwh: float = 0.0,
+) -> SimResult:
+    """The KPIs and checks of a run (or of a split run's parts joined) from the plant's record,
+    the agent's side and the references. ``seam_stored_kwh``: energy a split run's stores held
+    more at the start of each part than at the end of the part before, summed (the parts'
+    warm-ups did not pay for it here, so ``cost_adjusted`` charges it)."""
+    config = load_config(Path(config_path))
     tariff = scenario_pricing(scenario, config)
     bin_s = config.metering_interval.nominal.total_seconds()
     if refs is None:
         refs = references(scenario, config_path)
     baseline_bins = refs.baseline_bins
     foresight = refs.foresight
-    ledger = Ledger.open(config.state_dir, config.zone, home_party=config.party_id)
-    try:
-        if scenario.contract is None:
-            bill = ledger.bill(config.party_id, scenario.start, end)
-            cost = float(bill.total)
-            bill_parts = {
-                "forward": float(bill.forward),
-                "spot": float(bill.spot),
-                "transport": float(bill.transport),
-                "retailer_view": float(world.get("retailer", {}).get("bill", "nan")),
-            }
-            settled_intervals = sum(1 for x in bill.lines if x.kind.value == "spot")
 
-            def agent_cost(a: datetime, b: datetime) -> float:
-                return float(ledger.bill(config.party_id, a, b).total)
-        else:
-            charges = ledger_costs(ledger, config.party_id, scenario.start, end)
-            cost = sum(amount for _, amount in charges)
-            bill_parts = contract_parts(ledger, config.party_id, scenario.start, end)
-            settled_intervals = settled_count(ledger, config.party_id, scenario.start, end)
+    def agent_day(a: datetime, b: datetime) -> float:
+        return side.day_costs[round((a - scenario.start) / timedelta(days=1))]
 
-            def agent_cost(a: datetime, b: datetime) -> float:
-                return sum(amount for at, amount in charges if a <= at < b)
-
-        ledger_tx = {t.id: t for t in ledger.transactions(party=config.party_id)}
-        daily = per_day(
-            scenario.start, scenario.days, agent=agent_cost,
-            baseline_bins=baseline_bins, foresight_grid_kw=foresight.grid_kw, tariff=tariff, bin_s=bin_s,
-        )  # fmt: skip
-    finally:
-        ledger.close()
+    daily = per_day(
+        scenario.start, scenario.days, agent=agent_day,
+        baseline_bins=baseline_bins, foresight_grid_kw=foresight.grid_kw, tariff=tariff, bin_s=bin_s,
+    )  # fmt: skip
     retailer = world.get("retailer", {})
     checks: dict[str, str] = {}
     limits = world["limit_violations"]
     checks["devices_in_limits"] = (
         "ok" if not limits else f"{len(limits)} step(s) out of limits, first: {limits[0]}"
     )
-    theirs = {
-        t["id"] for t in retailer.get("transactions", []) if datetime.fromisoformat(t["executed"]) < end
-    }
-    missing = sorted(theirs - set(ledger_tx))
-    extra = sorted(set(ledger_tx) - {t["id"] for t in retailer.get("transactions", [])})
+    missing, extra = list(side.missing), list(side.extra)
     checks["no_transaction_lost"] = (
         "ok"
         if not missing and not extra
         else f"missing in the ledger: {missing[:5]}; unknown to the retailer: {extra[:5]}"
     )
+    settled_intervals = side.settled_intervals
     expected = int(scenario.days * 86400 // bin_s)
     checks["settled"] = (
         "ok"
         if settled_intervals and settled_intervals >= expected * 0.95
         else (f"{settled_intervals or 0} of {expected} intervals settled")
     )
+    cost = side.cost
     kpis = Kpis(
         cost=cost,
         baseline_cost=refs.baseline_cost,
@@ -271,7 +343,7 @@ def assemble_result(
         tank_violation_c_h=world["tank_violation_c_h"],
         ev_shortfall_kwh=world["ev_shortfall_kwh"],
         energy_balance_error_kwh=world["energy_balance_error_kwh"],
-        transactions=len(ledger_tx),
+        transactions=side.transactions,
         tenders_posted=int(retailer.get("home_tenders", 0)),
         tenders_accepted_by_retailer=int(retailer.get("home_tenders_executed", 0)),
         faults_injected=int(world["faults_injected"]),
@@ -288,6 +360,7 @@ def assemble_result(
             bin_s=bin_s,
             # The market KPIs read spot prices, which a contract does not have.
             tariff=tariff if isinstance(tariff, Tariff) else None,
+            seam_stored_kwh=seam_stored_kwh,
         ),
     )
     step = timedelta(seconds=bin_s)
@@ -301,7 +374,7 @@ def assemble_result(
         baseline_bins=baseline_bins,
         foresight_grid_kw=foresight.grid_kw,
         prices=prices,
-        bill=bill_parts,
+        bill=side.bill,
         wall_s=time.perf_counter() - wall0,
         agent_counters=counters,
         daily_costs=daily,

@@ -5,6 +5,11 @@ baseline's own loop), so the agent's run and the baseline are measured by the sa
 are summed into bins of ``bin_s`` (energies, and the state at the bin's end); comfort (on the
 side the heat pump works against: :func:`comfort_limits_c`) and tank violations are integrated
 per step; each step is checked against the devices' physical limits.
+
+A recorder may start measuring after the plant starts (``measure_from``: a part of a run split
+into parts, whose first days only warm the agent up): steps before it move the state the
+integrals start from but count nowhere, and the stores at that instant are kept
+(:attr:`Recorder.start_state`) so the parts can be joined.
 """
 
 from __future__ import annotations
@@ -71,11 +76,19 @@ class Bin:
 
 class Recorder:
     def __init__(
-        self, plant: Plant, params: HomeParams, *, start: datetime, end: datetime, bin_s: float
+        self,
+        plant: Plant,
+        params: HomeParams,
+        *,
+        start: datetime,
+        end: datetime,
+        bin_s: float,
+        measure_from: datetime | None = None,
     ) -> None:
         self.plant = plant
         self.params = params
-        self.start = start
+        # Bins, integrals and checks begin here (the plant may have run since before).
+        self.start = start if measure_from is None else measure_from
         self.end = end
         self.bin_s = bin_s
         self.bins: list[Bin] = []
@@ -88,11 +101,38 @@ class Recorder:
         self._energy0 = dict(plant.energy_kwh)
         self._meter_end: float | None = None
         self._energy_end: dict[str, float] | None = None
+        self._measuring = measure_from is None or measure_from <= start
+        self.start_state: dict[str, float] = self._state()
+
+    def _state(self) -> dict[str, float]:
+        """The stores now, keyed as a bin's JSON keys them (NaN: the home lacks the store)."""
+        bat, ev, tank = self.plant.battery, self.plant.ev, self.plant.tank
+        return {
+            "battery_soc": bat.soc if bat is not None else float("nan"),
+            "ev_soc": ev.soc if ev is not None else float("nan"),
+            "tank_c": tank.tank_c if tank is not None else float("nan"),
+        }
+
+    def _warm_up(self, step: PlantStep) -> None:
+        """A step before the measured window: the plant as it is after it is where the window's
+        integrals and totals start, should the next step be the window's first."""
+        if step.house is not None:
+            self._indoor = step.house.indoor_c
+        if step.tank is not None:
+            self._tank = step.tank.tank_c
+        self.start_state = self._state()
+        self._meter0 = self.plant.meter.import_kwh - self.plant.meter.export_kwh
+        self._energy0 = dict(self.plant.energy_kwh)
 
     def __call__(self, step: PlantStep, inputs: PlantInputs) -> None:
         if step.start >= self.end:
             self._close_totals()
             return
+        if not self._measuring:
+            if step.start < self.start:
+                self._warm_up(step)
+                return
+            self._measuring = True
         p = self.params
         if step.house is not None:
             lo, hi = comfort_limits_c(p, step.start)

@@ -263,8 +263,11 @@ def world_results(
     broker: str,
     start: datetime,
     end: datetime,
+    tenders_before: datetime | None = None,
 ) -> dict[str, Any]:
-    """What the plant did, the faults, and the retailer's records: the same document in both modes."""
+    """What the plant did, the faults, and the retailer's records: the same document in both modes.
+    ``tenders_before``: count only the home's tenders for intervals before it (a part of a split
+    run that another part follows)."""
     rec.finish()
     out: dict[str, Any] = {
         "bins": [b.to_json() for b in rec.bins],
@@ -273,17 +276,26 @@ def world_results(
         "ev_shortfall_kwh": rec.ev_shortfall_kwh(),
         "energy_balance_error_kwh": rec.energy_balance_error_kwh,
         "limit_violations": rec.limit_violations,
+        "start_state": rec.start_state,  # the stores where the record begins
         "faults_injected": faults_injected,
         "fault_log": fault_log,
         "broker": broker,
     }
     if retailer is not None:
         book = retailer.book
+        # The home's tenders for intervals from the start (a part of a split run counts none
+        # of its warm-up's: the part before it does), and before ``tenders_before``.
+        before = tenders_before
+        ours = [
+            i
+            for i, t in book.home_tenders.items()
+            if t.interval.start_utc >= start and (before is None or t.interval.start_utc < before)
+        ]
         out["retailer"] = {
             "transactions": [codec.encode_transaction(t) for t in book.transactions.values()],
-            "home_tenders": len(book.home_tenders),
+            "home_tenders": len(ours),
             "home_tenders_executed": sum(
-                1 for s in book.home_state.values() if s is HomeTenderState.EXECUTED
+                1 for i in ours if book.home_state.get(i) is HomeTenderState.EXECUTED
             ),
             "errors_received": len(book.errors_received),
             "errors_sent": len(book.errors_sent),
