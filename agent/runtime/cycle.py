@@ -84,6 +84,10 @@ class ControlCycle:
         self.overrides_version = 0
         self._override_watchers: list[Callable[[], None]] = []
         self._published_plan: PlanRecord | None = None
+        # The plan version this cycle's dispatch saw, and whether the last rest was cut short
+        # for a plan that ended after it (once: a plan ending in every cycle must not spin).
+        self._dispatched_version = -1
+        self._rerun = False
 
     def overrides_changed(self) -> None:
         """The householder changed a control: re-plan, and tell whoever shows the controls."""
@@ -107,7 +111,15 @@ class ControlCycle:
     async def _rest(self, rest_s: float) -> None:
         """Sleep until the next cycle, or sooner: until the next metering interval's plan is due
         (a cycle as long as the interval would otherwise never run in its first seconds, and so
-        never plan it), or until the re-plan under way ends (its plan is dispatched at once)."""
+        never plan it), or until the re-plan under way ends (its plan is dispatched at once).
+        A re-plan that ended while the cycle still ran, after its dispatch (a solve that takes
+        no time on the clock, as in a virtual-time simulation), is dispatched at once too:
+        otherwise the plan's first step, made for now, would wait a whole cycle and be lost
+        where the cycle is as long as the step."""
+        if self.planning.version != self._dispatched_version and not self._rerun:
+            self._rerun = True
+            return
+        self._rerun = False
         now = self.clock.now()
         plan_at = self.planning.next_scheduled(now)
         if plan_at is not None:
@@ -131,6 +143,7 @@ class ControlCycle:
         measured = self._measured(snapshot)
         await self._phase("plan", self._plan(now, measured))
         await self._phase("transact", self._transact(now))
+        self._dispatched_version = self.planning.version
         await self._phase("dispatch", self._dispatch(snapshot, now))
         await self._phase("settle", self._settle(snapshot))
         self._publish(snapshot, self.poller.failures, (time.perf_counter() - wall0) * 1000.0)
@@ -194,7 +207,8 @@ class ControlCycle:
         target = water_heater_target(self.config, self.state.overrides, now, target)
         target = ev_target(self.config, self.state.overrides, target)
         report = await self.dispatcher.dispatch(target, snapshot, no_plan_reason=reason or "no valid plan")
-        self.state.dispatch = report.to_json()
+        # Which plan the commands came from (the page shows it; a new plan is dispatched at once).
+        self.state.dispatch = {**report.to_json(), "plan_version": self._dispatched_version}
         if self.state.overrides.paused:
             self.state.mode = "paused"
         elif target is None or report.safe_devices:
