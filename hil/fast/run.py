@@ -7,11 +7,11 @@ store, on the in-process bus), dispatcher with its safe rules and read-back, set
 on disk in ``directory``; under a household contract (``simulate.contract``) no retailer
 link, and a dynamic tariff's prices from the recorded series, published day-ahead — and serves
 it with ``serve`` until the scenario's end plus the same tail as the real-protocol run, then
-gathers the same KPIs (:func:`hil.sim.loop.assemble_result`).
+gathers the same KPIs (:func:`hil.sim.result.assemble_result`).
 
 Everything runs on :mod:`hil.fast.vloop`: no wall-clock sleep anywhere, and the same scenario and
 seed give the same run, event for event. A run of ``PARALLEL_REFERENCES_DAYS`` or more works out
-the baseline and the perfect-foresight reference (:func:`hil.sim.loop.references`) in a second
+the baseline and the perfect-foresight reference (:func:`hil.sim.result.references`) in a second
 process while the agent runs (they need only the scenario and the agent's config), so a machine
 with two cores finishes sooner; the figures are the same either way.
 """
@@ -38,8 +38,9 @@ from hil.fast.clock import VirtualClock
 from hil.fast.contract import feed_program, recorded_market_prices
 from hil.fast.vloop import run_virtual
 from hil.fast.world import FastWorld
-from hil.sim.loop import TAIL_S, AgentSide, References, SimResult, agent_side, assemble_result, references
+from hil.sim.loop import TAIL_S
 from hil.sim.program import contract_market
+from hil.sim.result import AgentSide, References, SimResult, agent_side, assemble_result, references
 from hil.sim.scenario import Scenario
 from hil.sim.world import BROKER_NAME
 

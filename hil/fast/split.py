@@ -41,7 +41,7 @@ from typing import Any
 
 from hil.fast.run import FastStats, RunRecord, references_for, run_part
 from hil.sim.compare import stored_in
-from hil.sim.loop import AgentSide, SimResult, combine
+from hil.sim.result import AgentSide, SimResult, combine
 from hil.sim.scenario import Scenario, ScenarioError
 
 DEFAULT_WARM_UP_DAYS = 7.0

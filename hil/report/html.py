@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hil.report.svg import Line, line_chart
 
 if TYPE_CHECKING:
-    from hil.sim.loop import SimResult
+    from hil.sim.result import SimResult
 
 
 def _series(

@@ -27,7 +27,7 @@ from agent.tariff import price_cache
 from agent.tariff.dynamic import DynamicPriceSource
 from hil.fast.run import run_fast
 from hil.fast.world import FastWorld
-from hil.sim.loop import SimResult
+from hil.sim.result import SimResult
 from hil.sim.scenario import Scenario, parse_scenario
 
 REPO = Path(__file__).resolve().parents[2]
