@@ -39,6 +39,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agent.config import load_config
 from hil.fast.run import FastStats, RunRecord, references_for, run_part
 from hil.sim.compare import stored_in
 from hil.sim.result import AgentSide, SimResult, combine
@@ -181,7 +182,8 @@ def run_split(scenario: Scenario, directory: Path, split: Split) -> tuple[SimRes
     world, seam_kwh = join_world(records)
     side = join_sides([r.side for r in records])
     result = combine(
-        scenario, config_path, world, _counters(records), side,
+        scenario, load_config(Path(config_path)), config_path,
+        world=world, counters=_counters(records), side=side,
         wall0=wall0, refs=references, seam_stored_kwh=seam_kwh,
     )  # fmt: skip
     stats = FastStats(

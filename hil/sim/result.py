@@ -185,16 +185,19 @@ def assemble_result(
     """The run's KPIs and checks; ``refs``: the references if worked out already."""
     config = load_config(Path(config_path))
     side = agent_side(scenario, config, world, scenario.start, end)
-    return combine(scenario, config_path, world, counters, side, wall0=wall0, refs=refs)
+    return combine(
+        scenario, config, config_path, world=world, counters=counters, side=side, wall0=wall0, refs=refs
+    )
 
 
 def combine(
     scenario: Scenario,
+    config: Config,
     config_path: str,
+    *,
     world: dict[str, Any],
     counters: dict[str, Any],
     side: AgentSide,
-    *,
     wall0: float,
     refs: References | None = None,
     seam_stored_kwh: float = 0.0,
@@ -202,8 +205,8 @@ def combine(
     """The KPIs and checks of a run (or of a split run's parts joined) from the plant's record,
     the agent's side and the references. ``seam_stored_kwh``: energy a split run's stores held
     more at the start of each part than at the end of the part before, summed (the parts'
-    warm-ups did not pay for it here, so ``cost_adjusted`` charges it)."""
-    config = load_config(Path(config_path))
+    warm-ups did not pay for it here, so ``cost_adjusted`` charges it). ``config``: the agent's,
+    as read from ``config_path`` (which the references read when they are not given)."""
     tariff = scenario_pricing(scenario, config)
     bin_s = config.metering_interval.nominal.total_seconds()
     if refs is None:
