@@ -24,6 +24,7 @@ time since the measurement, so a kettle on now lifts the next minutes, not tomor
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from agent.forecast.history import LoadHistory
+from agent.forecast.memo import WindowMemo
 from agent.forecast.prior import LoadPrior
 from agent.forecast.records import Series, Vec
 from agent.forecast.seed import SeedProfile
@@ -99,10 +101,13 @@ class BaseLoadForecaster:
         self.prior = prior
         self.history = LoadHistory(keep_s=(settings.weeks * 7 + 1) * 86_400.0)
         self._first_s: float | None = None  # the oldest sample ever observed (the prior's blend)
+        self._memo = WindowMemo(settings.weeks)
 
     def observe(self, interval: Interval, kw: float) -> bool:
+        seen = self.history.version
         added = self.history.add(interval.start_utc.timestamp(), interval.end_utc.timestamp(), kw)
         if added:
+            self._memo.changed(self.history, seen)
             start_s = interval.start_utc.timestamp()
             self._first_s = start_s if self._first_s is None else min(self._first_s, start_s)
         return added
@@ -154,20 +159,12 @@ class BaseLoadForecaster:
 
     def estimate_many(self, starts_s: Sequence[float], spans_s: Sequence[float]) -> tuple[Vec, list[str]]:
         """The model's value for each window (before blending) and the method that gave it."""
-        starts = [datetime.fromtimestamp(t, self.tz) for t in starts_s]
-        values = self._lookback(starts, spans_s, 7, self.settings.weeks)
-        methods = ["weekly" if np.isfinite(v) else "" for v in values]
-        rest = [i for i, m in enumerate(methods) if not m]
-        if rest:
-            daily = self._lookback([starts[i] for i in rest], [spans_s[i] for i in rest], 1, 7)
-            for i, v in zip(rest, daily, strict=True):
-                if np.isfinite(v):
-                    values[i], methods[i] = v, "daily"
+        values, methods = self._from_history(starts_s, spans_s)
         if self.prior is not None:
             # History blended over the prior by its days (the prior alone where none is found).
             days = self.history_days()
             full = self.prior.weight(days) >= 1.0
-            for i in range(len(starts)):
+            for i in range(len(starts_s)):
                 found = float(values[i]) if methods[i] else None
                 if found is not None and full:
                     continue  # the history alone (the prior's weight is nil)
@@ -182,6 +179,40 @@ class BaseLoadForecaster:
                     continue
             mean = self.history.mean_kw()
             values[i], methods[i] = (mean if np.isfinite(mean) else self.settings.default_kw), "flat"
+        return values, methods
+
+    def _from_history(self, starts_s: Sequence[float], spans_s: Sequence[float]) -> tuple[Vec, list[str]]:
+        """Steps 1 and 2 for each window: the weekly or daily value and its method ("" where
+        neither has history). Windows answered before are taken from the memo."""
+        self._memo.check(self.history)
+        values = np.full(len(starts_s), np.nan)
+        methods = [""] * len(starts_s)
+        todo: list[int] = []
+        for i, key in enumerate(zip(starts_s, spans_s, strict=True)):
+            known = self._memo.get(key)
+            if known is None:
+                todo.append(i)
+            else:
+                values[i], methods[i] = known
+        if not todo:
+            return values, methods
+        starts = [datetime.fromtimestamp(starts_s[i], self.tz) for i in todo]
+        spans = [spans_s[i] for i in todo]
+        weekly = self._lookback(starts, spans, 7, self.settings.weeks)
+        rest = [j for j, v in enumerate(weekly) if not np.isfinite(v)]
+        daily: Vec | list[float] = (
+            self._lookback([starts[j] for j in rest], [spans[j] for j in rest], 1, 7) if rest else []
+        )
+        by_row = dict(zip(rest, daily, strict=True))
+        for j, i in enumerate(todo):
+            if np.isfinite(weekly[j]):
+                value, method = float(weekly[j]), "weekly"
+            elif np.isfinite(by_row[j]):
+                value, method = float(by_row[j]), "daily"
+            else:
+                value, method = math.nan, ""
+            values[i], methods[i] = value, method
+            self._memo.put((starts_s[i], spans_s[i]), value, method)
         return values, methods
 
     def estimate(self, start_s: float, span_s: float) -> tuple[float, str]:

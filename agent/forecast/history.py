@@ -24,6 +24,10 @@ class LoadHistory:
         self._ends: list[float] = []
         self._values: list[float] = []
         self._cum: tuple[Vec, Vec, Vec, Vec, Vec] | None = None
+        # The span of time whose samples the last add changed (the new sample and any it
+        # replaced): what a cache of window means must forget.
+        self.last_change: tuple[float, float] | None = None
+        self.version = 0  # bumps with every sample stored
 
     def __len__(self) -> int:
         return len(self._starts)
@@ -37,12 +41,16 @@ class LoadHistory:
         hi = lo
         while hi < len(self._starts) and self._starts[hi] < end_s:
             hi += 1
+        changed_from_s = min(start_s, self._starts[lo]) if hi > lo else start_s
+        changed_to_s = max(end_s, self._ends[hi - 1]) if hi > lo else end_s
+        self.last_change = (changed_from_s, changed_to_s)
         del self._starts[lo:hi], self._ends[lo:hi], self._values[lo:hi]
         self._starts.insert(lo, start_s)
         self._ends.insert(lo, end_s)
         self._values.insert(lo, max(0.0, kw))
         self._prune()
         self._cum = None
+        self.version += 1
         return True
 
     def _prune(self) -> None:

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -30,8 +30,8 @@ from agent.forecast.errors import SourceError
 from agent.forecast.pv_calibration import YieldCalibration
 from agent.forecast.pv_model import PvArray, total_power_kw
 from agent.forecast.records import Series, Vec
-from agent.forecast.sampling import sample
-from agent.forecast.solar import clear_sky_ghi, sun_position
+from agent.forecast.sampling import Sampling, sample
+from agent.forecast.solar import SunPosition, clear_sky_ghi, sun_position
 from agent.forecast.sources import Observation, Source
 from agent.market.intervals import Interval
 
@@ -53,6 +53,12 @@ class PvSettings:
     calibration_h: float = 72.0  # 0: the weather method's power as modelled
 
 
+class _Sky(NamedTuple):
+    sampling: Sampling
+    sun: SunPosition
+    ghi_clear: Vec
+
+
 class PvForecaster:
     def __init__(
         self, arrays: Sequence[PvArray], settings: PvSettings, weather: Source | None = None
@@ -64,6 +70,20 @@ class PvForecaster:
         # (start_s, end_s, measured kW, clear-sky kW) of recent uncurtailed intervals
         self._recent: deque[tuple[float, float, float, float]] = deque()
         self.calibration = YieldCalibration(self.peak_kw, settings.calibration_h)
+        # The sky of the last horizon asked for: a plan asks for PV and irradiance over the same one.
+        self._sky_kept: tuple[tuple[tuple[datetime, datetime], ...], _Sky] | None = None
+
+    def _sky(self, intervals: Sequence[Interval]) -> _Sky:
+        """The sample instants of ``intervals``, the sun there and the clear-sky GHI."""
+        key = tuple((iv.start_utc, iv.end_utc) for iv in intervals)
+        kept = self._sky_kept
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        sampling = sample(intervals)
+        sun = sun_position(sampling.epoch_s, self.settings.latitude_deg, self.settings.longitude_deg)
+        sky = _Sky(sampling, sun, clear_sky_ghi(sun.cos_zenith))
+        self._sky_kept = (key, sky)
+        return sky
 
     def clear_sky_kw(self, intervals: Sequence[Interval], air_c: Vec | None = None) -> Vec:
         sampling = sample(intervals)
@@ -109,9 +129,7 @@ class PvForecaster:
     def forecast(self, now: datetime, intervals: Sequence[Interval], air_c: Vec | None = None) -> Series:
         if not self.arrays:
             return Series("pv_kw", np.zeros(len(intervals)), now, "no PV configured")
-        sampling = sample(intervals)
-        sun = sun_position(sampling.epoch_s, self.settings.latitude_deg, self.settings.longitude_deg)
-        ghi_clear = clear_sky_ghi(sun.cos_zenith)
+        sampling, sun, ghi_clear = self._sky(intervals)
         air = sampling.spread(air_c) if air_c is not None else np.full(len(sampling.epoch_s), NOMINAL_AIR_C)
         clear_kw = sampling.mean(total_power_kw(self.arrays, ghi_clear, sun, air))
 
@@ -150,9 +168,8 @@ class PvForecaster:
         """Global horizontal irradiance (W/m², mean per interval) by the same methods as the PV
         forecast: the weather source's series where it has one, else clear sky scaled by the
         recent (then climatological) ratio. Feeds the house's solar gains."""
-        sampling = sample(intervals)
-        sun = sun_position(sampling.epoch_s, self.settings.latitude_deg, self.settings.longitude_deg)
-        clear = sampling.mean(clear_sky_ghi(sun.cos_zenith))
+        sampling, _, ghi_clear = self._sky(intervals)
+        clear = sampling.mean(ghi_clear)
         now_s = now.timestamp()
         scale, method = self._scale(now_s, intervals, self.recent_ratio(now_s) if self.arrays else None)
         values, degraded = clear * scale, None

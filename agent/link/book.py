@@ -156,12 +156,18 @@ class TenderBook:
 
     def available_kw(self, tender_id: str) -> Decimal:
         t = self.tender(tender_id)
-        if t is None:
-            return Decimal(0)
-        executed = sum(self._executed_kw.get(tender_id, {}).values(), Decimal(0))
+        return Decimal(0) if t is None else self._available_kw(t)
+
+    def _available_kw(self, t: Tender) -> Decimal:
+        executed_by = self._executed_kw.get(t.id)
+        accepted_by = None if t.party == self.home_party else self._accepted_kw.get(t.id)
+        if not executed_by and not accepted_by:
+            # Most tenders in the book were never taken: the whole quantity (read per plan).
+            return max(Decimal(0), t.quantity_kw)
+        executed = sum(executed_by.values(), Decimal(0)) if executed_by else Decimal(0)
         if t.party == self.home_party:
             return max(Decimal(0), t.quantity_kw - executed)
-        accepted = sum(self._accepted_kw.get(tender_id, {}).values(), Decimal(0))
+        accepted = sum(accepted_by.values(), Decimal(0)) if accepted_by else Decimal(0)
         return max(Decimal(0), t.quantity_kw - max(accepted, executed))
 
     def snapshot(self, now: datetime) -> BookSnapshot:
@@ -181,7 +187,7 @@ class TenderBook:
             live.sort(
                 key=lambda t: (t.interval.start_utc, t.interval.span, t.side.value, t.price_per_kwh, t.id)
             )
-            return tuple(Offer(t, self.available_kw(t.id)) for t in live)
+            return tuple(Offer(t, self._available_kw(t)) for t in live)
 
         received = list(self._received.values())
         return BookSnapshot(

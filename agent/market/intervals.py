@@ -221,7 +221,7 @@ def _end_of(start_utc: datetime, tz: ZoneInfo, duration: Duration) -> datetime:
 class Interval:
     """One interval of the ladder in one zone. Build it with :func:`containing` or :func:`parse_interval`."""
 
-    __slots__ = ("_end_utc", "duration", "start_utc", "tz")
+    __slots__ = ("_end_utc", "_hash", "_key_cached", "duration", "start_utc", "tz")
 
     def __init__(self, start_utc: datetime, duration: Duration, tz: ZoneInfo) -> None:
         start_utc = _utc(start_utc)
@@ -235,6 +235,11 @@ class Interval:
         self.duration = duration
         self.tz = tz
         self._end_utc = _end_of(start_utc, tz, duration)
+        # Intervals key dicts all over a plan (ladders, positions, acceptances): the key and its
+        # hash are worked out once. The hash is of this process only (a zone's name hashes
+        # differently elsewhere), so pickling rebuilds the interval (__reduce__).
+        self._key_cached = (start_utc, duration.rank, tz.key)
+        self._hash = hash(self._key_cached)
 
     @property
     def start(self) -> datetime:
@@ -286,12 +291,14 @@ class Interval:
         return {"start": self.start.isoformat(), "duration": self.duration.value}
 
     def _key(self) -> tuple[datetime, int, str]:
-        return (self.start_utc, self.duration.rank, self.tz.key)
+        return self._key_cached
 
     def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
         if not isinstance(other, Interval):
             return NotImplemented
-        return self._key() == other._key()
+        return self._key_cached == other._key_cached
 
     def __lt__(self, other: Interval) -> bool:
         return self._key() < other._key()
@@ -300,7 +307,10 @@ class Interval:
         return self._key() <= other._key()
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return self._hash
+
+    def __reduce__(self) -> tuple[type[Interval], tuple[datetime, Duration, ZoneInfo]]:
+        return (Interval, (self.start_utc, self.duration, self.tz))
 
     def __repr__(self) -> str:
         return f"Interval({self.start.isoformat()} {self.duration.value} {self.tz.key})"

@@ -36,6 +36,7 @@ adders are never negative (the planner would otherwise import and export at once
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -69,13 +70,14 @@ def expected_prices(
     if spot_offset_per_kwh is not None:
         quoted = quoted + np.asarray(spot_offset_per_kwh, dtype=np.float64)
     best: dict[tuple[Side, int], tuple[float, float]] = {}  # (side, t) -> (span_s, signed price)
+    quoted_at = np.isfinite(quoted).tolist()
     for t in tenders:
         if t.actionable or energy_refusal(t, rules, now, horizon) is not None:
             continue
         sign = 1.0 if t.side is Side.SELL else -1.0  # lowest sell, highest buy
         key_price = sign * float(t.price_per_kwh)
         for i in covered(t, horizon):
-            if np.isfinite(quoted[i]):
+            if quoted_at[i]:
                 continue
             cand = (t.interval.span.total_seconds(), key_price)
             if best.get((t.side, i), (np.inf, np.inf)) > cand:
@@ -139,17 +141,21 @@ def _quoted_mid(tenders: Sequence[Tender], horizon: tuple[Interval, ...], rules:
     hour, before that hour's spot price is out).
     """
     n = len(horizon)
-    ask = np.full(n, np.inf)
-    bid = np.full(n, -np.inf)
+    # Plain lists while looping: an array's element access costs more than the comparison.
+    ask_list = [math.inf] * n
+    bid_list = [-math.inf] * n
     for t in tenders:
         if not t.actionable or quote_refusal(t, rules) is not None:
             continue
         price = float(t.price_per_kwh)
-        for i in covered(t, horizon):
-            if t.side is Side.SELL:
-                ask[i] = min(ask[i], price)
-            else:
-                bid[i] = max(bid[i], price)
+        if t.side is Side.SELL:
+            for i in covered(t, horizon):
+                ask_list[i] = min(ask_list[i], price)
+        else:
+            for i in covered(t, horizon):
+                bid_list[i] = max(bid_list[i], price)
+    ask = np.array(ask_list, dtype=np.float64)
+    bid = np.array(bid_list, dtype=np.float64)
     out = np.full(n, np.nan)
     both = np.isfinite(ask) & np.isfinite(bid)
     out[both] = (ask[both] + bid[both]) / 2.0

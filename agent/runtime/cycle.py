@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from agent.cancel import honour_cancellation
 from agent.clock import Clock
@@ -32,7 +33,7 @@ from agent.runtime.energy_counters import EnergyCounters, powers_kw
 from agent.runtime.measure import IntervalAverager, measured_state
 from agent.runtime.overrides import effective_config, ev_target, water_heater_target
 from agent.runtime.plan_phase import PlanPhase, PlanRecord
-from agent.runtime.settler import Settler
+from agent.runtime.settler import Settled, Settler
 from agent.runtime.state import AgentState
 from agent.runtime.telemetry import Poller
 from agent.runtime.transact_phase import TransactPhase
@@ -84,6 +85,8 @@ class ControlCycle:
         self.overrides_version = 0
         self._override_watchers: list[Callable[[], None]] = []
         self._published_plan: PlanRecord | None = None
+        self._published_settled: list[Settled] | None = None
+        self._recent_json: list[dict[str, Any]] = []
         # The plan version this cycle's dispatch saw, and whether the last rest was cut short
         # for a plan that ended after it (once: a plan ending in every cycle must not spin).
         self._dispatched_version = -1
@@ -258,7 +261,16 @@ class ControlCycle:
         s.settlement = {
             "waiting": self.settler.deferred_reason,
             "estimated_readings": self.settler.estimated_readings,
-            "recent": [
+            "recent": self._recent_settlements(),
+        }
+
+    def _recent_settlements(self) -> list[dict[str, Any]]:
+        """The last 12 settlements for the page, rebuilt only when one was added (the settler
+        replaces its list then); most cycles settle nothing."""
+        settled = self.settler.settled
+        if settled is not self._published_settled:
+            self._published_settled = settled
+            self._recent_json = [
                 {
                     "interval": x.interval.start.isoformat(),
                     "net_kwh": str(x.net_kwh),
@@ -266,6 +278,6 @@ class ControlCycle:
                     "amount": str(x.amount),
                     "flags": list(x.flags),
                 }
-                for x in self.settler.settled[-12:]
-            ],
-        }
+                for x in settled[-12:]
+            ]
+        return self._recent_json

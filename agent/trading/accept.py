@@ -67,9 +67,10 @@ def decide_acceptances(
     out: list[AcceptDecision] = []
     # Each tender's cells, gathered once (LadderMap.cells scans every cell per tender).
     cells_of: dict[str, list[tuple[int, int]]] = {}
-    for side in (ladder_map.buy, ladder_map.sell):
+    tenders = ladder_map.tenders
+    for side, tender_side in ((ladder_map.buy, Side.SELL), (ladder_map.sell, Side.BUY)):
         for key, ref in side.items():
-            if ladder_map.tenders[ref.tender_id].side is (Side.SELL if side is ladder_map.buy else Side.BUY):
+            if tenders[ref.tender_id].side is tender_side:
                 cells_of.setdefault(ref.tender_id, []).append(key)
     for tid, tender in sorted(ladder_map.tenders.items()):
         if not (
@@ -123,12 +124,18 @@ def _fill(
     cheapest_first: bool,
 ) -> None:
     sign = 1 if cheapest_first else -1
+    wanted = np.asarray(want, dtype=np.float64).tolist()
+    # Each step's column as plain floats, read once (indexing an array per cell costs more).
+    columns: dict[int, list[float]] = {}
     for t, cells in by_t.items():
-        left = float(want[t])
+        left = wanted[t]
         for k, _ in sorted(cells, key=lambda c: (sign * c[1].price_per_kwh, c[1].tender_id)):
-            key = f"{prefix}_{k}_kw"
-            if key not in plan.series:
-                raise TradingError(f"plan.series.{key}", "the plan has no such ladder step")
-            take = min(float(plan.series[key][t]), left) if left > 0 else 0.0
+            column = columns.get(k)
+            if column is None:
+                key = f"{prefix}_{k}_kw"
+                if key not in plan.series:
+                    raise TradingError(f"plan.series.{key}", "the plan has no such ladder step")
+                column = columns[k] = np.asarray(plan.series[key], dtype=np.float64).tolist()
+            take = min(column[t], left) if left > 0 else 0.0
             alloc[(t, k)] = max(take, 0.0)
             left -= alloc[(t, k)]

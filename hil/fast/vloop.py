@@ -62,6 +62,38 @@ class InlineExecutor(concurrent.futures.ThreadPoolExecutor):
         return fut
 
 
+def _copy_state(source: concurrent.futures.Future[T], dest: asyncio.Future[T]) -> None:
+    if dest.cancelled():
+        return
+    error = source.exception()
+    if error is not None:
+        dest.set_exception(error)
+    else:
+        dest.set_result(source.result())
+
+
+def _inline_run_in_executor(
+    loop: asyncio.AbstractEventLoop,
+) -> Callable[..., asyncio.Future[Any]]:
+    """``loop.run_in_executor`` that runs work for the default executor inline and hands the
+    result over with a plain ``call_soon``: the same turn of the loop as a thread pool's
+    ``call_soon_threadsafe`` would take, without its write to the loop's wake-up pipe, its read
+    back and looptime's bookkeeping of futures from threads (a plan makes tens of such calls).
+    Any other executor is used as asyncio would."""
+    original = loop.run_in_executor
+    inline = InlineExecutor()
+
+    def run_in_executor(executor: Any, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        if executor is not None and not isinstance(executor, InlineExecutor):
+            return original(executor, func, *args)
+        source = inline.submit(func, *args)
+        dest: asyncio.Future[T] = loop.create_future()
+        loop.call_soon(_copy_state, source, dest)
+        return dest
+
+    return run_in_executor
+
+
 def new_virtual_loop(start_s: float = 0.0) -> asyncio.AbstractEventLoop:
     """A fresh event loop on virtual time starting at ``start_s``, with the inline default executor."""
     loop = looptime.new_event_loop(
@@ -70,6 +102,7 @@ def new_virtual_loop(start_s: float = 0.0) -> asyncio.AbstractEventLoop:
     # asyncio's own margin for a due timer (see the module's doc); private, but read only there.
     cast(asyncio.BaseEventLoop, loop)._clock_resolution = TICK_S  # type: ignore[attr-defined]
     loop.set_default_executor(InlineExecutor())
+    loop.run_in_executor = _inline_run_in_executor(loop)  # type: ignore[method-assign]
     return loop
 
 

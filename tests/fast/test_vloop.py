@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import selectors
 import threading
 from typing import Any
@@ -102,3 +103,42 @@ def test_a_timer_for_the_present_instant_is_due_past_194_days() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert float(done.stdout) == pytest.approx(2.0**24 - 30.0 + 3 * 60.25)
+
+
+def test_executor_work_hands_over_its_result_and_errors_on_the_next_turn() -> None:
+    """The result comes back on the loop's next turn (as a thread pool's would), errors are
+    raised in the awaiting task, and a cancelled waiter leaves the loop running."""
+    order: list[str] = []
+
+    async def other() -> None:
+        order.append("other task ran")
+
+    def fail() -> None:
+        raise ValueError("from the executor")
+
+    async def main() -> tuple[int, str, bool]:
+        asyncio.get_running_loop().create_task(other())
+        value = await asyncio.to_thread(lambda: 41 + 1)
+        order.append("result")
+        try:
+            await asyncio.to_thread(fail)
+        except ValueError as e:
+            error = str(e)
+        waiter = asyncio.ensure_future(asyncio.to_thread(lambda: 1))
+        waiter.cancel()
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return value, error, waiter.cancelled()
+
+    assert run_virtual(main()) == (42, "from the executor", True)
+    assert order == ["other task ran", "result"]
+
+
+def test_a_named_executor_is_used_as_asyncio_would() -> None:
+    async def main() -> str:
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="named") as pool:
+            return await asyncio.get_running_loop().run_in_executor(
+                pool, lambda: threading.current_thread().name
+            )
+
+    assert run_virtual(main()).startswith("named")

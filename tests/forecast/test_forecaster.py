@@ -198,3 +198,22 @@ def test_forecast_never_raises_and_stays_physical(
     assert np.all(result.base_load_kw >= 0) and np.all(result.pv_kw >= 0) and np.all(result.draw_l >= 0)
     assert np.all(result.pv_kw <= 7.0)
     assert all(math.isfinite(v["all"]["mae"]) or v["all"]["count"] == 0 for v in f.accuracy().values())
+
+
+def test_the_sky_kept_for_one_horizon_is_not_used_for_another() -> None:
+    """PV and irradiance over one horizon share the sun's positions; a horizon that differs
+    (moved on, or the same list object changed in place) gets its own."""
+    arrays = [PvArray("roof", 5.0, 25.0, 180.0)]
+    kept = PvForecaster(arrays, PvSettings(36.1, -79.95))
+    now = NOON.astimezone(UTC)
+    ivs = _horizon(now, n=48)
+    kept.forecast(now, ivs)
+    for asked in (ivs, _horizon(now + timedelta(hours=5), n=48), _horizon(now, Duration.PT1H, n=12)):
+        fresh = PvForecaster(arrays, PvSettings(36.1, -79.95))
+        np.testing.assert_array_equal(kept.irradiance(now, asked).values, fresh.irradiance(now, asked).values)
+        np.testing.assert_array_equal(kept.forecast(now, asked).values, fresh.forecast(now, asked).values)
+    ivs[:] = _horizon(now + timedelta(hours=6), n=48)
+    np.testing.assert_array_equal(
+        kept.forecast(now, ivs).values,
+        PvForecaster(arrays, PvSettings(36.1, -79.95)).forecast(now, ivs).values,
+    )

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
+import pickle
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -235,3 +239,30 @@ def test_misaligned_starts_are_refused(t: datetime, tz: ZoneInfo, d: Duration, s
     shifted = (interval.start_utc + timedelta(seconds=shift_s)).astimezone(tz).isoformat()
     with pytest.raises(IntervalError, match="not aligned"):
         parse_interval(shifted, d.value, tz)
+
+
+def test_an_interval_pickled_into_another_process_keys_its_dicts() -> None:
+    """An interval keeps its hash; unpickled in a process whose string hashes differ (a split
+    run's parts), it must be rebuilt, not carry the hash it had here."""
+    iv = containing(datetime(2026, 3, 29, 1, 30, tzinfo=UTC), Duration.PT1H, ZoneInfo("Europe/Berlin"))
+    blob = pickle.dumps({iv: "found"})
+    script = (
+        "import pickle, sys\n"
+        "from datetime import UTC, datetime\n"
+        "from zoneinfo import ZoneInfo\n"
+        "from agent.market.intervals import Duration, containing\n"
+        "table = pickle.loads(sys.stdin.buffer.read())\n"
+        "at = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)\n"
+        "iv = containing(at, Duration.PT1H, ZoneInfo('Europe/Berlin'))\n"
+        "print(table.get(iv, 'missing'))\n"
+    )
+    for seed in ("1", "2"):
+        out = subprocess.run(
+            [sys.executable, "-c", script],
+            input=blob,
+            capture_output=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            timeout=60,
+        )
+        assert out.stdout.decode().strip() == "found"
