@@ -15,6 +15,11 @@ Two things keep a run deterministic and the wall clock out of it:
   the loop only asks to sleep when nothing is ready, which in this process means every task waits
   on a timer or on a message that a timer will bring.
 
+* the loop's selector asks the kernel only one in :data:`POLL_EVERY` times it is polled without
+  a timeout (:class:`ThinPollSelector`): asyncio polls once per turn of the loop, a simulated
+  year turns it some ten million times, and nothing in the simulation does I/O. A wait with a
+  timeout (nothing scheduled at all) always reaches it.
+
 * asyncio takes a timer as due when it falls before ``time() + clock resolution``, with the
   monotonic clock's resolution (1 ns) as the margin. Past 2**24 virtual seconds (194 days) a
   float's spacing is over twice that, so ``time() + 1 ns == time()``, and a timer set for the
@@ -30,7 +35,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable, Coroutine
+import selectors
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar, cast
 
 import looptime
@@ -44,6 +50,41 @@ IDLE_TIMEOUT_S = 1.0
 NOOP_CYCLES = 1
 # looptime's time step (its default resolution), and the margin by which a timer is due.
 TICK_S = 1e-6
+
+
+# A zero-timeout poll reaches the kernel once in this many (see the module's doc).
+POLL_EVERY = 64
+
+
+class ThinPollSelector(selectors.BaseSelector):
+    """The platform's selector, asked only one in :data:`POLL_EVERY` zero-timeout polls."""
+
+    def __init__(self) -> None:
+        self._inner = selectors.DefaultSelector()
+        self._skipped = 0
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.register(fileobj, events, data)
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        return self._inner.unregister(fileobj)
+
+    def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.modify(fileobj, events, data)
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is not None and timeout <= 0:
+            if self._skipped < POLL_EVERY - 1:
+                self._skipped += 1
+                return []
+            self._skipped = 0
+        return self._inner.select(timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
+        return self._inner.get_map()
 
 
 class InlineExecutor(concurrent.futures.ThreadPoolExecutor):
@@ -96,9 +137,10 @@ def _inline_run_in_executor(
 
 def new_virtual_loop(start_s: float = 0.0) -> asyncio.AbstractEventLoop:
     """A fresh event loop on virtual time starting at ``start_s``, with the inline default executor."""
-    loop = looptime.new_event_loop(
-        start=start_s, noop_cycles=NOOP_CYCLES, idle_timeout=IDLE_TIMEOUT_S, resolution=TICK_S
-    )
+    loop = looptime.patch_event_loop(
+        asyncio.SelectorEventLoop(ThinPollSelector()),
+        start=start_s, noop_cycles=NOOP_CYCLES, idle_timeout=IDLE_TIMEOUT_S, resolution=TICK_S,
+    )  # fmt: skip
     # asyncio's own margin for a due timer (see the module's doc); private, but read only there.
     cast(asyncio.BaseEventLoop, loop)._clock_resolution = TICK_S  # type: ignore[attr-defined]
     loop.set_default_executor(InlineExecutor())

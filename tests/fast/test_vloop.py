@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hil.fast.vloop import run_virtual
+from hil.fast.vloop import POLL_EVERY, ThinPollSelector, run_virtual
 
 
 def test_a_day_of_minute_sleeps_passes_on_virtual_time() -> None:
@@ -52,24 +52,34 @@ def test_timeouts_fire_on_virtual_seconds() -> None:
     assert run_virtual(main()) == pytest.approx(3600.0)
 
 
-def test_the_selector_is_only_ever_polled(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The loop never blocks on the wall clock: every select it makes has a zero timeout.
-    timeouts: list[Any] = []
+def test_the_selector_is_only_ever_polled_and_seldom_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loop never blocks on the wall clock: every select it makes has a zero timeout, and
+    # only one turn in POLL_EVERY reaches the kernel.
+    turns: list[Any] = []
+    polls: list[Any] = []
     original = selectors.EpollSelector.select
+    thin = ThinPollSelector.select
 
     def spy(self: selectors.EpollSelector, timeout: float | None = None) -> Any:
-        timeouts.append(timeout)
+        polls.append(timeout)
         return original(self, timeout)
 
+    def turn(self: ThinPollSelector, timeout: float | None = None) -> Any:
+        turns.append(timeout)
+        return thin(self, timeout)
+
     monkeypatch.setattr(selectors.EpollSelector, "select", spy)
+    monkeypatch.setattr(ThinPollSelector, "select", turn)
 
     async def main() -> None:
-        for _ in range(100):
+        for _ in range(1000):
             await asyncio.sleep(900.0)
 
     run_virtual(main())
-    assert len(timeouts) >= 100
-    assert set(timeouts) == {0}
+    assert len(turns) >= 1000
+    assert set(turns) == {0}
+    assert set(polls) == {0}
+    assert len(polls) == len(turns) // POLL_EVERY
 
 
 PAST_2_POW_24 = """
