@@ -45,7 +45,7 @@ class Series:
     def to_dict(self) -> dict[str, Any]:
         return {
             "quantity": self.quantity,
-            "values": [float(v) for v in self.values],
+            "values": np.asarray(self.values, dtype=np.float64).tolist(),
             "issued_at": self.issued_at.isoformat(),
             "source": self.source,
             "degraded": self.degraded,

@@ -93,4 +93,5 @@ class Plan:
 
 def _floats(values: Vec) -> list[float]:
     # Round away solver noise (1e-9 kW) so the JSON reads cleanly; keeps 6 significant decimals.
-    return [float(v) for v in np.round(np.asarray(values, dtype=np.float64), 6)]
+    rounded: list[float] = np.round(np.asarray(values, dtype=np.float64), 6).tolist()
+    return rounded
