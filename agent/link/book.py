@@ -77,6 +77,9 @@ class TenderBook:
         # The last snapshot and when its first live tender expires (the plan and the trading
         # step of one cycle read the same book: one sort and one sum per tender, not two).
         self._snapshot: tuple[BookSnapshot, datetime] | None = None
+        # No prune can drop anything before this instant (the first expiry, or the first spot
+        # price to age out): the link prunes every minute, the book changes a few times an hour.
+        self._prune_due = _NEVER
 
     # -- change notification ---------------------------------------------------------------
 
@@ -107,6 +110,7 @@ class TenderBook:
             self._own[t.id] = t
         else:
             self._received[t.id] = t
+        self._prune_due = min(self._prune_due, t.expires)
         self._bump()
 
     def withdraw(self, tender_id: str) -> bool:
@@ -118,6 +122,7 @@ class TenderBook:
 
     def set_spot(self, s: SpotPrice) -> None:
         self._spot[s.interval] = s
+        self._prune_due = min(self._prune_due, s.interval.end_utc + SPOT_KEEP)
         self._bump()
 
     def reserve(self, tender_id: str, acceptance_id: str, quantity_kw: Decimal) -> None:
@@ -131,6 +136,8 @@ class TenderBook:
 
     def prune(self, now: datetime) -> list[Tender]:
         """Drop expired tenders (returned, the home's own among them) and old spot prices."""
+        if now < self._prune_due:
+            return []
         gone = [t for t in (*self._received.values(), *self._own.values()) if t.is_expired(now)]
         for t in gone:
             self._received.pop(t.id, None)
@@ -140,6 +147,14 @@ class TenderBook:
         old = [i for i in self._spot if i.end_utc + SPOT_KEEP <= now]
         for i in old:
             del self._spot[i]
+        self._prune_due = min(
+            (
+                *(t.expires for t in self._received.values()),
+                *(t.expires for t in self._own.values()),
+                *(i.end_utc + SPOT_KEEP for i in self._spot),
+            ),
+            default=_NEVER,
+        )
         if gone or old:
             self._bump()
         return gone

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from agent.link.book import TenderBook
+from agent.link.book import SPOT_KEEP, TenderBook
 from agent.link.errors import OutboxConflict
 from agent.link.outbox import FILE_NAME, Outbox
 from agent.market.records import Side
@@ -106,3 +108,47 @@ def test_outbox_survives_reopen_and_keeps_order(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / FILE_NAME)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["tender", "own", "spot", "withdraw", "prune"]),
+            st.integers(0, 240),  # minutes from NOW
+            st.integers(1, 180),  # minutes to expiry
+        ),
+        max_size=40,
+    )
+)
+def test_prune_drops_exactly_what_has_expired_whenever_it_is_asked(
+    ops: list[tuple[str, int, int]],
+) -> None:
+    """The book skips prunes before its first expiry; what every prune returns and what stays
+    is what a scan of everything held would find."""
+    book = TenderBook(h.HOME)
+    held: dict[str, datetime] = {}
+    spots: set[datetime] = set()
+    for op, at_min, life_min in ops:
+        at = NOW + timedelta(minutes=at_min)
+        if op in ("tender", "own"):
+            make = h.tender if op == "tender" else h.own_tender
+            t = make(NOW, expires=at + timedelta(minutes=life_min))
+            book.add_tender(t)
+            held[t.id] = t.expires
+        elif op == "spot":
+            s, _ = h.spot(at)
+            book.set_spot(s)
+            spots.add(s.interval.end_utc)
+        elif op == "withdraw" and held:
+            tid = sorted(held)[life_min % len(held)]
+            if book.withdraw(tid):
+                del held[tid]
+        else:
+            gone = book.prune(at)
+            expected = {tid for tid, expires in held.items() if at >= expires}
+            assert {t.id for t in gone} == expected
+            held = {tid: e for tid, e in held.items() if tid not in expected}
+            spots = {end for end in spots if end + SPOT_KEEP > at}
+            assert {t.id for t in book.received()} | {o.tender.id for o in book.snapshot(at).own} == set(held)
+            assert {sp.interval.end_utc for sp in book.snapshot(at).spot} == spots
