@@ -55,6 +55,26 @@ def test_draws_become_litres_per_interval_averaged_within_it() -> None:
     np.testing.assert_allclose(q.forecast(day, quarters).values, [0, 0, 15, 15, 15, 15, 0, 0])
 
 
+def test_a_profile_kept_per_interval_answers_as_a_fresh_one_over_moving_horizons() -> None:
+    profile = DailyProfile({0: 4.0, 6: 2.0, 14: 11.0, 20: 7.0})
+    spec = QuantitySpec("outdoor_c", 5.0, profile=profile)
+    kept = QuantityForecaster(spec, BERLIN)
+    spring = datetime(2026, 3, 28, 18, tzinfo=BERLIN)  # the horizons cross the spring-forward night
+    asked = [
+        (0, Duration.PT15M, 96),
+        (1, Duration.PT15M, 96),
+        (2, Duration.PT1H, 30),
+        (1, Duration.PT5M, 200),
+        (40, Duration.PT15M, 400),
+        (3, Duration.PT15M, 96),
+    ]
+    for hours_on, step, n in asked:
+        ivs = horizon(containing(spring + timedelta(hours=hours_on), step, BERLIN), n)
+        now = ivs[0].start_utc
+        fresh = QuantityForecaster(spec, BERLIN).forecast(now, ivs).values
+        np.testing.assert_array_equal(kept.forecast(now, ivs).values, fresh)
+
+
 def test_csv_series_covers_what_it_covers_and_the_profile_the_rest(tmp_path: Path) -> None:
     path = tmp_path / "temp.csv"
     rows = [f"{(T0 + timedelta(hours=h)).isoformat()},{20 + h}" for h in range(3)]
