@@ -11,6 +11,8 @@ closed loop reports.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
@@ -62,12 +64,33 @@ class Ev:
     soc_at_arrival: float = 0.3
     records: list[SessionRecord] = field(default_factory=list)
     _current: SessionRecord | None = None
+    _ordered: tuple[Sequence[Session], int, list[datetime] | None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def session_at(self, at: datetime) -> Session | None:
+        arrivals = self._arrivals()
+        if arrivals is not None:
+            # Sessions in order and apart (the usual daily ones): at most the last to arrive
+            # before ``at`` can hold it. A year has hundreds, asked for at every plant step.
+            i = bisect.bisect_right(arrivals, at) - 1
+            s = self.sessions[i] if i >= 0 else None
+            return s if s is not None and at < s.departure else None
         for s in self.sessions:
             if s.arrival <= at < s.departure:
                 return s
         return None
+
+    def _arrivals(self) -> list[datetime] | None:
+        """The sessions' arrivals if they follow one another without overlap, else None."""
+        kept = self._ordered
+        if kept is None or kept[0] is not self.sessions or kept[1] != len(self.sessions):
+            ordered = all(s.arrival <= s.departure for s in self.sessions) and all(
+                a.departure <= b.arrival for a, b in itertools.pairwise(self.sessions)
+            )
+            arrivals = [s.arrival for s in self.sessions] if ordered else None
+            kept = self._ordered = (self.sessions, len(self.sessions), arrivals)
+        return kept[2]
 
     def update(self, at: datetime) -> None:
         """Plug in or out according to the sessions (call at the start of each step)."""

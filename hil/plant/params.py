@@ -7,7 +7,7 @@ simulates. Names carry units; powers are magnitudes (signs per ``agent/units.py`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -94,7 +94,11 @@ class HomeParams:
         """The heat pump's mode at ``when`` by the site's calendar."""
         if self.mode != "auto":
             return self.mode
-        return self._rule.mode_at(when, ZoneInfo(self.timezone))
+        return self._modes.at(when)
+
+    @cached_property
+    def _modes(self) -> _DayModes:
+        return _DayModes(self._rule, ZoneInfo(self.timezone))
 
     def comfort(self, mode: Mode) -> tuple[float, float]:
         """(target, half-width of the band), °C, while the heat pump works in ``mode``."""
@@ -122,3 +126,24 @@ WINTER = HomeParams(
     house_r_k_per_kw=6.0,
     house_c_kwh_per_k=6.0,
 )
+
+
+class _DayModes:
+    """The mode by the local day, kept for the day last asked about: the plant and the comfort
+    record ask at every step, and the mode changes only at a local midnight."""
+
+    def __init__(self, rule: ModeRule, zone: ZoneInfo) -> None:
+        self._rule = rule
+        self._zone = zone
+        self._day: tuple[datetime, datetime, Mode] | None = None  # [from, to) UTC and its mode
+
+    def at(self, when: datetime) -> Mode:
+        day = self._day
+        if day is not None and day[0] <= when < day[1]:
+            return day[2]
+        local = when.astimezone(self._zone)
+        midnight = datetime.combine(local.date(), time(0), self._zone)
+        next_midnight = datetime.combine(local.date() + timedelta(days=1), time(0), self._zone)
+        mode = self._rule.mode_on(local.date())
+        self._day = (midnight.astimezone(UTC), next_midnight.astimezone(UTC), mode)
+        return mode
