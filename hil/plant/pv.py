@@ -68,6 +68,8 @@ class PvArray:
     energy_kwh: float = 0.0  # lifetime AC energy counter
 
     def poa_w_per_m2(self, w: WeatherSample, latitude_deg: float, longitude_deg: float) -> float:
+        if w.dni_w_per_m2 == 0.0 and w.dhi_w_per_m2 == 0.0 and w.ghi_w_per_m2 == 0.0:
+            return 0.0  # night: every term below is nought, wherever the sun stands
         zenith, sun_az = solar_position(w.at_station, latitude_deg, longitude_deg)
         beta = math.radians(self.tilt_deg)
         z = math.radians(zenith)
