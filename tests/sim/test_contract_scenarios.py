@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "hil" / "scenarios"
 EXPECTED = {
     "contract_us_tou.yaml": ("US three-period TOU (illustrative)", "USD", False),
+    "contract_us_tou_demand.yaml": ("US three-period TOU with a demand charge (illustrative)", "USD", False),
     "contract_three_period.yaml": ("three-period network tariff (illustrative)", "EUR", False),
     "contract_flat_feed_in.yaml": ("flat rate with feed-in", "EUR", False),
     "contract_de_dynamic_entsoe.yaml": ("dynamic tariff, DE-LU day-ahead (illustrative)", "EUR", True),
