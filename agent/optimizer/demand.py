@@ -29,11 +29,15 @@ Why this form:
   arrival (ev.py): the pattern of A never changes.
 * Linear rows and a linear cost with ``per_kw >= 0``: convex, three entries per interval and row.
 
-At the optimum the peak at each month's last interval is the largest counted import of the
-month in the horizon, or the peak so far if that is higher. *When* a rise is booked inside a
-month is not unique (raising the peak early or when the import comes costs the same), so the
-plan's series ``demand_peak_kw`` is the running peak worked out from the planned import itself,
-and its cost ``demand`` is priced from that series.
+The row bounds the import side of the meter flow, ``imp + over``. Where the adders leave
+importing and exporting in the same interval free (a contract whose whole price sits on the
+trades), the plan may show such a pair, which no meter would: ``imp + over`` is then above the
+net import ``max(grid, 0)``, never below it, and the optimum keeps no such pair where it would
+raise the peak. So at the optimum the peak at each month's last interval is the largest counted
+net import of the month in the horizon, or the peak so far if that is higher. *When* a rise is
+booked inside a month is not unique (raising the peak early or when the import comes costs the
+same), so the plan's series ``demand_peak_kw`` is the running peak worked out from the planned
+net import itself, and its cost ``demand`` is priced from that series.
 
 A plan step longer than the metering interval plans its import flat across the step, so the
 peak the plan sees is the step's mean: the bill's peak over the step's metering intervals is at
@@ -152,8 +156,9 @@ class DemandTerm:
         n.rhs("peak:room", 0.0)
         n.cost("pk_rise", d.per_kw)
 
-    def series(self, import_kw: Vec, inputs: PlanInputs) -> dict[str, Vec]:
-        return {"demand_peak_kw": running_peak_kw(import_kw, self._inputs(inputs))}
+    def series(self, grid_kw: Vec, inputs: PlanInputs) -> dict[str, Vec]:
+        """The running peak of the planned net import (``grid_kw`` is +import)."""
+        return {"demand_peak_kw": running_peak_kw(np.maximum(grid_kw, 0.0), self._inputs(inputs))}
 
     def costs(self, ser: dict[str, Vec], inputs: PlanInputs) -> dict[str, float]:
         return {"demand": demand_cost(ser["demand_peak_kw"], self._inputs(inputs))}

@@ -125,7 +125,7 @@ class Model:
             out.update(term.series(blocks, inputs))
         out.update(self.grid.series(blocks))
         if self.demand is not None:
-            out.update(self.demand.series(out["import_kw"], inputs))
+            out.update(self.demand.series(out["grid_kw"], inputs))
         return out
 
     def net_load_kw(self, ser: dict[str, Vec]) -> Vec:

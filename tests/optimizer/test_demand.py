@@ -185,6 +185,22 @@ def test_a_peak_above_the_limit_is_counted(backend: str) -> None:
     assert plan.cost["demand"] == pytest.approx(40.0, abs=1e-4)
 
 
+def test_the_planned_peak_is_the_net_import() -> None:
+    # Buying and selling at one price with no adder: importing and exporting in the same hour is
+    # free, and the solver may plan such a pair below the peak it must pay anyway (5 kW in the
+    # third hour). The planned peak is what the meter nets: 1, 2, then 5 kW.
+    devices = Devices(grid=spot_params(), pv=False, demand_charge=True)
+    inputs = PlanInputs(
+        grid=spot_grid([0.2, 0.2, 0.2]),
+        base_kw=np.array([1.0, 2.0, 5.0]),
+        pv_kw=zeros(3),
+        demand=_demand(1.0, 3),
+    )
+    plan = Planner(devices, horizon=3, dt_h=1.0).plan(inputs)
+    assert plan.series["demand_peak_kw"] == pytest.approx([1.0, 2.0, 5.0], abs=1e-6)
+    assert plan.cost["demand"] == pytest.approx(5.0, abs=1e-5)
+
+
 # --- any fixed loads: the peak of each month is its largest counted load ---------------------
 
 _PLANNERS: dict[int, Planner] = {}
