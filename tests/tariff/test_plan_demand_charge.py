@@ -24,6 +24,7 @@ from agent.market.intervals import Duration, containing
 from agent.market.settlement import MeterReading
 from agent.planning import MeasuredState
 from agent.runtime import app
+from agent.web.plan_view import plan_chart
 
 ROOT = Path(__file__).parents[2]
 LA = ZoneInfo("America/Los_Angeles")
@@ -36,7 +37,7 @@ def _peak(metered: Metered, so_far: MonthSoFar) -> Sequence[ContractCharge]:
     return [ContractCharge(metered.interval, "demand", Decimal(4), "kW", Decimal(32), "firm")]
 
 
-async def _plan(tmp_path: Path) -> tuple[Any, dict[str, Any]]:
+async def _plan(tmp_path: Path) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     doc = yaml.safe_load((ROOT / "configs" / "examples" / "us_tou_demand.yaml").read_text())
     doc["state_dir"] = str(tmp_path / "state")
     doc["devices"]["battery"] = {
@@ -63,13 +64,13 @@ async def _plan(tmp_path: Path) -> tuple[Any, dict[str, Any]]:
         assert planning.last_error is None
         record = planning.current
         assert record is not None
-        return record.built.inputs.demand, record.plan.to_json()
+        return record.built.inputs.demand, record.plan.to_json(), plan_chart(agent)
     finally:
         await app.shutdown(agent)
 
 
 def test_the_plan_starts_from_the_months_peak_in_the_ledger(tmp_path: Path) -> None:
-    demand, plan = asyncio.run(_plan(tmp_path))
+    demand, plan, chart = asyncio.run(_plan(tmp_path))
     assert demand is not None
     assert demand.per_kw == 8.0
     assert demand.peak_so_far_kw == 4.0
@@ -79,3 +80,4 @@ def test_the_plan_starts_from_the_months_peak_in_the_ledger(tmp_path: Path) -> N
     # The plan shows the month's peak: 4 kW already billed, which its peak hours stay under.
     assert plan["series"]["demand_peak_kw"] == [4.0] * 24
     assert plan["cost"]["demand"] == 0.0
+    assert chart["demand_peak_kw"] == [4.0] * 24  # the page's plan chart
