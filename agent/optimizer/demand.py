@@ -2,8 +2,9 @@
 
 A household contract may bill ``per_kw`` times the month's highest average import over one
 metering interval, counting only the intervals of some time-of-use periods (agent/tariff/bill.py).
-The horizon (a day) is much shorter than a month and a peak, once set, holds for the rest of the
-month, so a rise of the peak anywhere in the horizon is charged in full at once.
+The horizon (a day by default, a week at most) is much shorter than a month and a peak, once
+set, holds for the rest of the month, so a rise of the peak anywhere in the horizon is charged in
+full at once.
 
 Variables per interval t: the running peak ``pk`` (kW), its rise ``pk_rise`` and the room
 ``pk_room`` between the peak and the meter's import (``imp + over``, grid.py)::
@@ -21,13 +22,14 @@ Why this form:
   0 for a month that begins inside the horizon), which is what the bill adds; and the rises are
   what the ledger books as the month's demand rows (agent/tariff/contract_book.py). No cost
   needs to find a month's last interval.
-* Only equalities and boxes, as the battery keeps its soft bounds: PIQP gets no inequality
-  block, which keeps its solve fast and the solve without the penalty slacks (screened.py)
-  possible. An uncounted interval frees its room instead of dropping the row, so the structure
-  stays the same from one re-plan to the next and only bounds change.
+* Only equalities and boxes, as the battery writes its soft bounds (battery.py): PIQP gets no
+  inequality block, and the solve without the penalty slacks (screened.py) stays possible. An
+  uncounted interval frees its room instead of dropping the row, so the structure stays the
+  same from one re-plan to the next and only bounds change.
 * A new month restarts the chain through a dynamic coefficient, as an EV's chain restarts at an
   arrival (ev.py): the pattern of A never changes.
-* Linear rows and a linear cost with ``per_kw >= 0``: convex, three entries per interval and row.
+* Linear rows and a linear cost with ``per_kw >= 0``: convex, and at most four entries per
+  interval and row.
 
 The row bounds the import side of the meter flow, ``imp + over``. Where the adders leave
 importing and exporting in the same interval free (a contract whose whole price sits on the
