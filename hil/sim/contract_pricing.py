@@ -119,8 +119,10 @@ class ContractPricing:
         month = containing(starts[0], Duration.P1M, self.zone)
         peak_kw = Decimal(0)
         for at, import_kwh, _ in before:
+            if not month.contains(at):  # a long run's later windows pass all the flows before them
+                continue
             price = self.price(at)
-            if month.contains(at) and demand_counts(tariff, price):
+            if demand_counts(tariff, price):
                 peak_kw = max(peak_kw, _kwh(import_kwh) / interval_hours(price.interval))
         return demand_inputs(tariff, [self.price(at) for at in starts], peak_kw)
 
