@@ -184,14 +184,25 @@ def _month_so_far(conn: sqlite3.Connection, tz: ZoneInfo, party: str, interval: 
     span = (party, month_s, month_end_s)
     sql = "SELECT import_kwh FROM contract_intervals WHERE party = ? AND start_s >= ? AND start_s < ?"
     imported = sum((dec_value(row[0], "import_kwh") for row in r.rows(conn, sql, span)), Decimal(0))
+    return MonthSoFar(
+        day,
+        month,
+        imported,
+        month_peak_kw(conn, party, month),
+        _has_charges(conn, party, day),
+        _has_charges(conn, party, month),
+    )
+
+
+def month_peak_kw(conn: sqlite3.Connection, party: str, month: Interval) -> Decimal:
+    """The demand peak booked so far in ``month``: the sum of its demand rises (0 without any)."""
+    _, _, month_s, month_end_s = interval_columns(month)
     sql = (
         "SELECT quantity FROM contract_charges WHERE party = ? AND start_s >= ? AND start_s < ? "
         "AND component = ? AND unit = 'kW'"
     )
-    peak = sum((dec_value(row[0], "quantity") for row in r.rows(conn, sql, (*span, DEMAND))), Decimal(0))
-    return MonthSoFar(
-        day, month, imported, peak, _has_charges(conn, party, day), _has_charges(conn, party, month)
-    )
+    rows = r.rows(conn, sql, (party, month_s, month_end_s, DEMAND))
+    return sum((dec_value(row[0], "quantity") for row in rows), Decimal(0))
 
 
 def _has_charges(conn: sqlite3.Connection, party: str, interval: Interval) -> bool:

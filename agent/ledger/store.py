@@ -33,7 +33,7 @@ from agent.ledger.evidence import Match, gather
 from agent.ledger.positions import positions_kw
 from agent.ledger.schema import migrate, schema_version
 from agent.market.errors import MarketError
-from agent.market.intervals import Interval, zone
+from agent.market.intervals import Duration, Interval, containing, zone
 from agent.market.records import SpotPrice, Tender, Transaction
 from agent.market.settlement import DEFAULT_READING_TOLERANCE, Bill, MeterReading, Settlement
 
@@ -367,6 +367,12 @@ class Ledger:
     ) -> list[contract.ContractCharge]:
         """Contract charges whose interval (metering interval, day or month) starts in ``[start, end)``."""
         return contract.load_charges(self._conn, self.tz, _lo(start), _hi(end), party)
+
+    @_locked
+    def contract_peak_kw(self, party: str, at: datetime) -> Decimal:
+        """The demand peak booked so far in the local month holding ``at`` (what the month's
+        intervals settled up to now set it to; 0 before any)."""
+        return contract.month_peak_kw(self._conn, party, containing(at, Duration.P1M, self.tz))
 
 
 def _lo(instant: datetime | None) -> int:

@@ -11,6 +11,7 @@ plan always exists; a solver or plan-check failure raises an :class:`OptimizerEr
 """
 
 from agent.optimizer.battery import BatteryInputs, BatteryParams
+from agent.optimizer.demand import DemandInputs
 from agent.optimizer.errors import (
     InfeasibleError,
     InputError,
@@ -33,6 +34,7 @@ __all__ = [
     "BatteryParams",
     "BidCurve",
     "BidPoint",
+    "DemandInputs",
     "Devices",
     "EvInputs",
     "EvParams",

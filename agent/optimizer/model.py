@@ -1,7 +1,8 @@
 """The whole home as one QP: device terms declared once, numbers filled per re-plan.
 
-:class:`Devices` is the static part (what is installed and its ratings) and fixes the structure;
-:class:`PlanInputs` is what changes between re-plans (prices, forecasts, states).
+:class:`Devices` is the static part (what is installed and its ratings, whether the contract has
+a demand charge) and fixes the structure; :class:`PlanInputs` is what changes between re-plans
+(prices, forecasts, states, the demand charge's periods and the month's peak so far).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 
 from agent.optimizer import validate
 from agent.optimizer.battery import BatteryInputs, BatteryParams, BatteryTerm
+from agent.optimizer.demand import DemandInputs, DemandTerm
 from agent.optimizer.errors import InputError
 from agent.optimizer.ev import EvInputs, EvParams, EvTerm
 from agent.optimizer.grid import GridInputs, GridParams, GridTerm
@@ -33,6 +35,9 @@ class Devices:
     water_heater: WaterHeaterParams | None = None
     pv: bool = True
     pv_curtailable: bool = True
+    # The contract bills the month's peak import (agent/optimizer/demand.py). Only then are the
+    # peak's variables and rows declared: a home without a demand charge keeps its problem as it was.
+    demand_charge: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class PlanInputs:
     ev: EvInputs | None = None
     heat_pump: HeatPumpInputs | None = None
     water_heater: WaterHeaterInputs | None = None
+    demand: DemandInputs | None = None
 
     def __post_init__(self) -> None:
         validate.freeze_vectors(self, "inputs", ("base_kw", "pv_kw"))
@@ -89,6 +95,9 @@ class Model:
         for term in self.terms:
             loads += term.declare(self.structure)
         self.grid.declare(self.structure, loads)
+        self.demand = DemandTerm(horizon, dt_h) if devices.demand_charge else None
+        if self.demand is not None:
+            self.demand.declare(self.structure)
 
     def numbers(self, inputs: PlanInputs, probe: Probe | None = None) -> Numbers:
         validate.length("inputs.base_kw", inputs.base_kw, self.horizon)
@@ -99,6 +108,10 @@ class Model:
         if not self.devices.pv and np.any(inputs.pv_kw > 0):
             raise InputError("inputs.pv_kw", "the model has no PV; give zeros")
         self.grid.fill(n, inputs, probe)
+        if self.demand is not None:
+            self.demand.fill(n, inputs)
+        elif inputs.demand is not None:
+            raise InputError("inputs.demand", "the model has no demand charge (Devices.demand_charge)")
         return n
 
     def blocks(self, x: Vec) -> dict[str, Vec]:
@@ -111,6 +124,8 @@ class Model:
         for term in self.terms:
             out.update(term.series(blocks, inputs))
         out.update(self.grid.series(blocks))
+        if self.demand is not None:
+            out.update(self.demand.series(out["grid_kw"], inputs))
         return out
 
     def net_load_kw(self, ser: dict[str, Vec]) -> Vec:
@@ -125,6 +140,8 @@ class Model:
         for term in self.terms:
             out.update(term.costs(ser, inputs))
         out.update(self.grid.costs(ser, inputs, probe))
+        if self.demand is not None:
+            out.update(self.demand.costs(ser, inputs))
         return out
 
     def check(self, ser: dict[str, Vec], inputs: PlanInputs, tol_kw: float) -> list[str]:

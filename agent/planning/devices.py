@@ -25,6 +25,8 @@ planner's, :mod:`agent.units`):
   devices can draw plus :data:`DEFAULT_BASE_ALLOWANCE_KW` (import) or can feed in (export).
 * pv_inverter: any one present makes PV part of the model (the planner curtails it only when
   exporting would cost money).
+* ``market.source``: a tariff with a ``demand`` charge gives the planner the month's running peak
+  (``demand_charge``; its inputs per plan: :mod:`agent.planning.demand`).
 * ladders: ``buy_steps``/``sell_steps`` (default :data:`DEFAULT_LADDER_STEPS`) fix the size of
   the problem: the last step of each side is the expected-price step (see
   :mod:`agent.planning.ladders`), the others hold actionable tenders.
@@ -103,6 +105,7 @@ def devices_from_config(
         # Every inverter must accept a limit for the plan to count on curtailing (dispatch only
         # ever limits the curtailable ones).
         pv_curtailable=all(d.curtailable for d in config.devices_of(PvInverter).values()),
+        demand_charge=config.market.tariff is not None and config.market.tariff.demand is not None,
     )
 
 

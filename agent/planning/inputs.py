@@ -42,6 +42,7 @@ from agent.market.intervals import Interval, containing, horizon
 from agent.market.records import SpotPrice, Tender
 from agent.optimizer import (
     BatteryInputs,
+    DemandInputs,
     Devices,
     EvInputs,
     HeatPumpInputs,
@@ -106,11 +107,13 @@ def build_inputs(
     default_price_per_kwh: float = DEFAULT_PRICE_PER_KWH,
     horizon: tuple[Interval, ...] | None = None,
     spot_offset: Callable[[Sequence[Interval]], Vec] | None = None,
+    demand: DemandInputs | None = None,
 ) -> BuiltInputs:
     """``horizon``: the plan's intervals from ``now`` where the caller has them already
     (:func:`plan_horizon` otherwise). ``spot_offset``: per plan interval, how spot settles
     against the forward quotes' mid (:class:`agent.trading.spot_premium.SpotPremium`; None: it
-    settles at the mid)."""
+    settles at the mid). ``demand``: the contract's demand charge over the horizon, where it has
+    one (:func:`agent.planning.demand.demand_inputs`)."""
     ivs = plan_horizon(config, now) if horizon is None else horizon
     n = len(ivs)
     for name in ("base_load_kw", "pv_kw", "outdoor_c", "draw_l"):
@@ -144,6 +147,7 @@ def build_inputs(
             ev=_ev(ctx),
             heat_pump=_house(ctx),
             water_heater=_tank(ctx),
+            demand=demand,
         )
     except InputError as e:
         raise PlanningInputError(e.field, str(e)) from e

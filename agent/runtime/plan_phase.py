@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -32,11 +33,12 @@ from agent.ledger import Ledger
 from agent.link import RetailerLink
 from agent.market.intervals import Interval, containing, intervals_between
 from agent.market.records import Product, SpotPrice, Tender
-from agent.optimizer import Devices, Plan, Planner
+from agent.optimizer import DemandInputs, Devices, Plan, Planner
 from agent.optimizer.worker import PlannerProcess
 from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon, planner_shape
+from agent.planning.demand import demand_inputs
 from agent.planning.market import MarketRules
-from agent.tariff import TariffCounterparty
+from agent.tariff import HouseholdPrice, TariffCounterparty
 from agent.trading import TradingRules
 from agent.trading.post import postable_price_range
 from agent.trading.spot_premium import SpotPremium
@@ -293,8 +295,11 @@ class PlanPhase:
                 tenders.append(offer.tender)
                 open_kw[offer.tender.id] = offer.available_kw
             spot = list(book.spot)
+        demand = None
         if self._tariff is not None:
-            tenders.extend((await self._tariff.quote(intervals)).tenders)
+            quoted = await self._tariff.quote(intervals)
+            tenders.extend(quoted.tenders)
+            demand = await self._demand(config, quoted.prices, now)
         forecasts = self._forecaster.forecast(now, list(intervals))
         if self._spot_premium is not None:
             self._spot_premium.observe(tenders, spot, now)
@@ -310,6 +315,7 @@ class PlanPhase:
             spot=spot,
             horizon=intervals,
             spot_offset=None if self._spot_premium is None else self._spot_premium.offsets,
+            demand=demand,
         )
         elapsed = None
         if self.current is not None:
@@ -332,3 +338,14 @@ class PlanPhase:
             bid_price_range=bid_range if self._link is not None else {},
         )
         return PlanRecord(plan, built, forecasts, now, reason)
+
+    async def _demand(
+        self, config: Config, prices: Sequence[HouseholdPrice], now: datetime
+    ) -> DemandInputs | None:
+        """The contract's demand charge over the plan, from the month's peak the ledger has booked
+        (asked only where the contract has a demand charge)."""
+        tariff = config.market.tariff
+        if tariff is None or tariff.demand is None:
+            return None
+        peak_kw = await asyncio.to_thread(self._ledger.contract_peak_kw, config.party_id, now)
+        return demand_inputs(tariff, prices, peak_kw)

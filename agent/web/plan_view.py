@@ -3,7 +3,8 @@
 Prices are what the retailer's ladders offer in each step (the cheapest step on offer to buy,
 the best to sell: tenders, indicative quotes or the fallback where none), next to the plan's
 marginal value of energy. States are at the end of each step; bands are the comfort and tank
-limits the planner keeps to (softly).
+limits the planner keeps to (softly). Under a contract with a demand charge, the month's peak
+import as the plan will have raised it by the end of each step.
 """
 
 from __future__ import annotations
@@ -82,4 +83,6 @@ def plan_chart(agent: RunningAgent) -> dict[str, Any]:
         out["tank_c"] = _col(series, "tank_c")
         out["tank_min_c"] = tank.min_c
         out["tank_max_c"] = tank.max_c
+    if "demand_peak_kw" in series:  # the contract bills the month's peak import
+        out["demand_peak_kw"] = _col(series, "demand_peak_kw")
     return out

@@ -13,7 +13,8 @@ in full, on all three sides alike.
 The market price under a dynamic tariff is the scenario's recorded ``forward_price_per_kwh``,
 hourly (the prices the run's price service publishes); under an OpenADR price program it is the
 program's price by its events (:mod:`hil.sim.program`). The reference plans against the
-contract's import and export prices of every interval with no publication delay.
+contract's import and export prices of every interval with no publication delay, and against its
+demand charge as the agent's planner does (:meth:`ContractPricing.plan_demand`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ from zoneinfo import ZoneInfo
 from agent.ledger import Ledger
 from agent.ledger.contract import Metered, MonthSoFar
 from agent.market.intervals import Duration, Interval, containing, intervals_between
+from agent.market.records import interval_hours
+from agent.optimizer import DemandInputs
+from agent.planning.demand import demand_inputs
+from agent.tariff.bill import demand_counts
 from agent.tariff.calendar import TariffCalendar
 from agent.tariff.contract_book import interval_charges
 from agent.tariff.household import HouseholdPrice, household_prices
@@ -104,6 +109,22 @@ class ContractPricing:
         import_per_kwh, export_per_kwh = self.buy_per_kwh(at), self.sell_per_kwh(at)
         trade = min(import_per_kwh, export_per_kwh)
         return trade, trade, import_per_kwh - trade, 0.0
+
+    def plan_demand(self, starts: Sequence[datetime], before: Sequence[Flow]) -> DemandInputs | None:
+        """The contract's demand charge over a reference plan, as the agent's plan gets it
+        (``agent.planning.demand``), the month's peak so far from the flows billed before it."""
+        tariff = self.contract.source
+        if tariff.demand is None or not starts:
+            return None
+        month = containing(starts[0], Duration.P1M, self.zone)
+        peak_kw = Decimal(0)
+        for at, import_kwh, _ in before:
+            if not month.contains(at):  # a long run's later windows pass all the flows before them
+                continue
+            price = self.price(at)
+            if demand_counts(tariff, price):
+                peak_kw = max(peak_kw, _kwh(import_kwh) / interval_hours(price.interval))
+        return demand_inputs(tariff, [self.price(at) for at in starts], peak_kw)
 
     def flow_costs(self, flows: Sequence[Flow]) -> list[float]:
         """Each flow's charges (in order; a standing charge with the first flow of its day or month)."""

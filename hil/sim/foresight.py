@@ -7,7 +7,9 @@ cheapest tariff the retailer offers: its forward ladders straddle spot), plus th
 charge per imported and exported kWh. Its cost is the plan's grid energy billed that way (energy
 at spot plus the network charge on each flow), comparable with the baseline's bill. Under a
 household contract it plans against the contract's import and export price of every interval and
-its flows are billed by the contract (hil/sim/contract_pricing.py), as the baseline's are.
+its flows are billed by the contract (hil/sim/contract_pricing.py), as the baseline's are; a
+contract's demand charge is in its plan as in the agent's (the month's running peak,
+agent/optimizer/demand.py), each window starting from the peak the windows before it billed.
 
 Periods longer than :data:`WINDOW_DAYS` are solved in overlapping windows
 (:func:`run_foresight_windows`): each window plans ``WINDOW_DAYS`` plus :data:`OVERLAP_DAYS` of
@@ -21,7 +23,8 @@ look-ahead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -39,7 +42,7 @@ from agent.planning import devices_from_config
 from agent.planning.devices import cooling_cop_series
 from hil.errors import HilError
 from hil.plant import HomeParams, build_plant
-from hil.sim.tariff import Pricing
+from hil.sim.tariff import Flow, Pricing
 
 # Beyond any real flow: the spot market takes whatever the home meters.
 UNLIMITED_KW = 1000.0
@@ -87,7 +90,8 @@ def run_foresight_windows(
     a window also ends where the heat pump changes over, so each is billed in one mode."""
     if days <= WINDOW_DAYS + OVERLAP_DAYS and _days_to_changeover(params, start, days, step_s) is None:
         return run_foresight(config, params, start, days, tariff, step_s=step_s)
-    cost, grid_kw, solve_s, flows = 0.0, [], 0.0, []
+    cost, grid_kw, solve_s = 0.0, [], 0.0
+    flows: list[Flow] = []
     done = 0.0
     while done < days - 1e-9:
         billed = min(WINDOW_DAYS, days - done)
@@ -95,8 +99,9 @@ def run_foresight_windows(
         billed = min(billed, change or billed)
         planned = min(billed + OVERLAP_DAYS, days - done)
         part = run_foresight(
-            config, params, start + timedelta(days=done), planned, tariff, step_s=step_s, bill_days=billed
-        )
+            config, params, start + timedelta(days=done), planned, tariff, step_s=step_s, bill_days=billed,
+            demand_before=flows,
+        )  # fmt: skip
         cost, solve_s = cost + part.cost, solve_s + part.solve_s
         grid_kw += part.grid_kw
         flows += part.flows
@@ -115,8 +120,11 @@ def run_foresight(
     *,
     step_s: float = 900.0,
     bill_days: float | None = None,
+    demand_before: Sequence[Flow] = (),
 ) -> ForesightResult:
-    """One plan over ``days``; billed (and its grid series returned) over the first ``bill_days``."""
+    """One plan over ``days``; billed (and its grid series returned) over the first ``bill_days``.
+    ``demand_before``: the flows billed before this plan (earlier windows), which set the month's
+    peak a demand charge starts from."""
     n = round(days * 86400.0 / step_s)
     n_bill = n if bill_days is None else round(bill_days * 86400.0 / step_s)
     dt_h = step_s / 3600.0
@@ -139,7 +147,10 @@ def run_foresight(
         import_adder_per_kwh=import_adder,
         export_adder_per_kwh=export_adder,
     )
+    demand = tariff.plan_demand(starts, demand_before)
+    # The reference plans against what it is billed by: a peak to keep where its prices bill one.
     devices = devices_from_config(config, buy_steps=1, sell_steps=1)
+    devices = replace(devices, demand_charge=demand is not None)
     heat = None
     if devices.heat_pump is not None and plant.house is not None:
         # one mode per window, the one in force at its start, as the agent keeps one per plan
@@ -179,7 +190,14 @@ def run_foresight(
             energy_kwh=plant.battery.energy_kwh, terminal_value_per_kwh=float(np.median(import_price))
         )
     inputs = PlanInputs(
-        grid=grid, base_kw=base, pv_kw=pv, battery=battery, ev=ev, heat_pump=heat, water_heater=water
+        grid=grid,
+        base_kw=base,
+        pv_kw=pv,
+        battery=battery,
+        ev=ev,
+        heat_pump=heat,
+        water_heater=water,
+        demand=demand,
     )
     planner = Planner(devices, n, dt_h)
     plan = planner.plan(inputs)

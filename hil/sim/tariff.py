@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from agent.optimizer import DemandInputs
 from agent.scenario.series import SeriesSpec, load_raw
 from agent.scenario.tariff import random_spot
 from hil.plant.build import data_clock
@@ -80,6 +81,11 @@ class Pricing(Protocol):
         export adder), as ``agent.optimizer.grid.GridInputs`` takes them."""
         ...
 
+    def plan_demand(self, starts: Sequence[datetime], before: Sequence[Flow]) -> DemandInputs | None:
+        """The demand charge of a reference plan over the intervals starting at ``starts``, the
+        month's peak so far set by the flows ``before`` it (None: the prices have none)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Tariff:
@@ -109,6 +115,9 @@ class Tariff:
     def plan_prices(self, at: datetime) -> tuple[float, float, float, float]:
         spot = self.spot_per_kwh(at)
         return spot, spot, self.import_adder_per_kwh, self.export_adder_per_kwh
+
+    def plan_demand(self, starts: Sequence[datetime], before: Sequence[Flow]) -> None:
+        return None  # the retailer bills energy only
 
     def metered_cost(self, at: datetime, import_kwh: float, export_kwh: float) -> float:
         """A metering interval settled wholly at spot, with the DSO's network charge on each flow

@@ -160,3 +160,36 @@ def test_booked_interval_by_interval_is_the_period_bill(kwh: list[tuple[Decimal,
     for line in bill_lines(tariff, prices, deliveries):
         whole[line.component] = whole.get(line.component, Decimal(0)) + line.amount
     assert {k: v for k, v in booked.items() if v} == {k: v for k, v in whole.items() if v}
+
+
+def test_the_months_peak_so_far_is_its_largest_peak_hour(tmp_path: Path) -> None:
+    """What the planner starts each month's peak from: 1 kWh every hour of 30 January to 1
+    February but 2.5 kWh at 18:00 on the 30th and 3 kWh at 19:00 on the 31st (peak hours), 4 kWh
+    at 03:00 on the 31st (off-peak: no demand) and 1.5 kWh at 17:00 on 1 February."""
+    config = parse_config(TOU, env={})
+    tariff = config.market.tariff
+    assert tariff is not None
+    hours = intervals_between(DAY, DAY + timedelta(days=3), Duration.PT1H, BERLIN)
+    special = {(30, 18): Decimal("2.5"), (31, 3): Decimal(4), (31, 19): Decimal(3), (1, 17): Decimal("1.5")}
+    kwh = [special.get((iv.start.day, iv.start.hour), Decimal(1)) for iv in hours]
+    prices = dict(zip(hours, asyncio.run(TariffCounterparty(config).prices(hours)), strict=True))
+
+    def charges(metered: Metered, so_far: MonthSoFar) -> list[ContractCharge]:
+        return interval_charges(tariff, prices[metered.interval], metered, so_far)
+
+    feb_first = datetime(2026, 2, 1, 12, tzinfo=BERLIN)
+    with Ledger.open(tmp_path, BERLIN, clock=ManualClock(DAY + timedelta(days=4))) as ledger:
+        total = Decimal(0)
+        ledger.add_reading(MeterReading("grid", DAY, total, Decimal(0)))
+        for iv, k in zip(hours, kwh, strict=True):
+            total += k
+            ledger.add_reading(MeterReading("grid", iv.end_utc, total, Decimal(0)))
+        assert ledger.contract_peak_kw("home", DAY) == 0  # nothing settled yet
+        for iv in hours:
+            if iv.start_utc == feb_first:  # 1 February before its peak hours: a new month, no peak yet
+                assert ledger.contract_peak_kw("home", feb_first) == 0
+                assert ledger.contract_peak_kw("home", DAY) == 3
+            ledger.settle_contract(iv, "home", "grid", currency="EUR", price_state="firm", charges=charges)
+        assert ledger.contract_peak_kw("home", DAY) == 3
+        assert ledger.contract_peak_kw("home", feb_first) == Decimal("1.5")
+        assert ledger.contract_peak_kw("other", DAY) == 0

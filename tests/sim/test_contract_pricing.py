@@ -168,3 +168,26 @@ def test_a_program_day_is_one_event_on_its_dearest_hours_announced_the_day_befor
     price = program_price(events, contract.events, contract.program)
     assert price(MONDAY.replace(hour=18, minute=45)) == Decimal("1.20")  # level 3 of the example
     assert price(MONDAY.replace(hour=17, minute=45)) == Decimal("0.14")  # the base rate
+
+
+def test_the_reference_plans_with_the_months_peak_so_far() -> None:
+    # US TOU with a demand charge of 8 USD per kW in the weekday peak hours (16:00-21:00). Before
+    # the plan: 2.5 kWh at 17:00 on Friday 29 May (10 kW, but May's), 3 kWh at 12:00 on Monday
+    # 1 June (off-peak) and 0.5 kWh in 16:30-16:45 (2 kW): June's peak so far is 2 kW.
+    contract = parse_contract({"config": "us_tou_demand.yaml"}, EXAMPLES)
+    friday = datetime(2026, 5, 29, tzinfo=BERLIN)
+    pricing = ContractPricing(
+        contract, zone=BERLIN, start=friday, days=4, step=Duration.PT15M, market_at=_no_market
+    )
+    monday = datetime(2026, 6, 1, tzinfo=BERLIN)
+    before = [
+        (friday.replace(hour=17), 2.5, 0.0),
+        (monday.replace(hour=12), 3.0, 0.0),
+        (monday.replace(hour=16, minute=30), 0.5, 0.0),
+    ]
+    starts = [monday.replace(hour=16, minute=45), monday.replace(hour=17), monday.replace(hour=21)]
+    demand = pricing.plan_demand(starts, before)
+    assert demand is not None
+    assert (demand.per_kw, demand.peak_so_far_kw) == (8.0, 2.0)
+    assert demand.counts.tolist() == [1.0, 1.0, 0.0]
+    assert _us_tou().plan_demand(starts, before) is None  # the rate without a demand charge

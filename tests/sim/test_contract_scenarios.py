@@ -17,10 +17,16 @@ REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "hil" / "scenarios"
 EXPECTED = {
     "contract_us_tou.yaml": ("US three-period TOU (illustrative)", "USD", False),
+    "contract_us_tou_demand.yaml": ("US three-period TOU with a demand charge (illustrative)", "USD", False),
     "contract_three_period.yaml": ("three-period network tariff (illustrative)", "EUR", False),
     "contract_flat_feed_in.yaml": ("flat rate with feed-in", "EUR", False),
     "contract_de_dynamic_entsoe.yaml": ("dynamic tariff, DE-LU day-ahead (illustrative)", "EUR", True),
     "contract_at_dynamic_awattar.yaml": ("hourly tariff, AT day-ahead (illustrative)", "EUR", True),
+    "contract_at_dynamic_awattar_capacity.yaml": (
+        "hourly tariff, AT day-ahead, with a capacity charge (illustrative)",
+        "EUR",
+        True,
+    ),
     "contract_openadr_price_program.yaml": ("flat rate with an OpenADR critical-peak program", "USD", False),
     "contract_uk_agile_octopus.yaml": ("Agile-style half-hourly tariff, London (illustrative)", "GBP", True),
 }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +12,13 @@ import pytest
 
 from agent.clock import ManualClock
 from agent.config import load_config
+from agent.optimizer import DemandInputs
 from hil.rig import Rig
 from hil.rig_settings import RigSettings
 from hil.sim.baseline import run_baseline
 from hil.sim.foresight import run_foresight, run_foresight_windows
 from hil.sim.scenario import parse_scenario
-from hil.sim.tariff import scenario_tariff
+from hil.sim.tariff import Flow, Tariff, scenario_tariff
 
 # A scenario of a preset home replaying its shipped week (hil/plant/params.py).
 PRESET_SCENARIO = {"site": {"tz": "Europe/Berlin"}, "grid": {"import_limit_kw": 17, "export_limit_kw": 10}}
@@ -65,3 +68,58 @@ def test_a_long_period_is_solved_in_windows_that_cover_it_exactly(tmp_path: Path
     assert run_foresight_windows(config, sc.home, sc.start, 8.0, tariff, step_s=900.0).cost == pytest.approx(
         eight.cost
     )
+
+
+@dataclass(frozen=True)
+class _WithDemand:
+    """The scenario's retailer prices plus a charge of ``per_kw`` on the day's highest import."""
+
+    tariff: Tariff
+    per_kw: float
+
+    @property
+    def import_adder_per_kwh(self) -> float:
+        return self.tariff.import_adder_per_kwh
+
+    @property
+    def export_adder_per_kwh(self) -> float:
+        return self.tariff.export_adder_per_kwh
+
+    def buy_per_kwh(self, at: datetime) -> float:
+        return self.tariff.buy_per_kwh(at)
+
+    def sell_per_kwh(self, at: datetime) -> float:
+        return self.tariff.sell_per_kwh(at)
+
+    def flow_costs(self, flows: Sequence[Flow]) -> list[float]:
+        return self.tariff.flow_costs(flows)
+
+    def plan_prices(self, at: datetime) -> tuple[float, float, float, float]:
+        return self.tariff.plan_prices(at)
+
+    def plan_demand(self, starts: Sequence[datetime], before: Sequence[Flow]) -> DemandInputs:
+        return DemandInputs(self.per_kw, np.ones(len(starts)), np.zeros(len(starts)))
+
+
+def test_the_reference_keeps_a_peak_its_prices_charge(tmp_path: Path) -> None:
+    """Without a demand charge the reference charges the car in the night's cheapest hour (over
+    7 kW); charged 1 EUR per kW of its highest quarter hour, it spreads the night's import, and its
+    bill with the charge is the lower one."""
+    sc = parse_scenario(
+        {**PRESET_SCENARIO, "simulate": {"preset": "summer"}, "start": "2026-06-15T00:00:00+02:00", "days": 1}
+    )
+    rig = Rig(sc.home, clock=ManualClock(sc.start), settings=RigSettings(broker_host="127.0.0.1"), days=2)
+    config = load_config(rig.write_config(tmp_path / "hems.yaml", state_dir=tmp_path / "state"))
+    tariff = scenario_tariff(sc)
+    plain = run_foresight(config, sc.home, sc.start, 1.0, tariff, step_s=900.0)
+    kept = run_foresight(config, sc.home, sc.start, 1.0, _WithDemand(tariff, 1.0), step_s=900.0)
+
+    def peak_kw(flows: list[Flow]) -> float:
+        return max(imp for _, imp, _ in flows) * 4.0  # kWh per quarter hour -> kW
+
+    def bill(flows: list[Flow]) -> float:
+        return sum(tariff.flow_costs(flows)) + 1.0 * peak_kw(flows)
+
+    assert peak_kw(plain.flows) > 7.0
+    assert peak_kw(kept.flows) < 0.6 * peak_kw(plain.flows)
+    assert bill(kept.flows) < bill(plain.flows) - 1.0

@@ -44,6 +44,7 @@ def test_plan_chart_series_cover_the_horizon(home: WebHome) -> None:
     assert len(plan["indoor_c"]) == n and len(plan["comfort_lo_c"]) == n
     assert plan["heat_mode"] == "heating"
     assert plan["tank_min_c"] < plan["tank_max_c"]
+    assert "demand_peak_kw" not in plan  # no demand charge under a retailer
     # An actionable hour ahead (the running hour is no longer traded): the chart shows the
     # cheapest way to import, here the spot price expected from the mid of the retailer's quotes
     # (its ask is 0.16 above its bid), not the ask.
