@@ -13,6 +13,11 @@ so it stays right until a sample lands there. Each answer keeps the span of time
 An hour either side covers the wall-clock shift across a DST change. A sample stored in that span
 (or replacing one there) drops the answer. A history changed behind the memo's back (its version
 moved by more than the one sample it was told of) drops everything.
+
+A kept answer is the one worked out when it was first asked for. Worked out again later it may
+differ in the last bits (some 1e-13 kW): the history reads window means from cumulative sums,
+which round differently once its oldest samples are dropped. Over the shipped year's load,
+forecast every 45 minutes, no method or source differs and no value by more than 1.1e-13 kW.
 """
 
 from __future__ import annotations
