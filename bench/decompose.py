@@ -23,8 +23,8 @@ with the truth, :mod:`hil.sim.foresight`). A cause's ``explains`` = the agent's
 
 ``unexplained`` = ``gap`` − the ``explains`` of ``forecasts``, ``trading`` and ``horizon`` (those
 run), which is what none of these runs takes away: the prices the agent does not know past the
-day-ahead publication, the EV sessions it learns from its habits, the reference's stores
-starting each window full of what the scenario gives, the cycle's timing and the devices'
+day-ahead publication, the EV sessions it learns from its habits, each of the
+reference's windows starting from the scenario's initial stores, the cycle's timing and the devices'
 own control between plans.
 
 The parts need not add up, and each is measured against the agent as it is, not one after the
