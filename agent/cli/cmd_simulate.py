@@ -10,7 +10,8 @@ own computation allows. Without either, runs longer than two days are fast, shor
 A long run may be split (``--split N``): its period is cut at whole days into N parts that run
 side by side (each part and the references in a process of its own, or ``--jobs`` processes),
 each after a warm-up of ``--warm-up-days`` that counts nowhere, and the parts' figures are
-joined (hil/fast/split.py says how, and what it changes).
+joined (hil/fast/split.py says how, and what it changes). ``--oracle base_load,pv,outdoor,draws``
+gives a fast run's agent the truth of those forecasts (hil/fast/oracle.py).
 
 Several scenarios (``--scenario A.yaml B.yaml``) run in parallel processes (``--jobs``) and print
 one table (``--json``: a list, one object per scenario with its name and mode). One scenario
@@ -63,6 +64,12 @@ def register(sub: Any) -> None:
         default=None,
         metavar="D",
         help="with --split: days each part runs unmeasured before its own (default: 7)",
+    )
+    p.add_argument(
+        "--oracle",
+        default=None,
+        metavar="NAMES",
+        help="fast mode: give the agent the true base_load, pv, outdoor, draws (comma-separated)",
     )
     p.add_argument(
         "--broker",
@@ -140,8 +147,23 @@ def _job(args: argparse.Namespace, path: Path) -> Any:
     batch = len(args.scenario) > 1
     keep = _place(args.keep, path, batch)
     report = _place(args.report, path, batch)
+    oracles = _oracles(args.oracle, mode, split=args.split != 1 or args.warm_up_days is not None)
     split = _split(args, scenario, mode)
-    return Job(scenario, mode, keep=keep, report=report, broker=args.broker, split=split)
+    return Job(scenario, mode, keep=keep, report=report, broker=args.broker, split=split, oracles=oracles)
+
+
+def _oracles(option: str | None, mode: str, *, split: bool) -> tuple[str, ...]:
+    from hil.fast.oracle import ORACLES, parse_oracles
+    from hil.sim.scenario import ScenarioError
+
+    if option is None:
+        return ()
+    if mode != "fast" or split:
+        raise ScenarioError("--oracle", "oracle forecasts are for a virtual-time run in one part (--fast)")
+    oracles = parse_oracles(option)
+    if not oracles:
+        raise ScenarioError("--oracle", f"names none; choose from {', '.join(ORACLES)}")
+    return oracles
 
 
 def _split(args: argparse.Namespace, scenario: Any, mode: str) -> Any:

@@ -7,7 +7,8 @@ store, on the in-process bus), dispatcher with its safe rules and read-back, set
 on disk in ``directory``; under a household contract (``simulate.contract``) no retailer
 link, and a dynamic tariff's prices from the recorded series, published day-ahead — and serves
 it with ``serve`` until the scenario's end plus the same tail as the real-protocol run, then
-gathers the same KPIs (:func:`hil.sim.result.assemble_result`).
+gathers the same KPIs (:func:`hil.sim.result.assemble_result`). ``oracles`` swaps some of the
+agent's forecasts for the plant's truth once it is built (:mod:`hil.fast.oracle`).
 
 Everything runs on :mod:`hil.fast.vloop`: no wall-clock sleep anywhere, and the same scenario and
 seed give the same run, event for event. A run of ``PARALLEL_REFERENCES_DAYS`` or more works out
@@ -22,7 +23,7 @@ import asyncio
 import concurrent.futures
 import multiprocessing as mp
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from agent.runtime.telemetry import Poller
 from agent.systemd import Notifier
 from hil.fast.clock import VirtualClock
 from hil.fast.contract import feed_program, recorded_market_prices
+from hil.fast.oracle import install_oracles, parse_oracles
 from hil.fast.vloop import run_virtual
 from hil.fast.world import FastWorld
 from hil.sim.loop import TAIL_S
@@ -126,6 +128,7 @@ async def _simulate(
     measure_from: datetime | None = None,
     followed_at: datetime | None = None,
     on_config: Callable[[Path], None] | None = None,
+    oracles: Sequence[str] = (),
 ) -> RunRecord:
     wall0 = time.perf_counter()
     loop = asyncio.get_running_loop()
@@ -157,6 +160,7 @@ async def _simulate(
         market_prices=recorded_market_prices(scenario, config, clock) if contract else None,
         link_heartbeat_s=HEARTBEAT_S,
     )
+    install_oracles(agent.forecaster, world.rig.plant, oracles)
     program_events = contract_market(scenario, config.zone)[1] if contract else []
     feeding = None
     if agent.openadr is not None:
@@ -192,12 +196,16 @@ async def _simulate(
 
 
 def run_fast(
-    scenario: Scenario, directory: Path, *, probe: Probe | None = None
+    scenario: Scenario, directory: Path, *, probe: Probe | None = None, oracles: Sequence[str] = ()
 ) -> tuple[SimResult, FastStats]:
-    """Run ``scenario`` on virtual time (blocking; call it outside any running event loop)."""
+    """Run ``scenario`` on virtual time (blocking; call it outside any running event loop).
+
+    ``oracles``: the forecast quantities the agent is given the truth of (:mod:`hil.fast.oracle`).
+    """
     wall0 = time.perf_counter()
+    oracles = parse_oracles(oracles)  # a bad name before anything runs
     if scenario.days < PARALLEL_REFERENCES_DAYS:
-        record = run_virtual(_simulate(scenario, directory, probe))
+        record = run_virtual(_simulate(scenario, directory, probe, oracles=oracles))
         refs = None
     else:
         with concurrent.futures.ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
@@ -206,7 +214,7 @@ def run_fast(
             def submit(config_path: Path) -> None:
                 pending.append(pool.submit(references, scenario, str(config_path)))
 
-            record = run_virtual(_simulate(scenario, directory, probe, on_config=submit))
+            record = run_virtual(_simulate(scenario, directory, probe, on_config=submit, oracles=oracles))
             refs = pending[0].result()  # the agent is done: nothing else to run
     end = scenario.start + timedelta(days=scenario.days)
     result = assemble_result(

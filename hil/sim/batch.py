@@ -1,8 +1,9 @@
 """Running one or several scenarios, each in its own process when there are several.
 
 A :class:`Job` names a scenario (already loaded and adjusted), its mode (``fast``: virtual time,
-:mod:`hil.fast`; ``real``: the rig on sockets, :mod:`hil.sim.loop`), where to keep its files and
-where to write its report. :func:`run_jobs` runs them (a single job in this process; several on
+:mod:`hil.fast`; ``real``: the rig on sockets, :mod:`hil.sim.loop`), where to keep its files,
+where to write its report and which of a fast run's forecasts are the truth
+(:mod:`hil.fast.oracle`). :func:`run_jobs` runs them (a single job in this process; several on
 a pool of ``workers`` processes) and returns one :class:`Outcome` per job, in order: its KPI
 object, its checks and its wall time, or the error that stopped it.
 """
@@ -34,6 +35,7 @@ class Job:
     report: Path | None = None
     broker: str = "auto"
     split: Split | None = None  # a fast run in parts side by side
+    oracles: tuple[str, ...] = ()  # a fast run's forecasts given the truth (hil.fast.oracle)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def run_job(job: Job) -> Outcome:
             elif job.mode == "fast":
                 from hil.fast.run import run_fast
 
-                result, _ = run_fast(sc, directory)
+                result, _ = run_fast(sc, directory, oracles=job.oracles)
             else:
                 from hil.sim.loop import run_simulation
 
