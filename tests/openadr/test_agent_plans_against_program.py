@@ -7,17 +7,17 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
 
 from agent.clock import RealClock
-from agent.config import load_config
 from agent.openadr import CACHE_FILE
 from agent.planning import MeasuredState
 from agent.runtime import app
 from tests.openadr.conftest import next_hour
 from tests.openadr.vtn_process import VtnProcess
+from tests.support.example_config import example_with_battery
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "configs" / "examples" / "openadr_price_program.yaml"
@@ -33,19 +33,11 @@ async def _until(check: object, timeout_s: float = 30.0) -> None:
 
 
 async def test_the_running_agent_plans_a_critical_peak_at_its_level(tmp_path: Path, vtn: VtnProcess) -> None:
-    doc = yaml.safe_load(EXAMPLE.read_text())
-    doc["state_dir"] = str(tmp_path / "state")
-    doc["market"]["source"]["market"]["vtn_url"] = vtn.url
-    doc["market"]["source"]["market"]["report_min_period_s"] = 1
-    doc["devices"]["battery"] = {
-        "role": "battery",
-        "capacity_kwh": 10,
-        "charge_max_kw": 5,
-        "discharge_max_kw": 5,
-        "driver": {"type": "simulated"},
-    }
-    (tmp_path / "hems.yaml").write_text(yaml.safe_dump(doc))
-    config = load_config(tmp_path / "hems.yaml", env={})
+    def at_this_vtn(doc: dict[str, Any]) -> None:
+        doc["market"]["source"]["market"]["vtn_url"] = vtn.url
+        doc["market"]["source"]["market"]["report_min_period_s"] = 1
+
+    config = example_with_battery(EXAMPLE.stem, tmp_path, at_this_vtn)
     agent = await app.build(config, RealClock(), cycle_s=5.0)
     assert agent.openadr is not None and agent.tariff is not None
     stop = asyncio.Event()

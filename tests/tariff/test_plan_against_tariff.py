@@ -13,12 +13,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import yaml
 
 from agent.clock import ManualClock, ScaledClock
-from agent.config import load_config
 from agent.planning import MeasuredState
 from agent.runtime import app
+from tests.support.example_config import example_with_battery
 
 ROOT = Path(__file__).parents[2]
 LA = ZoneInfo("America/Los_Angeles")
@@ -29,17 +28,7 @@ IMPORT_BY_HAND = [0.33, 0.33, 0.39] + [0.50] * 5 + [0.39] * 3 + [0.33] * 13
 
 
 async def _plan(tmp_path: Path) -> tuple[object, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    doc = yaml.safe_load((ROOT / "configs" / "examples" / "us_tou.yaml").read_text())
-    doc["state_dir"] = str(tmp_path / "state")
-    doc["devices"]["battery"] = {
-        "role": "battery",
-        "capacity_kwh": 10,
-        "charge_max_kw": 5,
-        "discharge_max_kw": 5,
-        "driver": {"type": "simulated"},
-    }
-    (tmp_path / "hems.yaml").write_text(yaml.safe_dump(doc))
-    config = load_config(tmp_path / "hems.yaml", env={})
+    config = example_with_battery("us_tou", tmp_path)
     agent = await app.build(config, ManualClock(datetime(2026, 7, 15, 13, 0, tzinfo=LA)))
     try:
         planning = agent.cycle.planning
@@ -79,17 +68,7 @@ def _peak_planned(agent: app.RunningAgent) -> bool:
 
 
 async def _serve(tmp_path: Path) -> tuple[object, object, int, float]:
-    doc = yaml.safe_load((ROOT / "configs" / "examples" / "us_tou.yaml").read_text())
-    doc["state_dir"] = str(tmp_path / "state")
-    doc["devices"]["battery"] = {
-        "role": "battery",
-        "capacity_kwh": 10,
-        "charge_max_kw": 5,
-        "discharge_max_kw": 5,
-        "driver": {"type": "simulated"},
-    }
-    (tmp_path / "hems.yaml").write_text(yaml.safe_dump(doc))
-    config = load_config(tmp_path / "hems.yaml", env={})
+    config = example_with_battery("us_tou", tmp_path)
     # 15:50 on the summer Wednesday, time running 60 times fast: the 16:00 peak starts 10 s in.
     clock = ScaledClock(datetime(2026, 7, 15, 15, 50, tzinfo=LA), speed=60.0)
     agent = await app.build(config, clock, cycle_s=10.0)

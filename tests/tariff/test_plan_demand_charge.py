@@ -15,16 +15,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from agent.clock import ManualClock
-from agent.config import load_config
 from agent.ledger.contract import ContractCharge, Metered, MonthSoFar
 from agent.market.intervals import Duration, containing
 from agent.market.settlement import MeterReading
 from agent.planning import MeasuredState
 from agent.runtime import app
 from agent.web.plan_view import plan_chart
+from tests.support.example_config import example_with_battery
 
 ROOT = Path(__file__).parents[2]
 LA = ZoneInfo("America/Los_Angeles")
@@ -38,17 +36,7 @@ def _peak(metered: Metered, so_far: MonthSoFar) -> Sequence[ContractCharge]:
 
 
 async def _plan(tmp_path: Path) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-    doc = yaml.safe_load((ROOT / "configs" / "examples" / "us_tou_demand.yaml").read_text())
-    doc["state_dir"] = str(tmp_path / "state")
-    doc["devices"]["battery"] = {
-        "role": "battery",
-        "capacity_kwh": 10,
-        "charge_max_kw": 5,
-        "discharge_max_kw": 5,
-        "driver": {"type": "simulated"},
-    }
-    (tmp_path / "hems.yaml").write_text(yaml.safe_dump(doc))
-    config = load_config(tmp_path / "hems.yaml", env={})
+    config = example_with_battery("us_tou_demand", tmp_path)
     agent = await app.build(config, ManualClock(NOW))
     try:
         yesterday = containing(NOW - timedelta(hours=20), Duration.PT15M, LA)  # Tuesday 17:00
