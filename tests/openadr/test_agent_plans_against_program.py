@@ -13,11 +13,10 @@ import pytest
 
 from agent.clock import RealClock
 from agent.openadr import CACHE_FILE
-from agent.planning import MeasuredState
 from agent.runtime import app
 from tests.openadr.conftest import next_hour
 from tests.openadr.vtn_process import VtnProcess
-from tests.support.example_config import example_with_battery
+from tests.support.example_config import example_with_battery, plan_now
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "configs" / "examples" / "openadr_price_program.yaml"
@@ -64,12 +63,7 @@ async def test_the_running_agent_plans_a_critical_peak_at_its_level(tmp_path: Pa
 
         planning = agent.cycle.planning
         await _until(lambda: planning._task is None or planning._task.done(), PLAN_TIMEOUT_S)
-        planning.start("test", MeasuredState(battery_soc=0.5), 0)
-        assert planning._task is not None
-        await asyncio.wait_for(planning._task, PLAN_TIMEOUT_S)
-        assert planning.last_error is None
-        record = planning.current
-        assert record is not None
+        record = await plan_now(planning, PLAN_TIMEOUT_S)
         buy = record.built.inputs.grid.buy_price_per_kwh[:, -1]
         by_start = {iv.start_utc: float(buy[i]) for i, iv in enumerate(record.built.intervals)}
         # Level 3 is 1.20 and level 1 is 0.40 in the example, plus delivery 0.16; the base 0.14 + 0.16.

@@ -1,7 +1,9 @@
-"""An example household config (configs/examples/) with a simulated battery, written for a test."""
+"""An example household config (configs/examples/) with a simulated battery, written for a test,
+and a plan made at once by the agent built from it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,8 @@ import yaml
 
 from agent.config import Config
 from agent.config.loader import load_config
+from agent.planning import MeasuredState
+from agent.runtime.plan_phase import PlanPhase, PlanRecord
 
 EXAMPLES = Path(__file__).parents[2] / "configs" / "examples"
 # A 10 kWh battery of 5 kW each way, on the simulated driver.
@@ -34,3 +38,14 @@ def example_with_battery(
         edit(doc)
     (tmp_path / "hems.yaml").write_text(yaml.safe_dump(doc))
     return load_config(tmp_path / "hems.yaml", env={})
+
+
+async def plan_now(planning: PlanPhase, timeout_s: float) -> PlanRecord:
+    """Start a plan with the battery half full, wait for it, and hand back the good plan."""
+    planning.start("test", MeasuredState(battery_soc=0.5), 0)
+    assert planning._task is not None
+    await asyncio.wait_for(planning._task, timeout_s)
+    assert planning.last_error is None
+    record = planning.current
+    assert record is not None
+    return record

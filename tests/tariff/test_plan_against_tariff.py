@@ -15,9 +15,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from agent.clock import ManualClock, ScaledClock
-from agent.planning import MeasuredState
 from agent.runtime import app
-from tests.support.example_config import example_with_battery
+from tests.support.example_config import example_with_battery, plan_now
 
 ROOT = Path(__file__).parents[2]
 LA = ZoneInfo("America/Los_Angeles")
@@ -32,12 +31,7 @@ async def _plan(tmp_path: Path) -> tuple[object, np.ndarray, np.ndarray, np.ndar
     agent = await app.build(config, ManualClock(datetime(2026, 7, 15, 13, 0, tzinfo=LA)))
     try:
         planning = agent.cycle.planning
-        planning.start("test", MeasuredState(battery_soc=0.5), 0)
-        assert planning._task is not None
-        await asyncio.wait_for(planning._task, PLAN_TIMEOUT_S)
-        assert planning.last_error is None
-        record = planning.current
-        assert record is not None
+        record = await plan_now(planning, PLAN_TIMEOUT_S)
         grid = record.built.inputs.grid
         # The ladder's last column is the expected price of energy not bought ahead: the tariff's.
         return (

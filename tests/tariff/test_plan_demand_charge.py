@@ -19,10 +19,9 @@ from agent.clock import ManualClock
 from agent.ledger.contract import ContractCharge, Metered, MonthSoFar
 from agent.market.intervals import Duration, containing
 from agent.market.settlement import MeterReading
-from agent.planning import MeasuredState
 from agent.runtime import app
 from agent.web.plan_view import plan_chart
-from tests.support.example_config import example_with_battery
+from tests.support.example_config import example_with_battery, plan_now
 
 ROOT = Path(__file__).parents[2]
 LA = ZoneInfo("America/Los_Angeles")
@@ -46,12 +45,7 @@ async def _plan(tmp_path: Path) -> tuple[Any, dict[str, Any], dict[str, Any]]:
             yesterday, config.party_id, "grid", currency="USD", price_state="firm", charges=_peak
         )
         planning = agent.cycle.planning
-        planning.start("test", MeasuredState(battery_soc=0.5), 0)
-        assert planning._task is not None
-        await asyncio.wait_for(planning._task, PLAN_TIMEOUT_S)
-        assert planning.last_error is None
-        record = planning.current
-        assert record is not None
+        record = await plan_now(planning, PLAN_TIMEOUT_S)
         return record.built.inputs.demand, record.plan.to_json(), plan_chart(agent)
     finally:
         await app.shutdown(agent)
