@@ -32,7 +32,8 @@ from agent.planning import MeasuredState
 from agent.runtime.energy_counters import EnergyCounters, powers_kw
 from agent.runtime.measure import IntervalAverager, measured_state
 from agent.runtime.overrides import effective_config, ev_target, water_heater_target
-from agent.runtime.plan_phase import PlanPhase, PlanRecord
+from agent.runtime.plan_phase import PlanPhase
+from agent.runtime.plan_record import PlanRecord
 from agent.runtime.settler import Settled, Settler
 from agent.runtime.state import AgentState
 from agent.runtime.telemetry import Poller

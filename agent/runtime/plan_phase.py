@@ -21,23 +21,23 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from agent.clock import Clock
 from agent.config import Config
 from agent.errors import HemsError
-from agent.forecast import Forecaster, Forecasts
+from agent.forecast import Forecaster
 from agent.ledger import Ledger
 from agent.link import RetailerLink
 from agent.market.intervals import Interval, containing, intervals_between
 from agent.market.records import Product, SpotPrice, Tender
-from agent.optimizer import DemandInputs, Devices, Plan, Planner
+from agent.optimizer import DemandInputs, Devices, Planner
 from agent.optimizer.worker import PlannerProcess
-from agent.planning import BuiltInputs, MeasuredState, build_inputs, plan_horizon, planner_shape
+from agent.planning import MeasuredState, build_inputs, plan_horizon, planner_shape
 from agent.planning.demand import demand_inputs
 from agent.planning.market import MarketRules
+from agent.runtime.plan_record import PlanRecord, departure
 from agent.tariff import HouseholdPrice, TariffCounterparty
 from agent.trading import TradingRules
 from agent.trading.post import postable_price_range
@@ -49,10 +49,6 @@ log = logging.getLogger(__name__)
 # still running after this long is abandoned (its thread finishes on its own, unused).
 PLAN_TIMEOUT_S = 30.0
 RETRY_AFTER_FAILURE_S = 30.0
-# Departures from the plan that call for a new one.
-SOC_DEVIATION = 0.05  # fraction of capacity
-INDOOR_DEVIATION_C = 0.5
-TANK_DEVIATION_C = 3.0
 BID_INTERVALS = 3
 # A new metering interval is planned this long after it began (see the module's docstring).
 SETTLE_S = 30.0
@@ -65,26 +61,6 @@ URGENT_MARGIN_S = 120.0
 # value by less than 2 cents: so one probe a side at 2 cents decides the tenders that can be
 # posted, for a third of the solves of a six-point curve (each probe is a full re-solve).
 BID_OFFSETS_PER_KWH = (-0.02, 0.02)
-
-
-@dataclass(frozen=True)
-class PlanRecord:
-    plan: Plan
-    built: BuiltInputs
-    forecasts: Forecasts
-    made_at: datetime
-    reason: str
-
-    @property
-    def first(self) -> Interval:
-        return self.built.intervals[0]
-
-    def index_at(self, now: datetime) -> int | None:
-        """The plan step holding ``now``, or None when the plan does not reach it."""
-        for i, interval in enumerate(self.built.intervals):
-            if interval.contains(now):
-                return i
-        return None
 
 
 class PlanPhase:
@@ -208,26 +184,7 @@ class PlanPhase:
 
     def _departure(self, now: datetime, state: MeasuredState) -> str | None:
         assert self.current is not None
-        idx = self.current.index_at(now)
-        if idx is None:
-            return "plan ran out"
-        if idx == 0:
-            return None
-        series = self.current.plan.series
-        battery = self._devices.battery
-        if battery is not None and state.battery_soc is not None and "battery_kwh" in series:
-            planned_soc = float(series["battery_kwh"][idx - 1]) / battery.capacity_kwh
-            if abs(planned_soc - state.battery_soc) > SOC_DEVIATION:
-                return f"battery SoC {state.battery_soc:.2f} left the plan ({planned_soc:.2f})"
-        if state.indoor_c is not None and "indoor_c" in series:
-            planned = float(series["indoor_c"][idx - 1])
-            if abs(planned - state.indoor_c) > INDOOR_DEVIATION_C:
-                return f"indoor {state.indoor_c:.1f} °C left the plan ({planned:.1f} °C)"
-        if state.tank_c is not None and "tank_c" in series:
-            planned = float(series["tank_c"][idx - 1])
-            if abs(planned - state.tank_c) > TANK_DEVIATION_C:
-                return f"tank {state.tank_c:.1f} °C left the plan ({planned:.1f} °C)"
-        return None
+        return departure(self.current, self._devices, state, now)
 
     def start(
         self, reason: str, state: MeasuredState, overrides_version: int, *, config: Config | None = None

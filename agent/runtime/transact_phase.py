@@ -17,7 +17,7 @@ from typing import Any
 
 from agent.errors import HemsError
 from agent.link import RetailerLink
-from agent.runtime.plan_phase import PlanRecord
+from agent.runtime.plan_record import PlanRecord
 from agent.trading import TradingRules, decide
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,8 @@ import yaml
 from agent.config import Config
 from agent.config.loader import load_config
 from agent.planning import MeasuredState
-from agent.runtime.plan_phase import PlanPhase, PlanRecord
+from agent.runtime.plan_phase import PlanPhase
+from agent.runtime.plan_record import PlanRecord
 
 EXAMPLES = Path(__file__).parents[2] / "configs" / "examples"
 # A 10 kWh battery of 5 kW each way, on the simulated driver.
