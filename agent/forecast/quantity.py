@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from agent.forecast.errors import SourceError
+from agent.forecast.per_interval import PerInterval
 from agent.forecast.profile import DailyProfile
 from agent.forecast.records import Series, Vec
 from agent.forecast.sampling import sample
@@ -50,26 +51,19 @@ class QuantityForecaster:
         self.spec = spec
         self.tz = tz
         self._last_failure: str | None = None
-        # The profile's mean per interval, kept: consecutive plans ask for nearly the same ones.
-        self._profile_kept: dict[tuple[datetime, datetime], float] = {}
+        self._profile_means = PerInterval(self._profile_means_of)
+
+    def _profile_means_of(self, intervals: list[Interval]) -> list[float]:
+        assert self.spec.profile is not None  # only asked for with a profile
+        sampling = sample(intervals)
+        means: list[float] = sampling.mean(self.spec.profile.at(sampling.epoch_s, self.tz)).tolist()
+        return means
 
     def _fallback(self, intervals: Sequence[Interval]) -> tuple[Vec, str]:
         spec = self.spec
         if spec.profile is None:
             return np.full(len(intervals), spec.default, dtype=np.float64), f"default {spec.default:g}"
-        kept = self._profile_kept
-        keys = [(iv.start_utc, iv.end_utc) for iv in intervals]
-        new = [i for i, key in enumerate(keys) if key not in kept]
-        if new:
-            sampling = sample([intervals[i] for i in new])
-            means = sampling.mean(spec.profile.at(sampling.epoch_s, self.tz)).tolist()
-            for i, mean in zip(new, means, strict=True):
-                kept[keys[i]] = mean
-        values = np.array([kept[key] for key in keys], dtype=np.float64)
-        if len(kept) > 4 * len(keys) and keys:
-            first = min(keys)
-            self._profile_kept = {key: v for key, v in kept.items() if key >= first}
-        return values, "daily profile"
+        return np.array(self._profile_means.over(intervals), dtype=np.float64), "daily profile"
 
     def _baseline_at(self, epoch_s: float) -> float:
         if self.spec.profile is None:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from agent.forecast import Forecaster
+from agent.forecast.per_interval import PerInterval
 from agent.forecast.records import Series, Vec
 from agent.market.intervals import Interval
 from agent.scenario.errors import ScenarioError
@@ -35,8 +36,6 @@ from hil.plant import Plant
 ORACLES = ("base_load", "pv", "outdoor", "draws")
 SAMPLE_S = 30.0  # the fast world's plant step (hil.fast.world.MAX_STEP_S)
 SOURCE = "simulated plant (oracle)"
-# Intervals kept per quantity before the oldest are dropped (a week of quarter hours, twice).
-KEPT_MAX = 2 * 672
 
 
 def parse_oracles(names: str | Sequence[str]) -> tuple[str, ...]:
@@ -55,19 +54,10 @@ class _Means:
     def __init__(self, at: Callable[[datetime], tuple[float, ...]], width: int) -> None:
         self._at = at
         self._width = width
-        self._kept: dict[tuple[datetime, datetime], tuple[float, ...]] = {}
+        self._kept = PerInterval(lambda ivs: [self._mean(iv.start_utc, iv.end_utc) for iv in ivs])
 
     def over(self, intervals: Sequence[Interval]) -> np.ndarray:
-        out = np.empty((len(intervals), self._width), dtype=np.float64)
-        for i, iv in enumerate(intervals):
-            key = (iv.start_utc, iv.end_utc)
-            if key not in self._kept:
-                self._kept[key] = self._mean(iv.start_utc, iv.end_utc)
-            out[i] = self._kept[key]
-        if len(self._kept) > KEPT_MAX and intervals:
-            first = intervals[0].start_utc
-            self._kept = {k: v for k, v in self._kept.items() if k[0] >= first}
-        return out
+        return np.array(self._kept.over(intervals), dtype=np.float64).reshape(-1, self._width)
 
     def _mean(self, start: datetime, end: datetime) -> tuple[float, ...]:
         span_s = (end - start).total_seconds()
