@@ -120,6 +120,7 @@ def agent_side(
 ) -> AgentSide:
     """The agent's side of ``[start, end)`` from its ledger; ``followed_at``: where another part
     of a split run takes over (the transactions for its intervals are counted there)."""
+    retailer = world.get("retailer", {})
     ledger = Ledger.open(config.state_dir, config.zone, home_party=config.party_id)
     try:
         if scenario.contract is None:
@@ -129,7 +130,7 @@ def agent_side(
                 "forward": float(bill.forward),
                 "spot": float(bill.spot),
                 "transport": float(bill.transport),
-                "retailer_view": float(world.get("retailer", {}).get("bill", "nan")),
+                "retailer_view": float(retailer.get("bill", "nan")),
             }
             settled_intervals = sum(1 for x in bill.lines if x.kind.value == "spot")
 
@@ -152,10 +153,8 @@ def agent_side(
         )
     finally:
         ledger.close()
-    retailer = world.get("retailer", {})
-    theirs = {
-        t["id"] for t in retailer.get("transactions", []) if datetime.fromisoformat(t["executed"]) < end
-    }
+    retailer_tx = retailer.get("transactions", [])
+    theirs = {t["id"] for t in retailer_tx if datetime.fromisoformat(t["executed"]) < end}
     counted = [
         t
         for t in ledger_tx.values()
@@ -168,7 +167,7 @@ def agent_side(
         transactions=len(counted),
         day_costs=day_costs,
         missing=tuple(sorted(theirs - set(ledger_tx))),
-        extra=tuple(sorted(set(ledger_tx) - {t["id"] for t in retailer.get("transactions", [])})),
+        extra=tuple(sorted(set(ledger_tx) - {t["id"] for t in retailer_tx})),
     )
 
 
